@@ -1,0 +1,68 @@
+"""Pupil and school identifiers: UPN check letters, ULN check digits, keyed pseudonyms.
+
+UPN rules follow the GovTalk UPN standard v2.0 (see shared/domain.md): the check letter is
+sum(value(char_p) * p for p in 2..13) mod 23 mapped onto ``CHECK_LETTERS``.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+import numpy as np
+import polars as pl
+
+CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+_LETTER_VALUE = {c: i for i, c in enumerate(CHECK_LETTERS)}
+
+
+def upn_check_letter(body: str) -> str:
+    """Check letter for the 12 characters after it (positions 2..13)."""
+    if len(body) != 12:
+        raise ValueError("a UPN body has 12 characters")
+    total = 0
+    for pos, ch in enumerate(body, start=2):
+        total += (int(ch) if ch.isdigit() else _LETTER_VALUE[ch]) * pos
+    return CHECK_LETTERS[total % 23]
+
+
+def is_valid_upn(upn: str | None) -> bool:
+    if upn is None or len(upn) != 13 or upn[0] not in _LETTER_VALUE:
+        return False
+    body = upn[1:]
+    # chars 2-12 numeric; char 13 a digit (permanent) or a letter (temporary UPN)
+    if not body[:11].isdigit() or not (body[11].isdigit() or body[11] in _LETTER_VALUE):
+        return False
+    return upn_check_letter(body) == upn[0]
+
+
+def upn_check_letters(bodies: np.ndarray) -> np.ndarray:
+    """Vectorised check letters for an array of 12-digit numeric bodies (as int64)."""
+    bodies = np.asarray(bodies, dtype=np.int64)
+    total = np.zeros(len(bodies), dtype=np.int64)
+    rest = bodies.copy()
+    for pos in range(13, 1, -1):  # last digit is position 13
+        total += (rest % 10) * pos
+        rest //= 10
+    return np.asarray(list(CHECK_LETTERS))[total % 23]
+
+
+def is_valid_uln(uln: str | None) -> bool:
+    """ULN: 10 digits, first non-zero, sum(digit * weight 10..1) mod 11 == 10."""
+    if uln is None or len(uln) != 10 or not uln.isdigit() or uln[0] == "0":
+        return False
+    return sum(int(d) * w for d, w in zip(uln, range(10, 0, -1))) % 11 == 10
+
+
+def pseudonymise(upns: pl.Series, key: bytes) -> pl.Series:
+    """Keyed hash (HMAC-SHA256, 16 bytes hex) of each UPN: stable per key, not reversible without it.
+
+    Hashes each distinct UPN once, so cost follows distinct pupils, not rows.
+    """
+    distinct = upns.unique().drop_nulls()
+    digests = [hmac.new(key, u.encode(), "sha256").hexdigest()[:32] for u in distinct.to_list()]
+    lookup = pl.DataFrame({"upn": distinct, "pupil_key": digests}, schema={"upn": pl.String, "pupil_key": pl.String})
+    return (
+        pl.DataFrame({"upn": upns})
+        .join(lookup, on="upn", how="left", maintain_order="left")
+        .get_column("pupil_key")
+    )

@@ -1,0 +1,117 @@
+"""The one typed settings object for Pathways.
+
+Every setting has a documented default and can be overridden by an environment variable
+named ``PATHWAYS_<FIELD>`` (for example ``PATHWAYS_SUPPRESSION_THRESHOLD=10``). Paths are
+relative to the project root unless absolute. Nothing here is ever logged in full: the
+pseudonymisation key is read from a file outside the repository (or from the environment)
+and only its fingerprint is ever shown.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PATHWAYS_", extra="ignore")
+
+    # --- where things live -------------------------------------------------------------
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "data",
+        description="Root of inbox/, archive/, quarantine/, published/ and the working warehouse.",
+    )
+    warehouse_path: Path | None = Field(
+        default=None,
+        description="Working DuckDB file written by ingest and dbt. Default: <data_dir>/warehouse.duckdb. "
+        "The dbt profile reads the same value (PATHWAYS_WAREHOUSE_PATH).",
+    )
+    key_file: Path = Field(
+        default=Path.home() / ".config" / "pathways" / "pseudonymisation.key",
+        description="File holding the pupil pseudonymisation key; generated on first use, outside the repo.",
+    )
+    pseudonymisation_key: str | None = Field(
+        default=None,
+        description="The key itself, for deployments that inject secrets by environment. Wins over key_file.",
+    )
+    dbt_target: str = Field(default="local", description="dbt profile target: local or ci.")
+
+    # --- the borough --------------------------------------------------------------------
+    la_code: int = Field(default=372, description="Old (3-digit) LA code of the authority (Rotherham 372).")
+    la_name: str = Field(default="Rotherham")
+    new_la_code: str = Field(default="E08000018")
+
+    # --- publication rules ----------------------------------------------------------------
+    suppression_threshold: int = Field(
+        default=5, description="Withhold any figure whose denominator is this or fewer (DfE performance tables: 5)."
+    )
+    suppression_min_count: int = Field(
+        default=3, description="Withhold any count of pupils below this (1 and 2), and its complement."
+    )
+    publications_kept: int = Field(default=5, description="How many past publications to keep on disk.")
+
+    # --- metric rules ----------------------------------------------------------------------
+    persistent_absence_threshold: float = Field(
+        default=0.10, description="Share of own possible sessions missed that makes an enrolment persistently absent."
+    )
+    severe_absence_threshold: float = Field(default=0.50)
+
+    # --- schedules --------------------------------------------------------------------------
+    nightly_refresh_cron: str = Field(default="0 2 * * *")
+    termly_full_refresh_cron: str = Field(default="0 3 1 1,4,9 *")
+
+    # --- the demo borough ------------------------------------------------------------------
+    demo_seed: int = Field(default=372)
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.data_dir / "inbox"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "archive"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.data_dir / "published"
+
+    @property
+    def current_publication(self) -> Path:
+        return self.published_dir / "current" / "pathways.duckdb"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.warehouse_path or (self.data_dir / "warehouse.duckdb")
+
+    @cached_property
+    def key(self) -> bytes:
+        """The pseudonymisation key, creating the key file (mode 600) on first use."""
+        if self.pseudonymisation_key:
+            return self.pseudonymisation_key.encode()
+        path = self.key_file
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
+
+    def key_fingerprint(self) -> str:
+        """Safe to show: identifies which key pseudonymised a warehouse without revealing it."""
+        return hmac.new(self.key, b"pathways-key-fingerprint", "sha256").hexdigest()[:12]
+
+
+def get_settings() -> Settings:
+    return Settings()
