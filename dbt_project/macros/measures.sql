@@ -1,0 +1,30 @@
+{# EES time_period for an academic year starting in `year_col`: 2023 -> 202324. #}
+{% macro time_period(year_col) -%}
+    ({{ year_col }} * 100 + mod({{ year_col }} + 1, 100))
+{%- endmacro %}
+
+{# Percentage to one decimal place, null when there is no denominator. #}
+{% macro percentage(numerator, denominator) -%}
+    round(100.0 * {{ numerator }} / nullif({{ denominator }}, 0), 1)
+{%- endmacro %}
+
+{# Text to integer, null where the text is not a number (a result code in a score column).
+   dbt-duckdb's safe_cast is a plain cast, so DuckDB gets try_cast; other engines dbt.safe_cast. #}
+{% macro safe_integer(col) -%}
+    {{ return(adapter.dispatch('safe_integer')(col)) }}
+{%- endmacro %}
+{% macro default__safe_integer(col) -%}
+    {{ dbt.safe_cast(col, api.Column.translate_type("integer")) }}
+{%- endmacro %}
+{% macro duckdb__safe_integer(col) -%}
+    try_cast({{ col }} as integer)
+{%- endmacro %}
+
+{# The EES geography columns every published row carries. #}
+{% macro ees_geography_columns() -%}
+    'E92000001' as country_code,
+    'England' as country_name,
+    '{{ var("new_la_code") }}' as new_la_code,
+    '{{ var("old_la_code") }}' as old_la_code,
+    '{{ var("la_name") }}' as la_name
+{%- endmacro %}

@@ -1,0 +1,304 @@
+"""Turn a read table into the canonical frame of its source.
+
+Headers become canonical names (``sources.ALIASES``), text becomes typed values, and every
+value that cannot be typed becomes a ``Finding`` naming its row, column and rule, so nothing
+fails silently and nothing fails a whole file for one bad cell. Pupil identity is reduced
+here to what the warehouse may hold: the UPN (pseudonymised on load) and age in months at
+31 August; names and dates of birth stay in the archived upload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import polars as pl
+
+from ingest.readers import RawTable, UnreadableFile, read_headers, read_table
+from ingest.sources import EYFSP_GOALS, Source, canonical_header, detect_source, sources_named
+
+TERMS = ("autumn", "spring", "summer")
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    rule: str
+    severity: str  # error | warning
+    message: str
+    fix: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class CanonicalTable:
+    source: Source
+    path: Path
+    frame: pl.DataFrame           # canonical columns + row_number
+    findings: list[Finding]
+    raw: RawTable
+    columns: dict[str, str]       # canonical -> header as written in the file
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+
+def peek_source(path: Path) -> Source | None:
+    """Which source a file holds, from its headers alone (None when unknown)."""
+    headers = read_headers(path)
+    present: set[str] = set()
+    for h in headers:
+        c = canonical_header(h, {canonical_header(x) for x in headers if x != h} - {None})
+        if c:
+            present.add(c)
+    return detect_source(present)
+
+
+def canonicalise(path: Path, source_name: str | None = None, sheet: str | None = None) -> CanonicalTable:
+    raw = read_table(path, sheet)
+    columns: dict[str, str] = {}
+    known: set[str] = set()
+    for h in raw.frame.columns:
+        if h == "row_number":
+            continue
+        c = canonical_header(h, known | {canonical_header(x) for x in raw.frame.columns if x != h} - {None})
+        if c and c not in columns:
+            columns[c] = h
+            known.add(c)
+    present = set(columns)
+    if source_name:
+        candidates = [s for s in sources_named(source_name.replace("-", "_")) if set(s.required) <= present]
+        source = max(candidates, key=lambda s: len(s.required)) if candidates else None
+        if source is None:
+            wanted = sources_named(source_name.replace("-", "_"))
+            if not wanted:
+                raise UnreadableFile(path, f"unknown source '{source_name}'")
+            best = min(wanted, key=lambda s: len(set(s.required) - present))
+            missing = sorted(set(best.required) - present)
+            findings = [Finding(path.name, raw.header_row, m, None, "required_column", "error",
+                                f"required column '{m}' is missing",
+                                f"add a column headed '{_spelling(m)}' (or a known alias)") for m in missing]
+            return CanonicalTable(best, path, pl.DataFrame(), findings, raw, columns)
+    else:
+        source = detect_source(present)
+        if source is None:
+            raise UnreadableFile(path, "cannot tell which source this is from its headers "
+                                       f"({', '.join(c for c in raw.frame.columns if c != 'row_number')[:300]}); "
+                                       "name it with --source or check the header row")
+    frame = raw.frame.select("row_number", *[pl.col(h).alias(c) for c, h in columns.items()])
+    builder = _BUILDERS[source.stage or source.name]
+    out, findings = builder(frame, path.name, columns)
+    return CanonicalTable(source, path, out, findings, raw, columns)
+
+
+def _spelling(canonical: str) -> str:
+    from ingest.sources import ALIASES
+
+    return ALIASES.get(canonical, [canonical])[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# typing helpers: each returns (expression, rule name, fix) and findings are collected per column
+
+def _date(col: str) -> pl.Expr:
+    c = pl.col(col).str.replace(r"[ T]00:00:00(\.0+)?$", "")
+    return pl.coalesce(
+        c.str.strptime(pl.Date, "%d/%m/%Y", strict=False),
+        c.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+        c.str.strptime(pl.Date, "%d-%m-%Y", strict=False),
+        c.str.strptime(pl.Date, "%d.%m.%Y", strict=False),
+    )
+
+
+def _int(col: str) -> pl.Expr:
+    return pl.col(col).str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
+
+
+def _bool(col: str) -> pl.Expr:
+    v = pl.col(col).str.to_lowercase()
+    return (pl.when(v.is_in(["y", "yes", "true", "t", "1"])).then(True)
+            .when(v.is_in(["n", "no", "false", "f", "0"])).then(False).otherwise(None))
+
+
+def _academic_year(col: str) -> pl.Expr:
+    v = pl.col(col).str.replace_all(r"\s", "")
+    start = v.str.extract(r"^(20\d\d)(?:[/-]?(?:\d\d|20\d\d))?$", 1).cast(pl.Int64, strict=False)
+    return start
+
+
+def _term(col: str) -> pl.Expr:
+    v = pl.col(col).str.to_lowercase()
+    return pl.when(v.is_in(list(TERMS))).then(v).otherwise(None)
+
+
+def _upper(col: str) -> pl.Expr:
+    return pl.col(col).str.to_uppercase()
+
+
+def _typed(frame: pl.DataFrame, file: str, columns: dict[str, str], spec: dict[str, tuple[pl.Expr, str, str]]
+           ) -> tuple[pl.DataFrame, list[Finding]]:
+    """Apply typing expressions; a non-empty cell that types to null becomes an error finding."""
+    exprs = []
+    checks = []
+    for col, (expr, rule, fix) in spec.items():
+        if col not in frame.columns:
+            continue
+        exprs.append(expr.alias(col))
+        checks.append((col, rule, fix))
+    typed = frame.with_columns(exprs)
+    findings: list[Finding] = []
+    for col, rule, fix in checks:
+        bad = frame.select("row_number", pl.col(col).alias("value")).filter(
+            pl.col("value").is_not_null() & typed[col].is_null())
+        for r in bad.head(1000).iter_rows(named=True):
+            findings.append(Finding(file, r["row_number"], columns.get(col, col), r["value"], rule, "error",
+                                    f"'{r['value']}' is not a valid {rule.replace('_', ' ')}", fix))
+    return typed, findings
+
+
+def _age_months(dob: str = "dob") -> pl.Expr:
+    # age in whole months at 31 August of the academic year's start (enough downstream; DOB is not kept)
+    return ((pl.col("academic_year") - pl.col(dob).dt.year()) * 12 + (8 - pl.col(dob).dt.month())).cast(pl.Int32)
+
+
+DATE_FIX = "write dates as DD/MM/YYYY"
+YEAR_FIX = "write the academic year as 2023/24"
+
+
+def _census(frame, file, columns):
+    spec = {
+        "census_date": (_date("census_date"), "date", DATE_FIX),
+        "dob": (_date("dob"), "date", DATE_FIX),
+        "entry_date": (_date("entry_date"), "date", DATE_FIX),
+        "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits: LA code then establishment number"),
+        "fsm_eligible": (_bool("fsm_eligible"), "yes_no_value", "use Yes or No"),
+    }
+    t, findings = _typed(frame, file, columns, spec)
+    d = pl.col("census_date")
+    t = t.with_columns(
+        academic_year=pl.when(d.dt.month() >= 8).then(d.dt.year()).otherwise(d.dt.year() - 1),
+        term=pl.when(d.dt.month().is_between(8, 12)).then(pl.lit("autumn"))
+        .when(d.dt.month().is_between(1, 3)).then(pl.lit("spring")).otherwise(pl.lit("summer")),
+        nc_year=_nc_year("nc_year"),
+        sex=_upper("sex"), ethnicity=_upper("ethnicity"), enrol_status=_upper("enrol_status"),
+        sen_provision=_upper("sen_provision") if "sen_provision" in t.columns else pl.lit(None, pl.String),
+        sen_primary_need=_upper("sen_primary_need") if "sen_primary_need" in t.columns else pl.lit(None, pl.String),
+        first_language=_upper("first_language") if "first_language" in t.columns else pl.lit(None, pl.String),
+    )
+    t = t.with_columns(age_months_at_31_august=_age_months())
+    return _ensure(t, ["row_number", "academic_year", "term", "census_date", "laestab", "upn", "uln", "age_months_at_31_august",
+                       "sex", "ethnicity", "first_language", "nc_year", "enrol_status", "entry_date", "fsm_eligible",
+                       "sen_provision", "sen_primary_need"]), findings
+
+
+def _nc_year(col: str) -> pl.Expr:
+    v = pl.col(col).str.to_uppercase().str.replace(r"^(YEAR|Y)\s*", "").str.replace(r"^0+(\d)", "${1}")
+    return pl.when(v == "RECEPTION").then(pl.lit("R")).otherwise(v)
+
+
+def _attendance(frame, file, columns):
+    fix = "sessions are whole numbers of half-days"
+    spec = {
+        "academic_year": (_academic_year("academic_year"), "academic_year", YEAR_FIX),
+        "term": (_term("term"), "term", "use Autumn, Spring or Summer"),
+        "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits"),
+        "dob": (_date("dob"), "date", DATE_FIX),
+        "possible_sessions": (_int("possible_sessions"), "whole_number", fix),
+        "authorised_absence_sessions": (_int("authorised_absence_sessions"), "whole_number", fix),
+        "unauthorised_absence_sessions": (_int("unauthorised_absence_sessions"), "whole_number", fix),
+    }
+    t, findings = _typed(frame, file, columns, spec)
+    if "dob" in t.columns:
+        t = t.with_columns(age_months_at_31_august=_age_months())
+    return _ensure(t, ["row_number", "academic_year", "term", "laestab", "upn", "age_months_at_31_august", "possible_sessions",
+                       "authorised_absence_sessions", "unauthorised_absence_sessions"]), findings
+
+
+def _pupil_premium(frame, file, columns):
+    yn = "use Y or N"
+    spec = {
+        "academic_year": (_academic_year("academic_year"), "academic_year", YEAR_FIX),
+        "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits"),
+        **{c: (_bool(c), "yes_no_value", yn) for c in ("ever6_fsm", "looked_after", "previously_looked_after", "service_child")},
+    }
+    t, findings = _typed(frame, file, columns, spec)
+    t = _ensure(t, ["row_number", "academic_year", "laestab", "upn", "ever6_fsm", "looked_after",
+                    "previously_looked_after", "service_child"])
+    return t.with_columns(pl.col(c).cast(pl.Boolean).fill_null(False) for c in
+                          ("looked_after", "previously_looked_after", "service_child")), findings
+
+
+def _attainment(stage: str, subjects: dict[str, str], nc_year: str | None = None):
+    """Wide attainment files become long rows: one per pupil per subject, result kept as written."""
+    def build(frame, file, columns):
+        spec = {
+            "academic_year": (_academic_year("academic_year"), "academic_year", YEAR_FIX),
+            "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits"),
+            "dob": (_date("dob"), "date", DATE_FIX),
+        }
+        t, findings = _typed(frame, file, columns, spec)
+        if "dob" in t.columns:
+            t = t.with_columns(age_months_at_31_august=_age_months())
+        t = t.with_columns(nc_year=_nc_year("nc_year") if "nc_year" in t.columns else pl.lit(nc_year, pl.String))
+        id_cols = ["row_number", "academic_year", "laestab", "upn", "age_months_at_31_august", "nc_year"]
+        t = _ensure(t, id_cols + [c for c in subjects if c in t.columns] + ["subject_name", "ebacc_pillar"])
+        present = [c for c in subjects if c in t.columns]
+        long = (t.unpivot(index=id_cols + ["subject_name", "ebacc_pillar"], on=present, variable_name="subject", value_name="result")
+                .with_columns(subject=pl.col("subject").replace_strict(subjects), result=pl.col("result").str.to_uppercase(),
+                              stage=pl.lit(stage)))
+        return long.select("row_number", "academic_year", "stage", "laestab", "upn", "age_months_at_31_august", "nc_year",
+                           "subject", "result", "subject_name", "ebacc_pillar").sort("row_number", "subject"), findings
+    return build
+
+
+def _ks4(frame, file, columns):
+    frame = frame.rename({"subject_code": "subject_code_"})
+    build = _attainment("ks4", {"grade": "grade"}, "11")
+    long, findings = build(frame, file, columns)
+    codes = frame.select("row_number", pl.col("subject_code_").str.to_uppercase().alias("code"))
+    long = long.join(codes, on="row_number", how="left").with_columns(subject=pl.col("code")).drop("code")
+    return long.select("row_number", "academic_year", "stage", "laestab", "upn", "age_months_at_31_august", "nc_year",
+                       "subject", "result", "subject_name", "ebacc_pillar"), findings
+
+
+def _schools(frame, file, columns):
+    spec = {
+        "urn": (_int("urn"), "urn_number", "URN is 6 digits"),
+        "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits"),
+        "open_date": (_date("open_date"), "date", DATE_FIX),
+        "close_date": (_date("close_date"), "date", DATE_FIX),
+        "predecessor_urn": (_int("predecessor_urn"), "urn_number", "URN is 6 digits"),
+    }
+    t, findings = _typed(frame, file, columns, spec)
+    return _ensure(t, ["row_number", "urn", "laestab", "school_name", "phase", "establishment_type",
+                       "learning_community_code", "collaborative", "open_date", "close_date", "predecessor_urn"]), findings
+
+
+def _learning_communities(frame, file, columns):
+    return _ensure(frame, ["row_number", "learning_community_code", "learning_community_name", "collaborative"]), []
+
+
+def _ensure(t: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+    return t.with_columns([pl.lit(None, pl.String).alias(c) for c in cols if c not in t.columns]).select(cols)
+
+
+_BUILDERS = {
+    "census": _census,
+    "attendance": _attendance,
+    "pupil_premium": _pupil_premium,
+    "eyfsp": _attainment("eyfsp", {g.lower(): g for g in EYFSP_GOALS}, "R"),
+    "phonics": _attainment("phonics", {"phonics_mark": "phonics_mark", "phonics_outcome": "phonics_outcome"}, "1"),
+    "ks1": _attainment("ks1", {"ks1_reading": "reading", "ks1_writing": "writing", "ks1_maths": "maths",
+                               "ks1_science": "science"}, "2"),
+    "ks2": _attainment("ks2", {"ks2_reading": "reading", "ks2_maths": "maths", "ks2_gps": "gps",
+                               "ks2_writing": "writing"}, "6"),
+    "ks4": _ks4,
+    "schools": _schools,
+    "learning_communities": _learning_communities,
+}

@@ -1,0 +1,113 @@
+"""The inbox flow: detect each file's source, validate, archive, then load or quarantine.
+
+Order matters and never changes: a file is archived (immutable copy) before anything else
+happens to it, so an upload is never lost; it is loaded in one transaction or not at all;
+an invalid file is moved to ``quarantine/<upload-id>/`` with its report beside it and
+nothing from it reaches the raw tables.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.archive import archive_file
+from ingest.canonical import CanonicalTable, Finding, canonicalise, peek_source
+from ingest.readers import UnreadableFile
+from ingest.settings import Settings
+from ingest.warehouse import LoadResult, connect, ensure_raw_schema, load_upload
+
+IGNORED_PREFIXES = (".", "~$", "_")
+
+
+@dataclass
+class InboxResult:
+    loaded: list[LoadResult] = field(default_factory=list)
+    duplicates: list[LoadResult] = field(default_factory=list)
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+
+    @property
+    def rows(self) -> int:
+        return sum(r.rows for r in self.loaded)
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    if not inbox.exists():
+        return []
+    return sorted(p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith(IGNORED_PREFIXES)
+                  and not p.name.endswith(".partial"))
+
+
+def detect(path: Path) -> str | None:
+    """The source a file holds, from its headers (None when unreadable or unknown)."""
+    try:
+        source = peek_source(path)
+    except UnreadableFile:
+        return None
+    return source.name if source else None
+
+
+Validator = Callable[[CanonicalTable], list[Finding]]
+
+
+def process_inbox(settings: Settings, sources: Iterable[str] | None = None,
+                  validate: Validator | None = None, progress: Callable[[str], None] = lambda m: None) -> InboxResult:
+    """Ingest every inbox file of the given sources (all when None), one transaction per file.
+
+    Include ``None`` in ``sources`` to take the files whose source cannot be recognised (they
+    are archived and quarantined with the reason)."""
+    wanted = set(sources) if sources is not None else None
+    result = InboxResult()
+    files = inbox_files(settings.inbox_dir)
+    if not files:
+        return result
+    con = connect(settings.warehouse)
+    try:
+        ensure_raw_schema(con)
+        for path in files:
+            source = detect(path)
+            if wanted is not None and source not in wanted:
+                continue  # another source's file (None in ``sources`` takes files of unknown source)
+            try:
+                table = canonicalise(path)
+            except UnreadableFile as e:
+                sha, _ = archive_file(path, settings.archive_dir)
+                _quarantine(settings, path, sha, [Finding(path.name, None, None, None, "readable_file", "error",
+                                                          e.problem, "re-export the file as CSV or .xlsx")])
+                result.quarantined.append((path.name, e.problem))
+                progress(f"quarantined {path.name}: {e.problem}")
+                continue
+            if wanted is not None and table.source.name not in wanted:
+                continue
+            sha, archived = archive_file(path, settings.archive_dir)
+            findings = list(table.findings) + (validate(table) if validate else [])
+            errors = [f for f in findings if f.severity == "error"]
+            if errors:
+                _quarantine(settings, path, sha, findings)
+                first = errors[0]
+                result.quarantined.append((path.name, f"{len(errors)} error(s); first: row {first.row}, "
+                                                      f"column {first.column}: {first.message}"))
+                progress(f"quarantined {path.name}: {len(errors)} error(s)")
+                continue
+            loaded = load_upload(con, table, sha, archived, settings.key, original_name=path.name)
+            (result.loaded if loaded.status == "loaded" else result.duplicates).append(loaded)
+            path.unlink()  # safe: the archive holds it, and raw.uploads records where
+            progress(f"{loaded.status} {path.name}: {loaded.rows:,} rows into raw.{loaded.source}"
+                     + (f" (superseding {loaded.superseded_rows:,} rows)" if loaded.superseded_rows else ""))
+    finally:
+        con.close()
+    return result
+
+
+def _quarantine(settings: Settings, path: Path, sha: str, findings: list[Finding]) -> Path:
+    folder = settings.quarantine_dir / sha[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(path), folder / path.name)
+    (folder / "report.json").write_text(json.dumps([f.as_dict() for f in findings], indent=2, default=str))
+    lines = [f"{path.name}: {len([f for f in findings if f.severity == 'error'])} error(s)"]
+    lines += [f"  row {f.row}, column {f.column}, value {f.value!r}: {f.message} [{f.rule}] -> {f.fix}" for f in findings[:200]]
+    (folder / "report.txt").write_text("\n".join(lines) + "\n")
+    return folder
