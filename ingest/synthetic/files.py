@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,6 +86,7 @@ def _write_all(spec, borough, pop, outcomes: Outcomes, out: Path, progress) -> l
             import xlsxwriter
 
             with xlsxwriter.Workbook(out / name) as wb:
+                wb.set_properties({"created": datetime(2000, 1, 1)})  # byte-identical for a seed
                 ws = wb.add_worksheet("Data")
                 row = 0
                 if title:  # a title block above the header, as DfE downloads have
@@ -117,14 +119,14 @@ def _write_all(spec, borough, pop, outcomes: Outcomes, out: Path, progress) -> l
         frame = part.join(pupils.select("pupil_index", "uln", "ethnicity", "first_language"), on="pupil_index", how="left")
         frame = frame.select(
             "pupil_index", "school_index",
-            pl.when(pl.col("nc") >= 10).then(pl.col("uln")).otherwise(pl.lit("")).alias("ULN"),
+            pl.when(pl.col("nc") >= 10).then(pl.col("uln")).alias("ULN"),
             pl.col("ethnicity").alias("Ethnicity"), pl.col("first_language").alias("FirstLanguage"),
             pl.col("nc").replace_strict(NC_LABEL, return_dtype=pl.String).alias("NCyearActual"),
             pl.col("enrol_status").alias("EnrolStatus"),
             pl.col("entry_date").dt.strftime("%d/%m/%Y").alias("EntryDate"),
             pl.when(pl.col("fsm")).then(pl.lit("Yes")).otherwise(pl.lit("No")).alias("FSMeligible"),
             pl.col("sen").replace_strict({0: "N", 1: "K", 2: "E"}, return_dtype=pl.String).alias("SENprovision"),
-            pl.col("need").alias("SENtype1"),
+            pl.col("need").replace("", None).alias("SENtype1"),
         )
         df = _identity(pop, borough, frame).with_columns(CensusDate=pl.lit(census_date(y, term).strftime("%d/%m/%Y")))
         cols = ["UPN", "ULN", "Surname", "Forename", "DOB", "Gender", "Ethnicity", "FirstLanguage", "NCyearActual",

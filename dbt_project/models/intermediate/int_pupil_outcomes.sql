@@ -14,6 +14,12 @@
     ('ks2_maths_average_scaled_score', 'maths_scaled_score'),
 ] %}
 
+select
+    pupil_key, academic_year, laestab, learning_community_code,
+    'census' as stage, 'pupils_on_roll' as measure, 'count' as measure_type,
+    1.0 as value
+from {{ ref('int_pupil_years') }}
+union all
 {% for measure, flag in ks2_flags %}
 select
     pupil_key, academic_year, laestab, learning_community_code,

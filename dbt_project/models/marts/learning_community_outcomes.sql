@@ -60,6 +60,7 @@ select
     unioned.denominator,
     case
         when unioned.measure_type = 'percentage' then {{ percentage('unioned.numerator', 'unioned.denominator') }}
+        when unioned.measure_type = 'count' then unioned.numerator
         else round(unioned.numerator / nullif(unioned.denominator, 0), 1)
     end as value
 from unioned

@@ -1,0 +1,50 @@
+# Pathways: `make demo` runs everything on the demo borough; `make test` runs the tests.
+# Both set the environment up on first use (uv from PyPI if absent, then the locked packages).
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+# bytecode caching makes every later start of dagster/dbt several seconds faster
+unexport PYTHONDONTWRITEBYTECODE
+
+.PHONY: setup demo demo-small test ui refresh status bench clean
+
+setup: $(VENV)/.synced $(MANIFEST)
+
+$(UV):
+	python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python 3.11
+	@touch $@
+
+# dagster-dbt reads the manifest at import: build it before anything imports the definitions
+$(MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
+	cd dbt_project && PATH=$(CURDIR)/$(VENV)/bin:$$PATH ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
+	@touch $@
+
+demo: setup
+	$(PY) -m orchestration.cli demo
+
+demo-small: setup
+	$(PY) -m orchestration.cli demo --size small
+
+refresh: setup
+	$(PY) -m orchestration.cli refresh
+
+status: setup
+	$(PY) -m orchestration.cli status
+
+test: setup
+	$(PY) -m pytest
+
+ui: setup
+	@mkdir -p $(DAGSTER_HOME)
+	$(PY) -m orchestration.cli ui
+
+clean:
+	chmod -R u+w data 2>/dev/null; rm -rf data .dagster dbt_project/target dbt_project/logs

@@ -1,0 +1,244 @@
+"""The ``pathways`` command: demo, refresh, validate, status, generate, ui.
+
+Runs go through a real Dagster instance (``DAGSTER_HOME``, local storage by default), so a
+refresh started here shows in the Dagster UI like one started there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from ingest.settings import PROJECT_ROOT, Settings, get_settings
+
+
+def _progress(msg: str) -> None:
+    print(f"  {time.strftime('%H:%M:%S')}  {msg}", flush=True)
+
+
+def _dagster_home() -> Path:
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster")))
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "dagster.yaml"
+    if not cfg.exists():
+        cfg.write_text("telemetry:\n  enabled: false\n")
+    return home
+
+
+def run_refresh(settings: Settings, tags: dict | None = None) -> bool:
+    """Materialise the refresh job in this process against the Dagster instance. True on success."""
+    _dagster_home()
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("refresh")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, tags=tags or {},
+            run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("PATHWAYS_LOG_LEVEL", "INFO")}}}},
+        )
+        if not result.success:
+            print("\nRefresh failed; the last good publication (if any) is unchanged.", file=sys.stderr)
+            for ev in result.all_events:
+                if ev.is_step_failure:
+                    err = ev.step_failure_data.error
+                    desc = ev.step_failure_data.user_failure_data.description if ev.step_failure_data.user_failure_data else None
+                    print(f"- step {ev.step_key}: {desc or (err.message.strip() if err else 'failed')}", file=sys.stderr)
+        return result.success
+
+
+def cmd_demo(args) -> int:
+    settings = get_settings()
+    t0 = time.perf_counter()
+    marker = settings.data_dir / "demo_borough.json"
+    if args.fresh and settings.data_dir.exists():
+        _progress(f"removing {settings.data_dir} for a fresh demo")
+        _wipe(settings.data_dir)
+    if not marker.exists():
+        from ingest.synthetic import BoroughSpec, generate, small_borough
+        from ingest.synthetic.files import write_manifest
+
+        spec = small_borough() if args.size == "small" else BoroughSpec(seed=settings.demo_seed)
+        print(f"Generating the demo borough ({args.size}) into {settings.inbox_dir} ...")
+        manifest = generate(spec, settings.inbox_dir, progress=_progress)
+        write_manifest(manifest, marker)
+        _progress(f"generated {len(manifest['files'])} files in {manifest['seconds']} s")
+    else:
+        _progress(f"demo borough already generated ({marker.name}); refreshing")
+    print("Running the refresh job (ingest -> dbt -> checks -> publish) ...")
+    ok = run_refresh(settings, tags={"pathways/trigger": "demo"})
+    if not ok:
+        return 1
+    print(summary(settings))
+    print(f"\nDone in {time.perf_counter() - t0:.0f} s.")
+    print(_next_steps(settings))
+    return 0
+
+
+def _wipe(data_dir: Path) -> None:
+    for p in data_dir.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            os.chmod(p, 0o644)
+    shutil.rmtree(data_dir)
+
+
+def summary(settings: Settings) -> str:
+    """A readable summary of the current publication: per learning community, pupils and KS2 RWM."""
+    import duckdb
+
+    db = settings.current_publication
+    if not db.exists():
+        return "No publication yet."
+    with duckdb.connect(str(db), read_only=True) as con:
+        year = con.execute("SELECT max(time_period) FROM learning_community_disadvantage_gaps "
+                           "WHERE measure = 'ks2_rwm_expected'").fetchall()[0][0]
+        rows = con.execute("""
+            SELECT coalesce(g.learning_community_code, 'ALL') AS code,
+                   coalesce(g.learning_community_name, g.la_name || ' (borough)') AS name,
+                   p.value AS pupils, g.disadvantaged_value, g.other_value, g.gap,
+                   g.disadvantaged_denominator, g.other_denominator
+            FROM learning_community_disadvantage_gaps g
+            LEFT JOIN learning_community_outcomes p
+              ON p.time_period = g.time_period AND p.measure = 'pupils_on_roll' AND p.breakdown = 'Total'
+             AND p.geographic_level = g.geographic_level
+             AND p.learning_community_code IS NOT DISTINCT FROM g.learning_community_code
+            WHERE g.measure = 'ks2_rwm_expected' AND g.time_period = ?
+            ORDER BY g.geographic_level, g.learning_community_code""", [year]).fetchall()
+        nat = con.execute("SELECT max(CASE WHEN subgroup = 'Disadvantaged' THEN value END), "
+                          "max(CASE WHEN subgroup = 'Not known to be disadvantaged' THEN value END) "
+                          "FROM national_benchmarks WHERE measure = 'ks2_rwm_expected' AND time_period = ?", [year]).fetchall()[0]
+    label = f"{str(year)[:4]}/{str(year)[4:]}"
+    out = [f"\nKS2 reading, writing and maths at the expected standard, {label} (publication {_current_id(settings)})",
+           "'c' = withheld (small numbers). Gap = other minus disadvantaged, percentage points.\n",
+           f"{'Learning community':<34} {'Pupils':>7} {'Disadv. %':>10} {'Other %':>8} {'Gap':>6}",
+           "-" * 69]
+    for code, name, pupils, dis, oth, gap, dd, od in rows:
+        if code == "ALL":
+            out.append("-" * 69)
+        out.append(f"{(name or code)[:34]:<34} {pupils or '':>7} {dis:>10} {oth:>8} {gap:>6}")
+    if nat[0] is not None:
+        out.append(f"{'England (national benchmark)':<34} {'':>7} {nat[0]:>10} {nat[1]:>8} {nat[1] - nat[0]:>6}")
+    return "\n".join(out)
+
+
+def _current_id(settings: Settings) -> str:
+    link = settings.published_dir / "current"
+    return os.readlink(link) if link.is_symlink() else "none"
+
+
+def _next_steps(settings: Settings) -> str:
+    db = settings.current_publication
+    return (
+        "\nNext:\n"
+        "  make ui                      # Dagster UI on http://127.0.0.1:3000 (runs, assets, checks, schedules)\n"
+        f"  duckdb -readonly {db}\n"
+        "      SELECT * FROM learning_community_disadvantage_gaps WHERE measure = 'ks2_rwm_expected';\n"
+        "  or in Python: duckdb.connect('data/published/current/pathways.duckdb', read_only=True)\n"
+        f"  extracts per learning community: {db.parent / 'by_learning_community'}/"
+    )
+
+
+def cmd_refresh(args) -> int:
+    settings = get_settings()
+    ok = run_refresh(settings, tags={"pathways/trigger": "cli"})
+    if ok:
+        print(summary(settings))
+    return 0 if ok else 1
+
+
+def cmd_generate(args) -> int:
+    from ingest.synthetic import BoroughSpec, generate, small_borough
+
+    spec = small_borough(args.seed or 7) if args.size == "small" else BoroughSpec(seed=args.seed or 372)
+    manifest = generate(spec, Path(args.out), progress=_progress)
+    print(json.dumps({k: v for k, v in manifest.items() if k != "files"}, indent=2))
+    return 0
+
+
+def cmd_status(args) -> int:
+    from ingest.inbox import inbox_files
+    from ingest.publication import current_manifest
+
+    settings = get_settings()
+    m = current_manifest(settings)
+    if m is None:
+        print("No publication yet. Run `make demo` or `pathways refresh`.")
+    else:
+        failing = [c for c in m.get("checks", []) if not c["passed"]]
+        print(f"Current publication: {m['publication_id']} (created {m['created_at']}, code {m['code_version']})")
+        print(f"  from {len(m['source_uploads'])} uploads; {m['suppression']['suppressed_cells']} cells withheld; "
+              f"checks: {len(m.get('checks', [])) - len(failing)} passed, {len(failing)} failed (warnings)")
+        for u in m["source_uploads"][-5:]:
+            print(f"  - {u['source_file']} ({u['source']}, {u['rows']:,} rows, sha256 {u['sha256'][:12]}…)")
+    waiting = inbox_files(settings.inbox_dir)
+    print(f"Inbox: {len(waiting)} file(s) waiting" + (": " + ", ".join(p.name for p in waiting[:10]) if waiting else ""))
+    q = sorted(settings.quarantine_dir.glob("*/report.txt")) if settings.quarantine_dir.exists() else []
+    print(f"Quarantine: {len(q)} upload(s)")
+    for r in q[-10:]:
+        print("  - " + r.read_text().splitlines()[0] + f"  (report: {r})")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from ingest.canonical import canonicalise
+    from ingest.readers import UnreadableFile
+
+    try:
+        table = canonicalise(Path(args.file), args.source, args.sheet)
+    except UnreadableFile as e:
+        print(f"UNREADABLE {e}")
+        return 2
+    errors = table.errors
+    print(f"{Path(args.file).name}: {table.source.label}, {table.raw.frame.height:,} rows, {len(errors)} error(s)")
+    for f in table.findings[:50]:
+        print(f"  row {f.row}, column {f.column}, value {f.value!r}: {f.message} [{f.rule}] -> {f.fix}")
+    print("VERDICT: " + ("INVALID" if errors else "VALID"))
+    return 1 if errors else 0
+
+
+def cmd_ui(args) -> int:
+    import subprocess
+
+    home = _dagster_home()
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    cmd = [str(Path(sys.executable).parent / "dagster"), "dev", "-m", "orchestration.definitions",
+           "-h", "127.0.0.1", "-p", str(args.port)]
+    print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={home}); Ctrl-C to stop.")
+    return subprocess.call(cmd, env=env, cwd=PROJECT_ROOT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="pathways", description="Pathways: 0-19 outcomes and disadvantage gaps per learning community.")
+    sub = p.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("demo", help="generate the demo borough (first time) and run the whole pipeline")
+    d.add_argument("--size", choices=["default", "small"], default="default")
+    d.add_argument("--fresh", action="store_true", help="wipe data/ and start again")
+    d.set_defaults(fn=cmd_demo)
+    sub.add_parser("refresh", help="ingest the inbox, rebuild, check and publish").set_defaults(fn=cmd_refresh)
+    sub.add_parser("status", help="the current publication, the inbox and the quarantine").set_defaults(fn=cmd_status)
+    v = sub.add_parser("validate", help="check an upload before it is loaded")
+    v.add_argument("file")
+    v.add_argument("--source", choices=["census", "attainment", "attendance", "pupil-premium", "schools", "learning-communities"])
+    v.add_argument("--sheet")
+    v.add_argument("--format", choices=["text", "json", "html"], default="text")
+    v.set_defaults(fn=cmd_validate)
+    g = sub.add_parser("generate", help="write a synthetic borough's files to a folder")
+    g.add_argument("out")
+    g.add_argument("--size", choices=["default", "small"], default="default")
+    g.add_argument("--seed", type=int)
+    g.set_defaults(fn=cmd_generate)
+    u = sub.add_parser("ui", help="Dagster UI and daemon on 127.0.0.1")
+    u.add_argument("--port", type=int, default=3000)
+    u.set_defaults(fn=cmd_ui)
+    args = p.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""The refresh job, its schedules, and the inbox sensor."""
+
+
+import dagster as dg
+
+from ingest.inbox import inbox_files
+from ingest.settings import get_settings
+
+refresh_job = dg.define_asset_job(
+    "refresh", selection=dg.AssetSelection.all(),
+    description="Ingest the inbox, build the marts with dbt, run the checks and publish.",
+)
+
+_settings = get_settings()
+nightly_refresh = dg.ScheduleDefinition(
+    name="nightly_refresh", job=refresh_job, cron_schedule=_settings.nightly_refresh_cron,
+    execution_timezone="Europe/London", default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Nightly refresh: picks up whatever arrived during the day.",
+)
+termly_full_refresh = dg.ScheduleDefinition(
+    name="termly_full_refresh", job=refresh_job, cron_schedule=_settings.termly_full_refresh_cron,
+    execution_timezone="Europe/London", default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Start of each term: a full rebuild after the census and attendance returns.",
+)
+
+
+@dg.sensor(job=refresh_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Starts a refresh when new files land in data/inbox/.")
+def inbox_sensor(context: dg.SensorEvaluationContext):
+    files = inbox_files(get_settings().inbox_dir)
+    if not files:
+        return dg.SkipReason("inbox empty")
+    stamp = ",".join(f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in files)
+    import hashlib
+
+    key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
+    if key == context.cursor:
+        return dg.SkipReason("no new files since the last refresh request")
+    context.update_cursor(key)
+    return dg.RunRequest(run_key=key, tags={"pathways/trigger": "inbox", "pathways/files": str(len(files))})

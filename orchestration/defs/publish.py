@@ -1,0 +1,55 @@
+"""The publish asset: write-audit-publish of the marts, refusing when a blocking check failed.
+
+A failing dbt test does not stop a downstream Python asset in the same run (dagster issues
+25112, 18472), so publish reads this run's check results itself and refuses to publish when
+any blocking (error-severity) check failed.
+"""
+
+
+import dagster as dg
+
+from ingest.publication import PublicationBlocked, publish
+from ingest.settings import get_settings
+
+PUBLISHED_MARTS = [
+    dg.AssetKey(["marts", "learning_community_outcomes"]),
+    dg.AssetKey(["marts", "learning_community_disadvantage_gaps"]),
+]
+
+
+def run_check_results(context: dg.AssetExecutionContext) -> list[dict]:
+    records = context.instance.get_records_for_run(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    results = []
+    for r in records:
+        ev = r.event_log_entry.dagster_event.event_specific_data
+        results.append({
+            "name": ev.check_name,
+            "asset": ev.asset_key.to_user_string(),
+            "passed": bool(ev.passed),
+            "severity": ev.severity.value,
+            "blocking": ev.severity == dg.AssetCheckSeverity.ERROR,
+            "description": str(ev.description or ""),
+        })
+    return results
+
+
+@dg.asset(key=["published", "pathways"], group_name="publish", deps=PUBLISHED_MARTS, kinds={"duckdb"},
+          description="The read-only publication (aggregates only, suppressed) and per-learning-community extracts, "
+                      "swapped into data/published/current atomically.")
+def publication(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    checks = run_check_results(context)
+    try:
+        pub = publish(get_settings(), checks, progress=context.log.info)
+    except PublicationBlocked as e:
+        raise dg.Failure(description=f"Nothing was published; the last good publication stays. {e}") from e
+    m = pub.manifest
+    return dg.MaterializeResult(metadata={
+        "publication_id": m["publication_id"],
+        "path": dg.MetadataValue.path(str(pub.path)),
+        "checks_passed": sum(c["passed"] for c in checks),
+        "checks_failed": sum(not c["passed"] for c in checks),
+        "suppressed_cells": m["suppression"]["suppressed_cells"],
+        "source_uploads": len(m["source_uploads"]),
+        "seconds": m["seconds"],
+    })

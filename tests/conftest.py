@@ -1,0 +1,38 @@
+"""Shared fixtures: a small generated borough (the real files, once per session) and isolated
+settings (a temporary data folder and pseudonymisation key) for anything that writes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest.settings import Settings
+from ingest.synthetic import generate, small_borough
+
+TEST_KEY = "pathways-test-key-not-secret"
+
+
+@pytest.fixture(scope="session")
+def small_borough_dir(tmp_path_factory) -> Path:
+    """2 learning communities, about 3,000 pupils on roll, 3 academic years: the real file formats."""
+    out = tmp_path_factory.mktemp("small_borough")
+    generate(small_borough(), out)
+    return out
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> Settings:
+    """Settings pointing at a temporary data folder; exported so Dagster assets and dbt see them too."""
+    monkeypatch.setenv("PATHWAYS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PATHWAYS_PSEUDONYMISATION_KEY", TEST_KEY)
+    monkeypatch.delenv("PATHWAYS_WAREHOUSE_PATH", raising=False)
+    s = Settings()
+    s.inbox_dir.mkdir(parents=True)
+    return s
+
+
+def copy_into_inbox(files: list[Path], settings: Settings) -> None:
+    for f in files:
+        shutil.copy(f, settings.inbox_dir / f.name)

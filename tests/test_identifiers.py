@@ -1,0 +1,44 @@
+import numpy as np
+import polars as pl
+
+from ingest.identifiers import (
+    is_valid_uln, is_valid_upn, pseudonymise, upn_check_letter, upn_check_letters,
+)
+
+
+def test_upn_check_letter_matches_the_govtalk_examples():
+    # shared/domain.md: B801200005001 valid, A801200005001 invalid, P207000016049 valid (not Q)
+    assert is_valid_upn("B801200005001")
+    assert not is_valid_upn("A801200005001")
+    assert is_valid_upn("P207000016049")
+    assert upn_check_letter("801200005001") == "B"
+
+
+def test_upn_rejects_wrong_shape():
+    for bad in ["", "B80120000500", "B8012000050011", "I801200005001", "B80120000A001", None]:
+        assert not is_valid_upn(bad)
+
+
+def test_vectorised_check_letters_agree_with_the_scalar_rule():
+    rng = np.random.default_rng(1)
+    bodies = rng.integers(10**11, 10**12, 500)
+    letters = upn_check_letters(bodies)
+    for b, letter in zip(bodies, letters):
+        assert upn_check_letter(str(b).zfill(12)) == letter
+
+
+def test_uln_check_digit():
+    assert is_valid_uln("9276308686")
+    assert not is_valid_uln("9276308687")
+    assert not is_valid_uln("0276308686")
+    assert not is_valid_uln("927630868")
+
+
+def test_pseudonyms_are_stable_per_key_and_differ_between_keys():
+    upns = pl.Series(["B801200005001", "P207000016049", "B801200005001", None])
+    a = pseudonymise(upns, b"key-one")
+    b = pseudonymise(upns, b"key-two")
+    assert a[0] == a[2] and a[0] != a[1]
+    assert a[3] is None
+    assert a[0] != b[0]
+    assert len(a[0]) == 32 and "B801200005001" not in a.to_list()

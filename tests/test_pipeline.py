@@ -1,0 +1,104 @@
+"""The whole pipeline on a small generated borough: files in, Dagster runs ingest, dbt and
+publish for real, and the published figures equal a computation written independently here."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import duckdb
+import polars as pl
+import pytest
+
+from ingest.archive import sha256_file
+from tests.conftest import TEST_KEY, copy_into_inbox
+from tests.independent import ks2_rwm_by_learning_community
+
+
+@pytest.fixture(scope="module")
+def refreshed(small_borough_dir, tmp_path_factory):
+    """One real refresh for the module (each costs about 20 s): the tests below read its results."""
+    tmp = tmp_path_factory.mktemp("pipeline")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
+        mp.setenv("PATHWAYS_DATA_DIR", str(tmp / "data"))
+        mp.setenv("PATHWAYS_PSEUDONYMISATION_KEY", TEST_KEY)
+        mp.delenv("PATHWAYS_WAREHOUSE_PATH", raising=False)
+        from ingest.settings import Settings
+        from orchestration.cli import run_refresh
+
+        settings = Settings()
+        settings.inbox_dir.mkdir(parents=True)
+        copy_into_inbox(sorted(small_borough_dir.iterdir()), settings)
+        assert run_refresh(settings)
+        yield settings
+
+
+def test_pipeline_publishes_the_right_ks2_figures(refreshed, small_borough_dir):
+    settings = refreshed
+    with duckdb.connect(str(settings.warehouse), read_only=True) as wh:
+        mart = wh.sql("""SELECT academic_year, learning_community_code, subgroup, numerator, denominator
+                         FROM marts.learning_community_outcomes
+                         WHERE measure = 'ks2_rwm_expected' AND breakdown = 'Disadvantage'
+                           AND geographic_level = 'Learning community'""").pl()
+        raw_tables = {t for (t,) in wh.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()}
+    assert {"census", "attendance", "attainment", "pupil_premium", "schools", "learning_communities"} <= raw_tables
+    for year, label in ((2022, "2022-23"), (2023, "2023-24"), (2024, "2024-25")):
+        expected = ks2_rwm_by_learning_community(small_borough_dir, label)
+        got = mart.filter(pl.col("academic_year") == year)
+        assert got.height == expected.height == 4
+        for r in expected.iter_rows(named=True):
+            subgroup = "Disadvantaged" if r["disadvantaged"] else "Not known to be disadvantaged"
+            row = got.filter((pl.col("learning_community_code") == r["LearningCommunityCode"]) & (pl.col("subgroup") == subgroup))
+            assert (row["numerator"][0], row["denominator"][0]) == (r["numerator"], r["denominator"]), (label, r)
+
+
+def test_publication_is_read_only_aggregate_and_traceable(refreshed, small_borough_dir):
+    settings = refreshed
+    current = settings.published_dir / "current"
+    assert current.is_symlink()
+    db = current / "pathways.duckdb"
+    assert not (db.stat().st_mode & 0o222)
+    with duckdb.connect(str(db), read_only=True) as pub:
+        tables = {t for (t,) in pub.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        cols = {c for (c,) in pub.execute("SELECT column_name FROM information_schema.columns").fetchall()}
+        gaps = pub.sql("""SELECT * FROM learning_community_disadvantage_gaps
+                          WHERE measure = 'ks2_rwm_expected' AND geographic_level = 'Learning community'""").pl()
+    assert {"learning_community_outcomes", "learning_community_disadvantage_gaps"} <= tables
+    assert not cols & {"pupil_key", "upn", "surname", "forename", "dob"}
+    # every published gap equals the independent computation (or is withheld as 'c')
+    for label, period in (("2023-24", 202324), ("2024-25", 202425)):
+        exp = ks2_rwm_by_learning_community(small_borough_dir, label)
+        for lc in exp["LearningCommunityCode"].unique():
+            e = exp.filter(pl.col("LearningCommunityCode") == lc)
+            d = e.filter(pl.col("disadvantaged")).row(0, named=True)
+            o = e.filter(~pl.col("disadvantaged")).row(0, named=True)
+            g = gaps.filter((pl.col("time_period") == period) & (pl.col("learning_community_code") == lc)).row(0, named=True)
+            if g["gap"] == "c":
+                continue
+            assert (g["disadvantaged_numerator"], g["disadvantaged_denominator"]) == (str(d["numerator"]), str(d["denominator"]))
+            expected_gap = round(round(100 * o["numerator"] / o["denominator"], 1) - round(100 * d["numerator"] / d["denominator"], 1), 1)
+            assert float(g["gap"]) == pytest.approx(expected_gap, abs=0.051)
+    manifest = json.loads((current / "manifest.json").read_text())
+    hashes = {u["source_file"]: u["sha256"] for u in manifest["source_uploads"]}
+    assert hashes == {p.name: sha256_file(p) for p in small_borough_dir.iterdir()}
+    assert all(c["passed"] for c in manifest["checks"] if c["blocking"]) and manifest["checks"]
+    extracts = sorted(os.listdir(current / "by_learning_community"))
+    assert "LC01.xlsx" in extracts and "LC02_outcomes.parquet" in extracts
+
+
+def test_a_second_refresh_adds_nothing_and_republishes(refreshed, monkeypatch):
+    from orchestration.cli import run_refresh
+
+    settings = refreshed
+    monkeypatch.setenv("DAGSTER_HOME", str(settings.data_dir.parent / "dagster_home"))
+    monkeypatch.setenv("PATHWAYS_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("PATHWAYS_PSEUDONYMISATION_KEY", TEST_KEY)
+    first = os.readlink(settings.published_dir / "current")
+    with duckdb.connect(str(settings.warehouse), read_only=True) as wh:
+        uploads = wh.execute("SELECT count(*) FROM raw.uploads").fetchall()[0][0]
+    assert run_refresh(settings)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as wh:
+        assert wh.execute("SELECT count(*) FROM raw.uploads").fetchall()[0][0] == uploads
+    assert os.readlink(settings.published_dir / "current") != first
+    assert (settings.published_dir / first / "pathways.duckdb").exists()  # the previous one is kept
