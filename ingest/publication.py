@@ -27,6 +27,7 @@ from ingest.suppression import suppress
 
 SUPPRESSED = "c"
 FIGURES = ("numerator", "denominator", "value")
+ONE_DECIMAL = ("value", "disadvantaged_value", "other_value", "gap", "gap_against_national")
 GAP_FIGURES = ("disadvantaged_numerator", "disadvantaged_denominator", "disadvantaged_value",
                "other_numerator", "other_denominator", "other_value", "gap", "gap_against_national")
 
@@ -133,9 +134,11 @@ def _mask(frame: pl.DataFrame, figures: tuple[str, ...]) -> pl.DataFrame:
 
 
 def _fmt(col: str) -> pl.Expr:
+    """Rates and gaps to one decimal place (as published); counts and sums as written; z when not applicable."""
     c = pl.col(col)
-    return pl.when(c.is_null()).then(pl.lit("z")).when(c == c.round(0)).then(c.cast(pl.Int64).cast(pl.String)).otherwise(
-        c.round(1).cast(pl.String))
+    text = (c.cast(pl.Float64).round(1).cast(pl.String) if col in ONE_DECIMAL
+            else pl.when(c == c.round(0)).then(c.cast(pl.Int64).cast(pl.String)).otherwise(c.round(1).cast(pl.String)))
+    return pl.when(c.is_null()).then(pl.lit("z")).otherwise(text)
 
 
 def _mask_gaps(gaps: pl.DataFrame, flagged: pl.DataFrame) -> pl.DataFrame:

@@ -53,7 +53,7 @@ def disadvantage_penalty(spec: BoroughSpec, lc_codes: np.ndarray, year: int) -> 
     span = max(1, spec.last_year - spec.first_year)
     t = (year - spec.first_year) / span
     pen = np.full(len(lc_codes), 0.30)
-    pen[lc_codes == spec.planted_narrowing] = 0.30 * (2.4 - 2.2 * t)
+    pen[lc_codes == spec.planted_narrowing] = 0.30 * (2.4 - 3.2 * t)
     pen[lc_codes == spec.planted_widening] = 0.30 * (0.2 + 2.2 * t)
     return pen
 

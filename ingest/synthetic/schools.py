@@ -125,13 +125,15 @@ def build_borough(spec: BoroughSpec, rng: np.random.Generator) -> Borough:
     conv_year = rng.integers(spec.first_year, spec.last_year + 1, est.height)
     conv_month = rng.choice([4, 9, 1], est.height)
     school_rows = []
+    academy_urn = 136_000 + int(rng.integers(0, 5000))  # academies get URNs from their own, later range
     for r, c, y, m in zip(est.iter_rows(named=True), convert, conv_year, conv_month):
         open_date = date(2000, 9, 1)
         if c:
             conv_date = date(int(y) + (1 if m < 9 else 0), int(m), 1)
             school_rows.append({**r, "open_date": open_date, "close_date": conv_date - timedelta(days=1),
                                 "predecessor_urn": None})
-            school_rows.append({**r, "urn": 140000 + int(r["urn"]) % 10000 + 100 * (int(r["school_index"]) % 7),
+            academy_urn += int(rng.integers(1, 40))
+            school_rows.append({**r, "urn": academy_urn,
                                 "school_name": r["school_name"].replace("Comprehensive School", "Academy").replace("School", "Academy"),
                                 "establishment_type": {"Special": "Academy special converter", "Pupil referral unit": "Academy alternative provision converter"}.get(r["phase"], "Academy converter"),
                                 "open_date": conv_date, "close_date": None, "predecessor_urn": int(r["urn"])})
