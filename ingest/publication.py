@@ -26,10 +26,38 @@ from ingest.settings import PROJECT_ROOT, Settings
 from ingest.suppression import suppress
 
 SUPPRESSED = "c"
-FIGURES = ("numerator", "denominator", "value")
-ONE_DECIMAL = ("value", "disadvantaged_value", "other_value", "gap", "gap_against_national")
-GAP_FIGURES = ("disadvantaged_numerator", "disadvantaged_denominator", "disadvantaged_value",
-               "other_numerator", "other_denominator", "other_value", "gap", "gap_against_national")
+ONE_DECIMAL = ("value", "disadvantaged_value", "other_value", "gap", "gap_against_national", "rolling_disadvantaged_value",
+               "rolling_other_value", "rolling_gap", "caught_up_percentage", "fell_behind_percentage",
+               "stayed_in_community_percentage", "first_gap", "last_gap", "gap_change", "gap_change_lower_95",
+               "gap_change_upper_95")
+GEO = ["time_period", "measure", "geographic_level", "learning_community_code"]
+GAP_FIGURES = ("disadvantaged_numerator", "disadvantaged_denominator", "disadvantaged_pupils", "disadvantaged_value",
+               "other_numerator", "other_denominator", "other_pupils", "other_value", "gap", "gap_against_national")
+ROLLING_FIGURES = ("rolling_disadvantaged_numerator", "rolling_disadvantaged_denominator", "rolling_disadvantaged_pupils",
+                   "rolling_disadvantaged_value", "rolling_other_numerator", "rolling_other_denominator",
+                   "rolling_other_pupils", "rolling_other_value", "rolling_gap")
+TREND_FIGURES = ("first_disadvantaged_numerator", "first_disadvantaged_denominator", "first_other_numerator",
+                 "first_other_denominator", "last_disadvantaged_numerator", "last_disadvantaged_denominator",
+                 "last_other_numerator", "last_other_denominator", "first_gap", "last_gap", "gap_change",
+                 "gap_change_lower_95", "gap_change_upper_95", "gap_change_per_year", "trend", "compared_with_national")
+TRANSITION_COUNTS = ("pupils_tracked", "below_expected_before", "caught_up", "at_expected_before", "fell_behind",
+                     "stayed_in_community")
+# marts published, and the warehouse relation each comes from (pupil-level models never are)
+PUBLISHED = {
+    "learning_community_outcomes": "marts.learning_community_outcomes",
+    "learning_community_disadvantage_gaps": "marts.learning_community_disadvantage_gaps",
+    "learning_community_gap_index": "marts.learning_community_gap_index",
+    "learning_community_gap_trends": "marts.learning_community_gap_trends",
+    "learning_community_cohort_stages": "marts.learning_community_cohort_stages",
+    "learning_community_cohort_transitions": "marts.learning_community_cohort_transitions",
+    "school_categories": "marts.school_categories",
+    "dim_learning_communities": "marts.dim_learning_communities",
+    "dim_schools": "marts.dim_schools",
+    "dim_academic_years": "marts.dim_academic_years",
+    "measures": "reference.measures",
+    "national_benchmarks": "reference.national_benchmarks",
+    "national_gap_index": "reference.national_gap_index",
+}
 
 
 @dataclass
@@ -72,23 +100,12 @@ def publish(settings: Settings, checks: list[dict] | None = None,
     building.mkdir()
     try:
         with duckdb.connect(str(settings.warehouse), read_only=True) as wh:
-            outcomes = wh.sql("SELECT * FROM marts.learning_community_outcomes").pl()
-            gaps = wh.sql("SELECT * FROM marts.learning_community_disadvantage_gaps").pl()
-            lcs = wh.sql("SELECT * FROM staging.stg_reference__learning_communities ORDER BY 1").pl()
-            benchmarks = wh.sql("SELECT * FROM reference.national_benchmarks").pl()
-            gap_index = wh.sql("SELECT * FROM reference.national_gap_index").pl()
+            marts = {name: wh.sql(f"SELECT * FROM {rel}").pl() for name, rel in PUBLISHED.items()}
             uploads = wh.sql("SELECT upload_id, source, stage, source_file, sha256, rows, loaded_at "
                              "FROM raw.uploads ORDER BY loaded_at, source_file").pl()
-        progress(f"read marts: {outcomes.height:,} outcome rows, {gaps.height:,} gap rows")
-
-        flagged = suppress(outcomes, settings.suppression_threshold, settings.suppression_min_count)
-        tables = {
-            "learning_community_outcomes": _mask(flagged, FIGURES),
-            "learning_community_disadvantage_gaps": _mask_gaps(gaps, flagged),
-            "learning_communities": lcs,
-            "national_benchmarks": benchmarks,
-            "national_gap_index": gap_index,
-        }
+        progress(f"read {len(marts)} marts ({sum(t.height for t in marts.values()):,} rows)")
+        tables, withheld = suppress_for_publication(marts, settings.suppression_threshold, settings.suppression_min_count)
+        progress(f"suppression: {withheld:,} cells withheld (threshold {settings.suppression_threshold})")
         db = building / "pathways.duckdb"
         with duckdb.connect(str(db)) as pub:
             for name, frame in tables.items():
@@ -96,7 +113,7 @@ def publish(settings: Settings, checks: list[dict] | None = None,
                 pub.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
                 pub.unregister("frame")
         progress(f"wrote {db.name}: {', '.join(tables)}")
-        extracts = _extracts(building, tables, lcs["learning_community_code"].to_list())
+        extracts = _extracts(building, tables, marts["dim_learning_communities"]["learning_community_code"].to_list())
         progress(f"wrote {len(extracts)} learning community extracts")
 
         manifest = {
@@ -105,7 +122,7 @@ def publish(settings: Settings, checks: list[dict] | None = None,
             "code_version": code_version(),
             "la": {"old_la_code": settings.la_code, "new_la_code": settings.new_la_code, "la_name": settings.la_name},
             "suppression": {"threshold": settings.suppression_threshold, "min_count": settings.suppression_min_count,
-                            "suppressed_cells": int(flagged["suppressed"].sum()), "symbol": SUPPRESSED},
+                            "suppressed_cells": withheld, "symbol": SUPPRESSED},
             "tables": {n: t.height for n, t in tables.items()},
             "extracts": extracts,
             "source_uploads": uploads.with_columns(pl.col("loaded_at").cast(pl.String)).to_dicts(),
@@ -126,54 +143,163 @@ def publish(settings: Settings, checks: list[dict] | None = None,
     return Publication(pub_id, final, manifest)
 
 
+def suppress_for_publication(marts: dict[str, pl.DataFrame], threshold: int, min_count: int
+                             ) -> tuple[dict[str, pl.DataFrame], int]:
+    """Apply primary and complementary suppression to every published mart; figures become text."""
+    out = dict(marts)
+    withheld = 0
+
+    outcomes = suppress(marts["learning_community_outcomes"], threshold, min_count)
+    withheld += int(outcomes["suppressed"].sum())
+    out["learning_community_outcomes"] = _mask(outcomes, ("numerator", "denominator", "pupils", "value"))
+    hidden = (outcomes.filter((pl.col("breakdown") == "Disadvantage") & pl.col("suppressed"))
+              .select(GEO).unique().with_columns(suppressed=pl.lit(True)))
+
+    gaps = marts["learning_community_disadvantage_gaps"].join(hidden, on=GEO, how="left", nulls_equal=True)
+    gaps = gaps.with_columns(pl.col("suppressed").fill_null(False))
+    rolling_hidden = _rolling_suppression(gaps, outcomes, threshold, min_count)
+    gaps = gaps.join(rolling_hidden, on=GEO, how="left", nulls_equal=True).with_columns(
+        pl.col("rolling_suppressed").fill_null(False))
+    withheld += int(gaps["rolling_suppressed"].sum())
+    gaps = _mask(gaps, GAP_FIGURES)
+    out["learning_community_disadvantage_gaps"] = _mask(gaps.drop("suppressed").rename({"rolling_suppressed": "suppressed"}),
+                                                        ROLLING_FIGURES).drop("suppressed")
+
+    index = marts["learning_community_gap_index"].with_columns(
+        suppressed=(pl.col("disadvantaged_pupils") <= threshold) | (pl.col("other_pupils") <= threshold))
+    withheld += int(index["suppressed"].sum())
+    out["learning_community_gap_index"] = _mask(index, ("disadvantaged_pupils", "other_pupils", "disadvantaged_mean_percentile_rank",
+                                                        "other_mean_percentile_rank", "gap_index"))
+
+    # a trend rests on four cells (two groups, two years): withhold it if any of them is withheld,
+    # or the withheld one could be solved for from the published change
+    trends = marts["learning_community_gap_trends"]
+    ends = hidden.select("time_period", "measure", "geographic_level", "learning_community_code")
+    first = ends.rename({"time_period": "first_time_period"}).with_columns(_f=pl.lit(True))
+    last = ends.rename({"time_period": "last_time_period"}).with_columns(_l=pl.lit(True))
+    keys = ["measure", "geographic_level", "learning_community_code"]
+    trends = (trends.join(first, on=["first_time_period", *keys], how="left", nulls_equal=True)
+              .join(last, on=["last_time_period", *keys], how="left", nulls_equal=True)
+              .with_columns(suppressed=pl.col("_f").fill_null(False) | pl.col("_l").fill_null(False)).drop("_f", "_l"))
+    withheld += int(trends["suppressed"].sum())
+    out["learning_community_gap_trends"] = _mask(trends, TREND_FIGURES)
+
+    stages = marts["learning_community_cohort_stages"]
+    shaped = stages.with_columns(
+        pl.col("reception_cohort").alias("time_period"), pl.col("stage").alias("measure"), measure_type=pl.lit("percentage"),
+        breakdown=pl.when(pl.col("subgroup") == "Total").then(pl.lit("Total")).otherwise(pl.lit("Disadvantage")))
+    flagged = suppress(shaped, threshold, min_count)
+    withheld += int(flagged["suppressed"].sum())
+    out["learning_community_cohort_stages"] = _mask(stages.with_columns(suppressed=flagged["suppressed"]),
+                                                    ("numerator", "denominator", "value"))
+
+    moves = marts["learning_community_cohort_transitions"]
+    shaped = moves.with_columns(
+        pl.col("reception_cohort").alias("time_period"),
+        (pl.col("from_stage") + ">" + pl.col("to_stage")).alias("measure"), measure_type=pl.lit("count"),
+        numerator=pl.col("pupils_tracked").cast(pl.Float64), denominator=pl.col("pupils_tracked").cast(pl.Float64),
+        breakdown=pl.when(pl.col("subgroup") == "Total").then(pl.lit("Total")).otherwise(pl.lit("Disadvantage")))
+    few = pl.any_horizontal([(pl.col(c) >= 1) & (pl.col(c) < min_count) for c in TRANSITION_COUNTS[1:]]
+                            + [((pl.col("below_expected_before") - pl.col("caught_up")).is_between(1, min_count - 1)),
+                               ((pl.col("at_expected_before") - pl.col("fell_behind")).is_between(1, min_count - 1))])
+    flagged = suppress(shaped, threshold, min_count, forced=moves.select(few).to_series())
+    withheld += int(flagged["suppressed"].sum())
+    out["learning_community_cohort_transitions"] = _mask(
+        moves.with_columns(suppressed=flagged["suppressed"]),
+        (*TRANSITION_COUNTS, "caught_up_percentage", "fell_behind_percentage", "stayed_in_community_percentage"))
+    return out, withheld
+
+
+def _rolling_suppression(gaps: pl.DataFrame, outcomes: pl.DataFrame, threshold: int, min_count: int) -> pl.DataFrame:
+    """Which rolling (3-year) figures to withhold.
+
+    A rolling figure pools up to three years. If some but not all of those years are withheld,
+    publishing the pool would let the withheld year be recovered by subtraction, so it is
+    withheld too ("all or none"); then the usual primary and complementary rules apply to the
+    pools themselves (learning communities add up to the authority).
+    """
+    groups = {"disadvantaged": "Disadvantaged", "other": "Not known to be disadvantaged"}
+    year_flags = (outcomes.filter(pl.col("breakdown") == "Disadvantage")
+                  .select(*GEO, "subgroup", "suppressed").sort("time_period"))
+    part = year_flags.with_columns(
+        n_hidden=pl.col("suppressed").cast(pl.Int32).rolling_sum(3, min_samples=1)
+        .over(["measure", "geographic_level", "learning_community_code", "subgroup"]),
+        n_years=pl.lit(1).cast(pl.Int32).rolling_sum(3, min_samples=1)
+        .over(["measure", "geographic_level", "learning_community_code", "subgroup"]),
+    ).with_columns(partial=(pl.col("n_hidden") > 0) & (pl.col("n_hidden") < pl.col("n_years"))).select(*GEO, "subgroup", "partial")
+    frames = []
+    for prefix, subgroup in groups.items():
+        frames.append(gaps.select(
+            *GEO, "measure_type", pl.lit("Disadvantage").alias("breakdown"), pl.lit(subgroup).alias("subgroup"),
+            pl.col(f"rolling_{prefix}_numerator").alias("numerator"),
+            pl.col(f"rolling_{prefix}_denominator").alias("denominator"),
+            pl.col(f"rolling_{prefix}_pupils").alias("pupils")))
+    pools = pl.concat(frames).join(part, on=[*GEO, "subgroup"], how="left", nulls_equal=True)
+    pools = pools.with_columns(pl.col("partial").fill_null(False))
+    flagged = suppress(pools.drop("partial"), threshold, min_count, forced=pools["partial"])
+    return (flagged.group_by(GEO).agg(rolling_suppressed=pl.col("suppressed").any()))
+
+
 def _mask(frame: pl.DataFrame, figures: tuple[str, ...]) -> pl.DataFrame:
     """Figures become text, 'c' where suppressed (EES symbols), so no suppressed number ships."""
     return frame.with_columns([
-        pl.when(pl.col("suppressed")).then(pl.lit(SUPPRESSED)).otherwise(_fmt(c)).alias(c) for c in figures
+        pl.when(pl.col("suppressed")).then(pl.lit(SUPPRESSED)).otherwise(_fmt(frame, c)).alias(c)
+        for c in figures if c in frame.columns
     ])
 
 
-def _fmt(col: str) -> pl.Expr:
-    """Rates and gaps to one decimal place (as published); counts and sums as written; z when not applicable."""
+def _fmt(frame: pl.DataFrame, col: str) -> pl.Expr:
+    """Rates and gaps to one decimal place (as published); counts as whole numbers; z when not applicable."""
     c = pl.col(col)
-    text = (c.cast(pl.Float64).round(1).cast(pl.String) if col in ONE_DECIMAL
-            else pl.when(c == c.round(0)).then(c.cast(pl.Int64).cast(pl.String)).otherwise(c.round(1).cast(pl.String)))
+    dtype = frame.schema[col]
+    if dtype == pl.String:
+        text = c
+    elif col in ONE_DECIMAL:
+        text = c.cast(pl.Float64).round(1).cast(pl.String)
+    elif dtype.is_float():
+        text = pl.when(c == c.round(0)).then(c.cast(pl.Int64).cast(pl.String)).otherwise(c.round(2).cast(pl.String))
+    else:
+        text = c.cast(pl.String)
     return pl.when(c.is_null()).then(pl.lit("z")).otherwise(text)
 
 
-def _mask_gaps(gaps: pl.DataFrame, flagged: pl.DataFrame) -> pl.DataFrame:
-    """A gap is withheld whenever either of its groups is withheld in the outcomes table."""
-    key = ["time_period", "measure", "geographic_level", "learning_community_code"]
-    hidden = (flagged.filter((pl.col("breakdown") == "Disadvantage") & pl.col("suppressed"))
-              .select(key).unique().with_columns(suppressed=pl.lit(True)))
-    g = gaps.join(hidden, on=key, how="left", nulls_equal=True).with_columns(pl.col("suppressed").fill_null(False))
-    return _mask(g, GAP_FIGURES)
-
-
 def _extracts(building: Path, tables: dict[str, pl.DataFrame], lc_codes: list[str]) -> dict[str, list[str]]:
-    """Per learning community: its own rows plus borough and national benchmarks, nothing else."""
+    """Per learning community: its own rows plus authority and national benchmarks, nothing of another community's."""
     folder = building / "by_learning_community"
     folder.mkdir()
     out: dict[str, list[str]] = {}
-    for lc in lc_codes:
-        own = lambda t: t.filter((pl.col("learning_community_code") == lc) | (pl.col("geographic_level") == "Local authority"))  # noqa: E731
-        parts = {
-            "outcomes": own(tables["learning_community_outcomes"]),
-            "disadvantage_gaps": own(tables["learning_community_disadvantage_gaps"]),
-            "national_benchmarks": tables["national_benchmarks"],
-        }
-        files = []
-        for name, frame in parts.items():
-            p = folder / f"{lc}_{name}.parquet"
-            frame.write_parquet(p)
-            files.append(p.name)
-        xlsx = folder / f"{lc}.xlsx"
-        import xlsxwriter
+    import xlsxwriter
 
-        with xlsxwriter.Workbook(xlsx) as wb:
+    for lc in lc_codes:
+        parts: dict[str, pl.DataFrame] = {}
+        for name, frame in tables.items():
+            if name == "school_categories":
+                parts[name] = frame.filter(pl.col("learning_community_code") == lc)
+            elif name == "dim_schools":
+                parts[name] = frame.filter(pl.col("learning_community_code") == lc)
+            elif "geographic_level" in frame.columns:
+                parts[name] = frame.filter((pl.col("learning_community_code") == lc) | (pl.col("geographic_level") == "Local authority"))
+            else:
+                parts[name] = frame
+        files = []
+        with duckdb.connect(str(folder / f"{lc}.duckdb")) as con:
             for name, frame in parts.items():
-                frame.write_excel(wb, worksheet=name[:31], autofit=True, freeze_panes=(1, 0))
-        files.append(xlsx.name)
+                con.register("frame", frame.to_arrow())
+                con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+                con.unregister("frame")
+        files.append(f"{lc}.duckdb")
+        with xlsxwriter.Workbook(folder / f"{lc}.xlsx") as wb:
+            for name in ("learning_community_disadvantage_gaps", "learning_community_gap_trends", "learning_community_outcomes",
+                         "learning_community_gap_index", "learning_community_cohort_transitions", "school_categories",
+                         "measures", "national_benchmarks"):
+                frame = parts[name]
+                if name == "learning_community_outcomes":  # the workbook keeps the headline breakdowns; the .duckdb has all
+                    frame = frame.filter(pl.col("breakdown").is_in(["Total", "Disadvantage"]))
+                frame = frame.drop([c for c in ("country_code", "country_name", "new_la_code", "old_la_code", "suppressed")
+                                    if c in frame.columns])
+                frame.write_excel(wb, worksheet=name.replace("learning_community_", "")[:31], autofit=True,
+                                  freeze_panes=(1, 0))
+        files.append(f"{lc}.xlsx")
         out[lc] = files
     return out
 

@@ -62,7 +62,14 @@ class Settings(BaseSettings):
     persistent_absence_threshold: float = Field(
         default=0.10, description="Share of own possible sessions missed that makes an enrolment persistently absent."
     )
-    severe_absence_threshold: float = Field(default=0.50)
+    severe_absence_threshold: float = Field(default=0.50, description="Share of sessions missed that makes absence severe.")
+    phonics_threshold: int = Field(default=32, description="Phonics check mark that meets the standard (32 every year so far).")
+    gap_index_ks2_method: str = Field(
+        default="average_of_subjects",
+        description="KS2 disadvantage gap index: rank reading and maths separately and average the gaps "
+        "('average_of_subjects'), or rank their sum ('combined'). The DfE detail is unconfirmed.",
+    )
+    gap_trend_years: int = Field(default=5, description="Years (with results) the gap trend looks back over; at least 3.")
 
     # --- schedules --------------------------------------------------------------------------
     nightly_refresh_cron: str = Field(default="0 2 * * *")

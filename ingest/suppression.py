@@ -19,16 +19,25 @@ KEY = ["time_period", "measure", "geographic_level", "learning_community_code", 
 
 
 def primary(frame: pl.DataFrame, threshold: int, min_count: int) -> pl.Series:
+    """Cells withheld in their own right: few pupils behind them, or a count of 1 or 2 (or its complement)."""
     n, d = pl.col("numerator"), pl.col("denominator")
-    small = d <= threshold
+    pupils = pl.col("pupils") if "pupils" in frame.columns else d
+    small = pupils <= threshold
     pct = pl.col("measure_type") == "percentage"
     few = pct & (((n >= 1) & (n < min_count)) | (((d - n) >= 1) & ((d - n) < min_count)))
     return frame.select((small | few).alias("suppressed")).to_series()
 
 
-def suppress(frame: pl.DataFrame, threshold: int, min_count: int) -> pl.DataFrame:
-    """Add a boolean ``suppressed`` column (primary and secondary) to an outcomes frame."""
-    f = frame.with_columns(suppressed=primary(frame, threshold, min_count), _row=pl.int_range(pl.len()))
+def suppress(frame: pl.DataFrame, threshold: int, min_count: int, forced: pl.Series | None = None) -> pl.DataFrame:
+    """Add a boolean ``suppressed`` column (primary and secondary) to an outcomes-shaped frame.
+
+    ``forced`` marks further cells to withhold from the start (for example a rolling figure
+    whose years are only partly withheld); complementary suppression then protects them too.
+    """
+    first = primary(frame, threshold, min_count)
+    if forced is not None:
+        first = first | forced
+    f = frame.with_columns(suppressed=first, _row=pl.int_range(pl.len()))
     # relation 1: subgroups of a breakdown (with the breakdown's Total row) within one geography
     by_breakdown = ["time_period", "measure", "geographic_level", "learning_community_code"]
     totals = (f.filter(pl.col("breakdown") == "Total").select(*by_breakdown, pl.col("_row").alias("_total_row")))

@@ -16,3 +16,8 @@ def export_settings(settings: Settings) -> None:
     os.environ["PATHWAYS_LA_CODE"] = str(settings.la_code)
     os.environ["PATHWAYS_NEW_LA_CODE"] = settings.new_la_code
     os.environ["PATHWAYS_LA_NAME"] = settings.la_name
+    os.environ["PATHWAYS_PHONICS_THRESHOLD"] = str(settings.phonics_threshold)
+    os.environ["PATHWAYS_PERSISTENT_ABSENCE_THRESHOLD"] = str(settings.persistent_absence_threshold)
+    os.environ["PATHWAYS_SEVERE_ABSENCE_THRESHOLD"] = str(settings.severe_absence_threshold)
+    os.environ["PATHWAYS_GAP_INDEX_KS2_METHOD"] = settings.gap_index_ks2_method
+    os.environ["PATHWAYS_GAP_TREND_YEARS"] = str(settings.gap_trend_years)

@@ -84,7 +84,7 @@ def test_publication_is_read_only_aggregate_and_traceable(refreshed, small_borou
     assert hashes == {p.name: sha256_file(p) for p in small_borough_dir.iterdir()}
     assert all(c["passed"] for c in manifest["checks"] if c["blocking"]) and manifest["checks"]
     extracts = sorted(os.listdir(current / "by_learning_community"))
-    assert "LC01.xlsx" in extracts and "LC02_outcomes.parquet" in extracts
+    assert {"LC01.xlsx", "LC01.duckdb", "LC02.xlsx", "LC02.duckdb"} <= set(extracts)
 
 
 def test_a_second_refresh_adds_nothing_and_republishes(refreshed, monkeypatch):

@@ -28,3 +28,14 @@
     '{{ var("old_la_code") }}' as old_la_code,
     '{{ var("la_name") }}' as la_name
 {%- endmacro %}
+
+{# Wilson score interval bounds for a proportion x/n (95%): used for Newcombe's method. #}
+{% macro wilson_bound(x, n, sign, z=1.959964) -%}
+    (
+        ({{ x }} / nullif({{ n }}, 0) + {{ z }} * {{ z }} / (2.0 * {{ n }}))
+        {{ sign }} {{ z }} * sqrt(
+            ({{ x }} / nullif({{ n }}, 0)) * (1 - {{ x }} / nullif({{ n }}, 0)) / {{ n }}
+            + {{ z }} * {{ z }} / (4.0 * {{ n }} * {{ n }})
+        )
+    ) / (1 + {{ z }} * {{ z }} / {{ n }})
+{%- endmacro %}

@@ -1,21 +1,78 @@
 -- Which subgroups each pupil belongs to in each year, long: (breakdown, subgroup), always
--- including the all-pupils row ('Total', 'Total'). A new breakdown is a new union here, not a
--- new mart. Disadvantage follows the pupil premium file of the same year.
+-- including the all-pupils row ('Total', 'Total'). A new breakdown is one more union here, not a
+-- new mart. Characteristics come from the pupil-year spine (the January census); a pupil with
+-- an outcome but no census row that year is 'Unclassified' except for disadvantage, which comes
+-- from the pupil premium file.
 with pupil_years as (
-    select distinct pupil_key, academic_year from {{ ref('int_pupil_outcomes') }}
+    select distinct outcomes.pupil_key, outcomes.academic_year
+    from {{ ref('int_pupil_outcomes') }} as outcomes
+),
+
+traits as (
+    select
+        py.pupil_key,
+        py.academic_year,
+        coalesce(dis.is_disadvantaged, false) as is_disadvantaged,
+        spine.sen_provision,
+        spine.sen_primary_need,
+        spine.is_eal,
+        spine.sex,
+        spine.ethnicity_major_group,
+        spine.is_gypsy_roma_traveller,
+        spine.arrived_after_autumn_census,
+        spine.moved_school_this_year,
+        spine.pupil_key is not null as on_census
+    from pupil_years as py
+    left join {{ ref('int_pupil_years') }} as spine
+        on py.pupil_key = spine.pupil_key and py.academic_year = spine.academic_year
+    left join {{ ref('int_pupil_disadvantage_years') }} as dis
+        on py.pupil_key = dis.pupil_key and py.academic_year = dis.academic_year
+),
+
+long as (
+    select pupil_key, academic_year, 'Total' as breakdown, 'Total' as subgroup from traits
+    union all
+    select pupil_key, academic_year, 'Disadvantage',
+        case when is_disadvantaged then 'Disadvantaged' else 'Not known to be disadvantaged' end
+    from traits
+    union all
+    select pupil_key, academic_year, 'SEN provision',
+        case when not on_census then 'Unclassified'
+             when sen_provision = 'E' then 'EHC plan'
+             when sen_provision = 'K' then 'SEN support'
+             else 'No SEN' end
+    from traits
+    union all
+    select pupil_key, academic_year, 'SEN primary need',
+        case when not on_census then 'Unclassified'
+             when sen_provision in ('E', 'K') then coalesce(sen_primary_need, 'Not recorded')
+             else 'No SEN' end
+    from traits
+    union all
+    select pupil_key, academic_year, 'First language',
+        case when is_eal then 'Known or believed to be other than English'
+             when not is_eal then 'Known or believed to be English'
+             else 'Unclassified' end
+    from traits
+    union all
+    select pupil_key, academic_year, 'Sex',
+        case sex when 'M' then 'Male' when 'F' then 'Female' else 'Unclassified' end
+    from traits
+    union all
+    select pupil_key, academic_year, 'Ethnicity major group', coalesce(ethnicity_major_group, 'Unclassified')
+    from traits
+    union all
+    select pupil_key, academic_year, 'Gypsy, Roma and Traveller',
+        case when not on_census then 'Unclassified'
+             when is_gypsy_roma_traveller then 'Gypsy, Roma or Traveller'
+             else 'Not Gypsy, Roma or Traveller' end
+    from traits
+    union all
+    select pupil_key, academic_year, 'Mobility',
+        case when not on_census then 'Unclassified'
+             when arrived_after_autumn_census or moved_school_this_year then 'Mobile'
+             else 'Stable' end
+    from traits
 )
 
-select pupil_key, academic_year, 'Total' as breakdown, 'Total' as subgroup
-from pupil_years
-
-union all
-
-select
-    py.pupil_key,
-    py.academic_year,
-    'Disadvantage' as breakdown,
-    case when coalesce(d.is_disadvantaged, false) then 'Disadvantaged' else 'Not known to be disadvantaged' end
-        as subgroup
-from pupil_years as py
-left join {{ ref('int_pupil_disadvantage_years') }} as d
-    on py.pupil_key = d.pupil_key and py.academic_year = d.academic_year
+select * from long

@@ -1,11 +1,28 @@
 -- The pupil-year spine: one row per pupil per academic year, from the January (spring) census,
 -- or the pupil's first census of the year when they were not on roll in January.
--- Business rules: a dual-registered pupil is counted once, at the main (M) school; the learning
--- community is that of the school.
+-- Business rules:
+--   * a dual-registered pupil is counted once, at the main (M) school;
+--   * the learning community is that of the school;
+--   * disadvantaged = on the pupil premium file that year as Ever 6 FSM, CLA or PLAC;
+--   * "arrived after the autumn census" = entry to the school after that year's October census day;
+--   * "school moves this year" = more than one main school across the year's censuses.
 with main_enrolments as (
     select *
     from {{ ref('stg_census__pupil_terms') }}
     where is_main_enrolment
+),
+
+autumn_census_days as (
+    select academic_year, min(census_date) as autumn_census_date
+    from {{ ref('stg_census__pupil_terms') }}
+    where term = 'autumn'
+    group by academic_year
+),
+
+moves as (
+    select pupil_key, academic_year, count(distinct laestab) - 1 as school_moves
+    from main_enrolments
+    group by pupil_key, academic_year
 ),
 
 ranked as (
@@ -21,6 +38,7 @@ ranked as (
 select
     ranked.pupil_key,
     ranked.academic_year,
+    ranked.academic_year - ranked.nc_year_number as reception_year,
     ranked.laestab,
     est.learning_community_code,
     ranked.term as census_term,
@@ -29,13 +47,20 @@ select
     ranked.age_months_at_31_august,
     ranked.sex,
     ranked.ethnicity_code,
-    eth.ethnicity_major_group,
+    coalesce(eth.ethnicity_major_group, 'Unclassified') as ethnicity_major_group,
     coalesce(eth.is_gypsy_roma_traveller, false) as is_gypsy_roma_traveller,
     ranked.is_eal,
     ranked.sen_provision,
     ranked.sen_primary_need,
-    ranked.is_fsm_eligible
+    ranked.is_fsm_eligible,
+    coalesce(dis.is_disadvantaged, false) as is_disadvantaged,
+    coalesce(ranked.entry_date > autumn.autumn_census_date, false) as arrived_after_autumn_census,
+    moves.school_moves > 0 as moved_school_this_year
 from ranked
 left join {{ ref('int_establishments') }} as est on ranked.laestab = est.laestab
 left join {{ ref('ethnicity_codes') }} as eth on ranked.ethnicity_code = eth.ethnicity_code
+left join {{ ref('int_pupil_disadvantage_years') }} as dis
+    on ranked.pupil_key = dis.pupil_key and ranked.academic_year = dis.academic_year
+left join autumn_census_days as autumn on ranked.academic_year = autumn.academic_year
+left join moves on ranked.pupil_key = moves.pupil_key and ranked.academic_year = moves.academic_year
 where ranked.preference = 1

@@ -1,26 +1,68 @@
--- Grain: academic year x geography x measure. The disadvantage gap side by side with its two
--- groups and the national benchmark. Business rule: gap = other pupils' value minus
--- disadvantaged pupils' value, so a positive gap means disadvantaged pupils are behind;
--- percentage points for percentage measures, points for averages.
+-- Grain: academic year x geography (each learning community, and the authority) x measure.
+-- The disadvantage gap beside its two groups, 3-year rolling figures for small cohorts, and the
+-- national benchmark. Business rules:
+--   * gap = how far disadvantaged pupils are behind: other minus disadvantaged where a higher
+--     value is better, disadvantaged minus other where lower is better (absence), so a positive
+--     gap always means disadvantaged pupils are behind; percentage points for % and rates;
+--   * rolling figures pool numerators and denominators over this and the two previous years
+--     with results (years without assessments are skipped, not counted as zero);
+--   * context measures (census shares) have no gap.
 with groups as (
-    select * from {{ ref('learning_community_outcomes') }}
-    where breakdown = 'Disadvantage'
+    select outcomes.*, m.higher_is_better
+    from {{ ref('learning_community_outcomes') }} as outcomes
+    inner join {{ ref('measures') }} as m on outcomes.measure = m.measure
+    where outcomes.breakdown = 'Disadvantage' and m.higher_is_better is not null
 ),
 
 pivoted as (
     select
         time_period, time_identifier, geographic_level, country_code, country_name, new_la_code, old_la_code, la_name,
         learning_community_code, learning_community_name, collaborative, academic_year, stage, measure, measure_type,
-        max(case when subgroup = 'Disadvantaged' then numerator end) as disadvantaged_numerator,
-        max(case when subgroup = 'Disadvantaged' then denominator end) as disadvantaged_denominator,
-        max(case when subgroup = 'Disadvantaged' then value end) as disadvantaged_value,
-        max(case when subgroup = 'Not known to be disadvantaged' then numerator end) as other_numerator,
-        max(case when subgroup = 'Not known to be disadvantaged' then denominator end) as other_denominator,
-        max(case when subgroup = 'Not known to be disadvantaged' then value end) as other_value
+        higher_is_better,
+        sum(case when subgroup = 'Disadvantaged' then numerator else 0 end) as disadvantaged_numerator,
+        sum(case when subgroup = 'Disadvantaged' then denominator else 0 end) as disadvantaged_denominator,
+        sum(case when subgroup = 'Disadvantaged' then pupils else 0 end) as disadvantaged_pupils,
+        sum(case when subgroup = 'Not known to be disadvantaged' then numerator else 0 end) as other_numerator,
+        sum(case when subgroup = 'Not known to be disadvantaged' then denominator else 0 end) as other_denominator,
+        sum(case when subgroup = 'Not known to be disadvantaged' then pupils else 0 end) as other_pupils
     from groups
     group by
         time_period, time_identifier, geographic_level, country_code, country_name, new_la_code, old_la_code, la_name,
-        learning_community_code, learning_community_name, collaborative, academic_year, stage, measure, measure_type
+        learning_community_code, learning_community_name, collaborative, academic_year, stage, measure, measure_type,
+        higher_is_better
+),
+
+rolling as (
+    select
+        pivoted.*,
+        {% for col in ['disadvantaged_numerator', 'disadvantaged_denominator', 'disadvantaged_pupils',
+                       'other_numerator', 'other_denominator', 'other_pupils'] %}
+        sum({{ col }}) over (
+            partition by geographic_level, learning_community_code, measure order by time_period
+            rows between 2 preceding and current row
+        ) as rolling_{{ col }},
+        {% endfor %}
+        count(*) over (
+            partition by geographic_level, learning_community_code, measure order by time_period
+            rows between 2 preceding and current row
+        ) as rolling_years
+    from pivoted
+),
+
+valued as (
+    select
+        rolling.*,
+        {% for prefix in ['', 'rolling_'] %}
+        case when measure_type = 'average'
+             then round({{ prefix }}disadvantaged_numerator / nullif({{ prefix }}disadvantaged_denominator, 0), 2)
+             else round(100.0 * {{ prefix }}disadvantaged_numerator / nullif({{ prefix }}disadvantaged_denominator, 0), 2)
+        end as {{ prefix }}disadvantaged_value,
+        case when measure_type = 'average'
+             then round({{ prefix }}other_numerator / nullif({{ prefix }}other_denominator, 0), 2)
+             else round(100.0 * {{ prefix }}other_numerator / nullif({{ prefix }}other_denominator, 0), 2)
+        end as {{ prefix }}other_value{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from rolling
 ),
 
 national as (
@@ -34,16 +76,34 @@ national as (
 )
 
 select
-    pivoted.*,
-    round(pivoted.other_value - pivoted.disadvantaged_value, 1) as gap,
-    case when pivoted.measure_type = 'percentage' then 'percentage points' else 'points' end as gap_unit,
+    valued.time_period, valued.time_identifier, valued.geographic_level, valued.country_code, valued.country_name,
+    valued.new_la_code, valued.old_la_code, valued.la_name, valued.learning_community_code,
+    valued.learning_community_name, valued.collaborative, valued.academic_year, valued.stage, valued.measure,
+    valued.measure_type,
+    valued.disadvantaged_numerator, valued.disadvantaged_denominator, valued.disadvantaged_pupils,
+    round(valued.disadvantaged_value, 1) as disadvantaged_value,
+    valued.other_numerator, valued.other_denominator, valued.other_pupils,
+    round(valued.other_value, 1) as other_value,
+    round(case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
+               else valued.disadvantaged_value - valued.other_value end, 1) as gap,
+    case when valued.measure_type = 'average' then 'points' else 'percentage points' end as gap_unit,
+    valued.rolling_years,
+    valued.rolling_disadvantaged_numerator, valued.rolling_disadvantaged_denominator, valued.rolling_disadvantaged_pupils,
+    round(valued.rolling_disadvantaged_value, 1) as rolling_disadvantaged_value,
+    valued.rolling_other_numerator, valued.rolling_other_denominator, valued.rolling_other_pupils,
+    round(valued.rolling_other_value, 1) as rolling_other_value,
+    round(case when valued.higher_is_better then valued.rolling_other_value - valued.rolling_disadvantaged_value
+               else valued.rolling_disadvantaged_value - valued.rolling_other_value end, 1) as rolling_gap,
     national.national_disadvantaged_value,
     national.national_other_value,
-    round(national.national_other_value - national.national_disadvantaged_value, 1) as national_gap,
+    round(case when valued.higher_is_better then national.national_other_value - national.national_disadvantaged_value
+               else national.national_disadvantaged_value - national.national_other_value end, 1) as national_gap,
     round(
-        (pivoted.other_value - pivoted.disadvantaged_value)
-        - (national.national_other_value - national.national_disadvantaged_value), 1
+        case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
+             else valued.disadvantaged_value - valued.other_value end
+        - case when valued.higher_is_better then national.national_other_value - national.national_disadvantaged_value
+               else national.national_disadvantaged_value - national.national_other_value end, 1
     ) as gap_against_national
-from pivoted
+from valued
 left join national
-    on pivoted.time_period = national.time_period and pivoted.measure = national.measure
+    on valued.time_period = national.time_period and valued.measure = national.measure

@@ -1,6 +1,6 @@
 -- Grain: academic year x geography (each learning community, and the borough) x measure x
--- breakdown x subgroup. Every row carries numerator and denominator so figures re-aggregate;
--- layout follows the EES open-data standard.
+-- breakdown x subgroup. Every row carries numerator, denominator and the pupils (enrolments,
+-- for attendance) behind them, so figures re-aggregate; layout follows the EES open-data standard.
 with pupil_measures as (
     select
         outcomes.academic_year,
@@ -8,7 +8,8 @@ with pupil_measures as (
         outcomes.stage,
         outcomes.measure,
         outcomes.measure_type,
-        outcomes.value,
+        outcomes.numerator,
+        outcomes.denominator,
         subgroups.breakdown,
         subgroups.subgroup
     from {{ ref('int_pupil_outcomes') }} as outcomes
@@ -21,7 +22,7 @@ by_learning_community as (
     select
         academic_year, 'Learning community' as geographic_level, learning_community_code,
         stage, measure, measure_type, breakdown, subgroup,
-        sum(value) as numerator, count(value) as denominator
+        sum(numerator) as numerator, sum(denominator) as denominator, count(*) as pupils
     from pupil_measures
     where learning_community_code is not null
     group by academic_year, learning_community_code, stage, measure, measure_type, breakdown, subgroup
@@ -31,7 +32,7 @@ by_local_authority as (
     select
         academic_year, 'Local authority' as geographic_level, cast(null as {{ dbt.type_string() }}) as learning_community_code,
         stage, measure, measure_type, breakdown, subgroup,
-        sum(value) as numerator, count(value) as denominator
+        sum(numerator) as numerator, sum(denominator) as denominator, count(*) as pupils
     from pupil_measures
     group by academic_year, stage, measure, measure_type, breakdown, subgroup
 ),
@@ -58,9 +59,11 @@ select
     unioned.subgroup,
     unioned.numerator,
     unioned.denominator,
+    unioned.pupils,
     case
-        when unioned.measure_type = 'percentage' then {{ percentage('unioned.numerator', 'unioned.denominator') }}
+        when unioned.measure_type in ('percentage', 'rate') then {{ percentage('unioned.numerator', 'unioned.denominator') }}
         when unioned.measure_type = 'count' then unioned.numerator
+        when unioned.measure = 'ks4_local_progress_8' then round(unioned.numerator / nullif(unioned.denominator, 0), 2)
         else round(unioned.numerator / nullif(unioned.denominator, 0), 1)
     end as value
 from unioned

@@ -1,0 +1,22 @@
+{# School categorisation rules (green / amber / red). Defaults here; an authority overrides any of
+   them with PATHWAYS_CATEGORISATION_RULES='{"attainment_red_pp": 12, ...}' (ingest/settings.py). #}
+{% macro categorisation_rules() -%}
+    {%- set rules = {
+        "min_pupils": 10,
+        "attainment_red_pp": 10,
+        "attainment_amber_pp": 3,
+        "gap_red_pp": 10,
+        "gap_amber_pp": 5,
+        "gap_widened_pp": 5,
+        "decline_amber_pp": 10,
+        "progress_red": -0.5,
+        "progress_amber": -0.25,
+        "absence_red_pp": 2.0,
+        "absence_amber_pp": 1.0,
+        "persistent_absence_red_pp": 10,
+        "red_signals_for_red": 2,
+        "amber_signals_for_amber": 2
+    } -%}
+    {%- do rules.update(fromjson(env_var('PATHWAYS_CATEGORISATION_RULES', '{}'))) -%}
+    {{ return(rules) }}
+{%- endmacro %}

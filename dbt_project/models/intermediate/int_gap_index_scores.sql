@@ -1,0 +1,40 @@
+-- The scores the DfE disadvantage gap index ranks, one row per pupil per year per stage per
+-- ranked subject. KS2: reading and maths scaled scores, ranked separately and the two gaps
+-- averaged ('average_of_subjects', default) or their sum ranked ('combined') - the DfE detail is
+-- unconfirmed, so it is the gap_index_ks2_method setting. Pupils with a result code instead of a
+-- score are not ranked. KS4: English (better of language and literature) plus maths GCSE points,
+-- every pupil in the KS4 cohort.
+with ks2 as (
+    select ks2.*, coalesce(d.is_disadvantaged, false) as is_disadvantaged
+    from {{ ref('int_ks2_pupils') }} as ks2
+    left join {{ ref('int_pupil_disadvantage_years') }} as d
+        on ks2.pupil_key = d.pupil_key and ks2.academic_year = d.academic_year
+),
+
+ks4 as (
+    select ks4.*, coalesce(d.is_disadvantaged, false) as is_disadvantaged
+    from {{ ref('int_ks4_pupils') }} as ks4
+    left join {{ ref('int_pupil_disadvantage_years') }} as d
+        on ks4.pupil_key = d.pupil_key and ks4.academic_year = d.academic_year
+)
+
+{% if var('gap_index_ks2_method') == 'combined' %}
+select pupil_key, academic_year, learning_community_code, 'ks2' as stage, 'reading_and_maths' as subject,
+    cast(reading_scaled_score + maths_scaled_score as {{ dbt.type_float() }}) as score, is_disadvantaged
+from ks2
+where reading_scaled_score is not null and maths_scaled_score is not null
+{% else %}
+select pupil_key, academic_year, learning_community_code, 'ks2' as stage, 'reading' as subject,
+    cast(reading_scaled_score as {{ dbt.type_float() }}) as score, is_disadvantaged
+from ks2
+where reading_scaled_score is not null
+union all
+select pupil_key, academic_year, learning_community_code, 'ks2' as stage, 'maths' as subject,
+    cast(maths_scaled_score as {{ dbt.type_float() }}) as score, is_disadvantaged
+from ks2
+where maths_scaled_score is not null
+{% endif %}
+union all
+select pupil_key, academic_year, learning_community_code, 'ks4' as stage, 'english_and_maths' as subject,
+    cast(english_points + maths_points as {{ dbt.type_float() }}) as score, is_disadvantaged
+from ks4

@@ -1,0 +1,124 @@
+-- One row per school, year and rule that fired: the evidence behind a school's category.
+-- Rules (thresholds in macros/categorisation.sql, overridable by setting):
+--   attainment   headline (KS2 RWM expected; KS4 grade 4+ English and maths) below the national
+--                figure (the authority's where no national figure is held) by >= red/amber points;
+--   progress     KS4 local progress 8 at or below the red/amber thresholds;
+--   gap          disadvantaged gap wider than the national gap by >= red/amber points, or
+--                widened by >= gap_widened_pp since the school's previous year with results;
+--   trend        headline fell by >= decline_amber_pp since the previous year with results;
+--   attendance   overall absence above that of the authority's schools of the same phase by
+--                >= red/amber points; persistent absence likewise by >= its red threshold.
+-- Figures on fewer than min_pupils pupils are not judged.
+{% set r = categorisation_rules() %}
+with headline as (
+    select s.*
+    from {{ ref('int_school_year_measures') }} as s
+    where s.measure in ('ks2_rwm_expected', 'ks4_basics_grade_4')
+),
+
+la as (
+    select academic_year, measure, subgroup, 100.0 * sum(numerator) / nullif(sum(denominator), 0) as la_value
+    from {{ ref('int_school_year_measures') }}
+    where measure_type in ('percentage', 'rate')
+    group by academic_year, measure, subgroup
+),
+
+-- attendance is compared with schools of the same phase (a special school with special schools)
+same_phase as (
+    select s.academic_year, s.measure, est.phase,
+        100.0 * sum(s.numerator) / nullif(sum(s.denominator), 0) as phase_value
+    from {{ ref('int_school_year_measures') }} as s
+    inner join {{ ref('int_establishments') }} as est on s.laestab = est.laestab
+    where s.subgroup = 'Total' and s.measure in ('overall_absence_rate', 'persistent_absence')
+    group by s.academic_year, s.measure, est.phase
+),
+
+national as (
+    select time_period, measure, subgroup, value from {{ ref('national_benchmarks') }}
+),
+
+attainment as (
+    select
+        h.laestab, h.academic_year, 'attainment' as rule,
+        h.value - coalesce(n.value, la.la_value) as difference,
+        case when n.value is not null then 'national' else 'authority' end as compared_with,
+        h.measure
+    from headline as h
+    left join national as n
+        on n.time_period = {{ time_period('h.academic_year') }} and n.measure = h.measure and n.subgroup = 'Total'
+    left join la on la.academic_year = h.academic_year and la.measure = h.measure and la.subgroup = 'Total'
+    where h.subgroup = 'Total' and h.pupils >= {{ r.min_pupils }}
+),
+
+gaps as (
+    select
+        d.laestab, d.academic_year, d.measure,
+        o.value - d.value as gap,
+        lag(o.value - d.value) over (partition by d.laestab, d.measure order by d.academic_year) as previous_gap,
+        nat_o.value - nat_d.value as national_gap
+    from headline as d
+    inner join headline as o
+        on o.laestab = d.laestab and o.academic_year = d.academic_year and o.measure = d.measure
+        and o.subgroup = 'Not known to be disadvantaged'
+    left join national as nat_d
+        on nat_d.time_period = {{ time_period('d.academic_year') }} and nat_d.measure = d.measure and nat_d.subgroup = 'Disadvantaged'
+    left join national as nat_o
+        on nat_o.time_period = {{ time_period('d.academic_year') }} and nat_o.measure = d.measure
+        and nat_o.subgroup = 'Not known to be disadvantaged'
+    where d.subgroup = 'Disadvantaged' and d.pupils >= {{ r.min_pupils }} and o.pupils >= {{ r.min_pupils }}
+),
+
+trend as (
+    select laestab, academic_year, measure,
+        value - lag(value) over (partition by laestab, measure order by academic_year) as change
+    from headline
+    where subgroup = 'Total' and pupils >= {{ r.min_pupils }}
+),
+
+attendance as (
+    select s.laestab, s.academic_year, s.measure, s.value - p.phase_value as difference
+    from {{ ref('int_school_year_measures') }} as s
+    inner join {{ ref('int_establishments') }} as est on s.laestab = est.laestab
+    inner join same_phase as p on p.academic_year = s.academic_year and p.measure = s.measure and p.phase = est.phase
+    where s.measure in ('overall_absence_rate', 'persistent_absence') and s.subgroup = 'Total'
+        and s.pupils >= {{ r.min_pupils }}
+),
+
+signals as (
+    select laestab, academic_year, rule,
+        case when difference <= -{{ r.attainment_red_pp }} then 'red' else 'amber' end as level,
+        measure || ' ' || cast(round(-difference, 1) as {{ dbt.type_string() }}) || ' points below the ' || compared_with || ' figure'
+            as reason
+    from attainment where difference <= -{{ r.attainment_amber_pp }}
+    union all
+    select laestab, academic_year, 'progress',
+        case when value <= {{ r.progress_red }} then 'red' else 'amber' end,
+        'local progress 8 of ' || cast(round(value, 2) as {{ dbt.type_string() }})
+    from {{ ref('int_school_year_measures') }}
+    where measure = 'ks4_local_progress_8' and subgroup = 'Total' and pupils >= {{ r.min_pupils }}
+        and value <= {{ r.progress_amber }}
+    union all
+    select laestab, academic_year, 'gap',
+        case when gap - national_gap >= {{ r.gap_red_pp }} then 'red' else 'amber' end,
+        measure || ' disadvantaged gap ' || cast(round(gap, 1) as {{ dbt.type_string() }})
+            || ' points, ' || cast(round(gap - national_gap, 1) as {{ dbt.type_string() }}) || ' wider than national'
+    from gaps where gap - national_gap >= {{ r.gap_amber_pp }}
+    union all
+    select laestab, academic_year, 'gap', 'amber',
+        measure || ' disadvantaged gap widened by ' || cast(round(gap - previous_gap, 1) as {{ dbt.type_string() }})
+            || ' points since the previous year'
+    from gaps where gap - previous_gap >= {{ r.gap_widened_pp }}
+    union all
+    select laestab, academic_year, 'trend', 'amber',
+        measure || ' fell ' || cast(round(-change, 1) as {{ dbt.type_string() }}) || ' points since the previous year'
+    from trend where change <= -{{ r.decline_amber_pp }}
+    union all
+    select laestab, academic_year, 'attendance',
+        case when measure = 'persistent_absence' or difference >= {{ r.absence_red_pp }} then 'red' else 'amber' end,
+        measure || ' ' || cast(round(difference, 1) as {{ dbt.type_string() }}) || ' points above schools of the same phase'
+    from attendance
+    where (measure = 'overall_absence_rate' and difference >= {{ r.absence_amber_pp }})
+        or (measure = 'persistent_absence' and difference >= {{ r.persistent_absence_red_pp }})
+)
+
+select * from signals

@@ -1,0 +1,42 @@
+-- Grain: cohort (year of Reception entry) x geography x stage x disadvantage subgroup.
+-- Each cohort followed through EYFS, phonics, KS1, KS2 and KS4, attributed to the learning
+-- community of the pupil's school at each stage: pupils assessed and pupils at the stage's
+-- headline expected standard (see int_cohort_stage_results).
+with tagged as (
+    select *, 'Total' as subgroup from {{ ref('int_cohort_stage_results') }}
+    union all
+    select *, case when is_disadvantaged then 'Disadvantaged' else 'Not known to be disadvantaged' end
+    from {{ ref('int_cohort_stage_results') }}
+),
+
+counted as (
+    select reception_year, academic_year, stage, stage_order, 'Learning community' as geographic_level,
+        learning_community_code, subgroup,
+        sum(case when is_expected then 1 else 0 end) as numerator, count(*) as denominator
+    from tagged where learning_community_code is not null
+    group by reception_year, academic_year, stage, stage_order, learning_community_code, subgroup
+    union all
+    select reception_year, academic_year, stage, stage_order, 'Local authority', cast(null as {{ dbt.type_string() }}),
+        subgroup, sum(case when is_expected then 1 else 0 end), count(*)
+    from tagged
+    group by reception_year, academic_year, stage, stage_order, subgroup
+)
+
+select
+    {{ time_period('counted.academic_year') }} as time_period,
+    'Academic year' as time_identifier,
+    counted.geographic_level,
+    {{ ees_geography_columns() }},
+    counted.learning_community_code,
+    lc.learning_community_name,
+    counted.reception_year,
+    {{ time_period('counted.reception_year') }} as reception_cohort,
+    counted.stage,
+    counted.stage_order,
+    counted.subgroup,
+    counted.numerator,
+    counted.denominator,
+    {{ percentage('counted.numerator', 'counted.denominator') }} as value
+from counted
+left join {{ ref('stg_reference__learning_communities') }} as lc
+    on counted.learning_community_code = lc.learning_community_code

@@ -1,0 +1,88 @@
+-- Grain: academic year x geography x stage (KS2, KS4). The DfE disadvantage gap index.
+-- Business rules (DfE SFR 40/2014, restated by the Social Mobility Commission):
+--   * rank all eligible pupils by attainment, ties sharing the mean of their ranks;
+--   * percentile rank = rank / N;
+--   * index = 20 x (mean percentile rank of other pupils - mean percentile rank of disadvantaged);
+--     0 = no gap, +10 = every other pupil outranks every disadvantaged pupil;
+--   * pupils are ranked within the authority (the warehouse holds no national pupil data), so a
+--     learning community's index places its pupils among the borough's, and the national index
+--     beside it is a benchmark, not the same ranking;
+--   * where subjects are ranked separately, the index is the mean of the subjects' indices.
+with ranked as (
+    select
+        scores.*,
+        rank() over (partition by academic_year, stage, subject order by score)
+            + (count(*) over (partition by academic_year, stage, subject, score) - 1) / 2.0 as mean_rank,
+        count(*) over (partition by academic_year, stage, subject) as ranked_pupils
+    from {{ ref('int_gap_index_scores') }} as scores
+),
+
+percentiles as (
+    select ranked.*, mean_rank / ranked_pupils as percentile_rank
+    from ranked
+),
+
+by_geography as (
+    select
+        academic_year, stage, subject, 'Learning community' as geographic_level, learning_community_code,
+        sum(case when is_disadvantaged then 1 else 0 end) as disadvantaged_pupils,
+        sum(case when is_disadvantaged then 0 else 1 end) as other_pupils,
+        sum(case when is_disadvantaged then percentile_rank else 0 end) as disadvantaged_percentile_sum,
+        sum(case when is_disadvantaged then 0 else percentile_rank end) as other_percentile_sum
+    from percentiles
+    where learning_community_code is not null
+    group by academic_year, stage, subject, learning_community_code
+    union all
+    select
+        academic_year, stage, subject, 'Local authority', cast(null as {{ dbt.type_string() }}),
+        sum(case when is_disadvantaged then 1 else 0 end),
+        sum(case when is_disadvantaged then 0 else 1 end),
+        sum(case when is_disadvantaged then percentile_rank else 0 end),
+        sum(case when is_disadvantaged then 0 else percentile_rank end)
+    from percentiles
+    group by academic_year, stage, subject
+),
+
+subject_index as (
+    select
+        by_geography.*,
+        20 * (other_percentile_sum / nullif(other_pupils, 0)
+              - disadvantaged_percentile_sum / nullif(disadvantaged_pupils, 0)) as subject_gap_index
+    from by_geography
+),
+
+combined as (
+    select
+        academic_year, stage, geographic_level, learning_community_code,
+        min(disadvantaged_pupils) as disadvantaged_pupils,
+        min(other_pupils) as other_pupils,
+        avg(disadvantaged_percentile_sum / nullif(disadvantaged_pupils, 0)) as disadvantaged_mean_percentile_rank,
+        avg(other_percentile_sum / nullif(other_pupils, 0)) as other_mean_percentile_rank,
+        avg(subject_gap_index) as gap_index,
+        count(*) as subjects_ranked
+    from subject_index
+    group by academic_year, stage, geographic_level, learning_community_code
+)
+
+select
+    {{ time_period('combined.academic_year') }} as time_period,
+    'Academic year' as time_identifier,
+    combined.geographic_level,
+    {{ ees_geography_columns() }},
+    combined.learning_community_code,
+    lc.learning_community_name,
+    lc.collaborative,
+    combined.academic_year,
+    combined.stage,
+    combined.disadvantaged_pupils,
+    combined.other_pupils,
+    round(combined.disadvantaged_mean_percentile_rank, 4) as disadvantaged_mean_percentile_rank,
+    round(combined.other_mean_percentile_rank, 4) as other_mean_percentile_rank,
+    round(combined.gap_index, 2) as gap_index,
+    combined.subjects_ranked,
+    national.gap_index as national_gap_index
+from combined
+left join {{ ref('stg_reference__learning_communities') }} as lc
+    on combined.learning_community_code = lc.learning_community_code
+left join {{ ref('national_gap_index') }} as national
+    on national.time_period = {{ time_period('combined.academic_year') }} and national.stage = combined.stage
