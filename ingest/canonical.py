@@ -9,7 +9,7 @@ here to what the warehouse may hold: the UPN (pseudonymised on load) and age in 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -43,6 +43,7 @@ class CanonicalTable:
     findings: list[Finding]
     raw: RawTable
     columns: dict[str, str]       # canonical -> header as written in the file
+    subject_headers: dict[str, str] = field(default_factory=dict)  # attainment subject -> header in the file
 
     @property
     def errors(self) -> list[Finding]:
@@ -94,7 +95,9 @@ def canonicalise(path: Path, source_name: str | None = None, sheet: str | None =
     frame = raw.frame.select("row_number", *[pl.col(h).alias(c) for c, h in columns.items()])
     builder = _BUILDERS[source.stage or source.name]
     out, findings = builder(frame, path.name, columns)
-    return CanonicalTable(source, path, out, findings, raw, columns)
+    subjects = STAGE_SUBJECTS.get(source.stage or "", {})
+    subject_headers = {subject: columns[c] for c, subject in subjects.items() if c in columns}
+    return CanonicalTable(source, path, out, findings, raw, columns, subject_headers)
 
 
 def _spelling(canonical: str) -> str:
@@ -288,16 +291,22 @@ def _ensure(t: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
     return t.with_columns([pl.lit(None, pl.String).alias(c) for c in cols if c not in t.columns]).select(cols)
 
 
+# attainment: canonical column -> subject, per stage (wide files become long rows by subject)
+STAGE_SUBJECTS = {
+    "eyfsp": {g.lower(): g for g in EYFSP_GOALS},
+    "phonics": {"phonics_mark": "phonics_mark", "phonics_outcome": "phonics_outcome"},
+    "ks1": {"ks1_reading": "reading", "ks1_writing": "writing", "ks1_maths": "maths", "ks1_science": "science"},
+    "ks2": {"ks2_reading": "reading", "ks2_maths": "maths", "ks2_gps": "gps", "ks2_writing": "writing"},
+}
+
 _BUILDERS = {
     "census": _census,
     "attendance": _attendance,
     "pupil_premium": _pupil_premium,
-    "eyfsp": _attainment("eyfsp", {g.lower(): g for g in EYFSP_GOALS}, "R"),
-    "phonics": _attainment("phonics", {"phonics_mark": "phonics_mark", "phonics_outcome": "phonics_outcome"}, "1"),
-    "ks1": _attainment("ks1", {"ks1_reading": "reading", "ks1_writing": "writing", "ks1_maths": "maths",
-                               "ks1_science": "science"}, "2"),
-    "ks2": _attainment("ks2", {"ks2_reading": "reading", "ks2_maths": "maths", "ks2_gps": "gps",
-                               "ks2_writing": "writing"}, "6"),
+    "eyfsp": _attainment("eyfsp", STAGE_SUBJECTS["eyfsp"], "R"),
+    "phonics": _attainment("phonics", STAGE_SUBJECTS["phonics"], "1"),
+    "ks1": _attainment("ks1", STAGE_SUBJECTS["ks1"], "2"),
+    "ks2": _attainment("ks2", STAGE_SUBJECTS["ks2"], "6"),
     "ks4": _ks4,
     "schools": _schools,
     "learning_communities": _learning_communities,

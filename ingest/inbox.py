@@ -8,7 +8,6 @@ nothing from it reaches the raw tables.
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from ingest.archive import archive_file
 from ingest.canonical import CanonicalTable, Finding, canonicalise, peek_source
 from ingest.readers import UnreadableFile
+from ingest.report import as_html, as_json, as_text, summarise
 from ingest.settings import Settings
 from ingest.warehouse import LoadResult, connect, ensure_raw_schema, load_upload
 
@@ -50,7 +50,8 @@ def detect(path: Path) -> str | None:
     return source.name if source else None
 
 
-Validator = Callable[[CanonicalTable], list[Finding]]
+# validate(table, open warehouse connection) -> findings; the warehouse gives cross-file context
+Validator = Callable[[CanonicalTable, object], list[Finding]]
 
 
 def process_inbox(settings: Settings, sources: Iterable[str] | None = None,
@@ -83,10 +84,10 @@ def process_inbox(settings: Settings, sources: Iterable[str] | None = None,
             if wanted is not None and table.source.name not in wanted:
                 continue
             sha, archived = archive_file(path, settings.archive_dir)
-            findings = list(table.findings) + (validate(table) if validate else [])
+            findings = validate(table, con) if validate else list(table.findings)
             errors = [f for f in findings if f.severity == "error"]
             if errors:
-                _quarantine(settings, path, sha, findings)
+                _quarantine(settings, path, sha, findings, table)
                 first = errors[0]
                 result.quarantined.append((path.name, f"{len(errors)} error(s); first: row {first.row}, "
                                                       f"column {first.column}: {first.message}"))
@@ -102,12 +103,15 @@ def process_inbox(settings: Settings, sources: Iterable[str] | None = None,
     return result
 
 
-def _quarantine(settings: Settings, path: Path, sha: str, findings: list[Finding]) -> Path:
+def _quarantine(settings: Settings, path: Path, sha: str, findings: list[Finding],
+                table: CanonicalTable | None = None) -> Path:
+    """Move the upload aside with its report (text, JSON, HTML); the archive keeps a copy too."""
     folder = settings.quarantine_dir / sha[:16]
     folder.mkdir(parents=True, exist_ok=True)
     shutil.move(str(path), folder / path.name)
-    (folder / "report.json").write_text(json.dumps([f.as_dict() for f in findings], indent=2, default=str))
-    lines = [f"{path.name}: {len([f for f in findings if f.severity == 'error'])} error(s)"]
-    lines += [f"  row {f.row}, column {f.column}, value {f.value!r}: {f.message} [{f.rule}] -> {f.fix}" for f in findings[:200]]
-    (folder / "report.txt").write_text("\n".join(lines) + "\n")
+    summary = summarise(path.name, table.source.label if table else "unrecognised",
+                        table.raw.frame.height if table else 0, findings)
+    (folder / "report.txt").write_text(as_text(summary, findings))
+    (folder / "report.json").write_text(as_json(summary, findings))
+    (folder / "report.html").write_text(as_html(summary, findings))
     return folder

@@ -39,7 +39,8 @@ ROLLING_FIGURES = ("rolling_disadvantaged_numerator", "rolling_disadvantaged_den
 TREND_FIGURES = ("first_disadvantaged_numerator", "first_disadvantaged_denominator", "first_other_numerator",
                  "first_other_denominator", "last_disadvantaged_numerator", "last_disadvantaged_denominator",
                  "last_other_numerator", "last_other_denominator", "first_gap", "last_gap", "gap_change",
-                 "gap_change_lower_95", "gap_change_upper_95", "gap_change_per_year", "trend", "compared_with_national")
+                 "gap_change_lower_95", "gap_change_upper_95", "gap_change_per_year", "gap_change_per_year_lower_95",
+                 "gap_change_per_year_upper_95", "trend", "compared_with_national")
 TRANSITION_COUNTS = ("pupils_tracked", "below_expected_before", "caught_up", "at_expected_before", "fell_behind",
                      "stayed_in_community")
 # marts published, and the warehouse relation each comes from (pupil-level models never are)

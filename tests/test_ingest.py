@@ -189,3 +189,34 @@ def test_inbox_flow_loads_valid_files_and_quarantines_broken_ones(settings, smal
     quarantined = list(settings.quarantine_dir.glob("*/mystery.csv"))
     assert len(quarantined) == 1 and (quarantined[0].parent / "report.txt").exists()
     assert len(list(settings.archive_dir.iterdir())) == 3  # every upload archived, broken or not
+
+
+def test_invalid_upload_is_quarantined_with_readable_reports_and_nothing_loaded(settings, small_borough_dir):
+    from expectations.context import validate_upload
+
+    src = pl.read_csv(small_borough_dir / "ks4_2023-24.csv", infer_schema_length=0)
+    bad = settings.inbox_dir / "ks4_results.csv"
+    src.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("A*")).otherwise(pl.col("Grade")).alias("Grade")).write_csv(bad)
+    result = process_inbox(settings, ["attainment"], validate=lambda t, con: validate_upload(t, con, settings.key))
+    assert result.loaded == [] and result.quarantined[0][0] == "ks4_results.csv"
+    assert "row 2, column Grade" in result.quarantined[0][1]
+    folder = next(settings.quarantine_dir.iterdir())
+    assert {p.name for p in folder.iterdir()} == {"ks4_results.csv", "report.txt", "report.json", "report.html"}
+    assert "gcse_grade" in (folder / "report.txt").read_text()
+    assert len(list(settings.archive_dir.iterdir())) == 1
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw.attainment").fetchall()[0][0] == 0
+
+
+def test_inbox_sensor_asks_for_a_refresh_once_per_new_set_of_files(settings, small_borough_dir):
+    import dagster as dg
+
+    from orchestration.defs.automation import inbox_sensor
+
+    ctx = dg.build_sensor_context(cursor=None)
+    assert isinstance(inbox_sensor(ctx), dg.SkipReason)
+    copy_into_inbox([small_borough_dir / "schools.csv"], settings)
+    first = inbox_sensor(ctx)
+    assert isinstance(first, dg.RunRequest)
+    again = inbox_sensor(dg.build_sensor_context(cursor=ctx.cursor))
+    assert isinstance(again, dg.SkipReason)

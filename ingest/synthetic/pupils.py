@@ -346,7 +346,8 @@ def _slot_lookup(first, second, lc, slot):
 
 def _join_dates(y, join_term, rng, P):
     """Joining dates: in autumn some arrive after the October census (first seen in spring)."""
-    off = rng.integers(0, 40, P).astype("timedelta64[D]")
+    # autumn joiners arrive before the October census; the others between censuses
+    off = np.where(join_term == 0, rng.integers(0, 25, P), rng.integers(0, 40, P)).astype("timedelta64[D]")
     return np.where(join_term == 0, np.datetime64(f"{y}-09-03"),
                     np.where(join_term == 1, np.datetime64(f"{y}-10-10"), np.datetime64(f"{y + 1}-01-25"))) + off
 

@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from expectations.context import validate_upload
 from ingest.inbox import InboxResult, process_inbox
 from ingest.settings import get_settings
 
@@ -38,7 +39,9 @@ def _raw_asset(source: str, description: str) -> dg.AssetsDefinition:
 
     @dg.asset(key=["raw", source], group_name="ingest", description=description, deps=deps, kinds={"duckdb", "python"})
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        result = process_inbox(get_settings(), [source], progress=context.log.info)
+        settings = get_settings()
+        result = process_inbox(settings, [source], validate=lambda table, con: validate_upload(table, con, settings.key),
+                               progress=context.log.info)
         return _report(context, source, result)
 
     return _asset

@@ -3,10 +3,13 @@
 --   * window: the latest `gap_trend_years` years with results (default 5), at least 3;
 --   * change = gap in the last year minus gap in the first year of the window (percentage points;
 --     positive gap = disadvantaged behind, so a negative change is narrowing);
---   * 95% confidence interval for the change by Newcombe's method extended to a difference of
+--   * 95% confidence interval for that change by Newcombe's method extended to a difference of
 --     differences (MOVER with Wilson score intervals for each of the four proportions);
---   * classification: narrowing if the whole interval is below 0, widening if above, else
---     no clear change; slope = least-squares change per year over the window, for context;
+--   * trend per year = least-squares slope of the gap over every year in the window, with a 95%
+--     interval from each year's binomial sampling variance (it uses all the years, so it sees a
+--     steady trend that two noisy end points can hide);
+--   * classification, from the slope's interval: narrowing if wholly below 0, widening if
+--     wholly above, else no clear change;
 --   * against national: the national gap's change over the same two years, where DfE publishes
 --     both (seed national_benchmarks); "faster than nationally" compares the point estimates.
 with gaps as (
@@ -21,7 +24,17 @@ with gaps as (
 ),
 
 windowed as (
-    select * from gaps where years_back <= {{ var('gap_trend_years') }}
+    select
+        gaps.*,
+        -- sampling variance of the gap (percentage points squared), two independent proportions
+        10000 * (
+            (other_numerator / nullif(other_denominator, 0)) * (1 - other_numerator / nullif(other_denominator, 0))
+                / nullif(other_denominator, 0)
+            + (disadvantaged_numerator / nullif(disadvantaged_denominator, 0))
+                * (1 - disadvantaged_numerator / nullif(disadvantaged_denominator, 0)) / nullif(disadvantaged_denominator, 0)
+        ) as gap_variance
+    from gaps
+    where years_back <= {{ var('gap_trend_years') }}
 ),
 
 ends as (
@@ -41,7 +54,9 @@ slope as (
     select
         w.geographic_level, w.learning_community_code, w.measure,
         sum((w.academic_year - e.mean_year) * (w.gap - e.mean_gap))
-            / nullif(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year)), 0) as gap_change_per_year
+            / nullif(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year)), 0) as gap_change_per_year,
+        sqrt(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year) * w.gap_variance))
+            / nullif(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year)), 0) as gap_change_per_year_se
     from windowed as w
     inner join ends as e
         on w.geographic_level = e.geographic_level and w.measure = e.measure
@@ -126,9 +141,11 @@ select
     round(100 * (i.change - i.below), 1) as gap_change_lower_95,
     round(100 * (i.change + i.above), 1) as gap_change_upper_95,
     round(slope.gap_change_per_year, 2) as gap_change_per_year,
+    round(slope.gap_change_per_year - 1.959964 * slope.gap_change_per_year_se, 2) as gap_change_per_year_lower_95,
+    round(slope.gap_change_per_year + 1.959964 * slope.gap_change_per_year_se, 2) as gap_change_per_year_upper_95,
     case
-        when i.change + i.above < 0 then 'narrowing'
-        when i.change - i.below > 0 then 'widening'
+        when slope.gap_change_per_year + 1.959964 * slope.gap_change_per_year_se < 0 then 'narrowing'
+        when slope.gap_change_per_year - 1.959964 * slope.gap_change_per_year_se > 0 then 'widening'
         else 'no clear change'
     end as trend,
     round(i.national_last_gap - i.national_first_gap, 1) as national_gap_change,

@@ -1,0 +1,183 @@
+"""The validation rules, one Great Expectations suite per source (and attainment stage).
+
+Each rule is a GE expectation whose ``meta`` says, in the data lead's words, what it checks,
+how severe a failure is (error: the file is refused; warning: loaded, but look) and how to fix
+it. Sources for the rules: shared/domain.md (DfE census rules and code sets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import great_expectations as gx
+
+from great_expectations.expectations.row_conditions import Column
+
+from expectations import code_sets as cs
+from expectations.custom import ExpectColumnValuesToBeValidUln, ExpectColumnValuesToBeValidUpn
+
+
+def _meta(rule: str, severity: str, message: str, fix: str, blame: str | None = None) -> dict:
+    """What the data lead reads: the rule, how serious, what is wrong, how to fix it, and
+    (for rules over two columns) which column to point at."""
+    m = {"rule": rule, "severity": severity, "message": message, "fix": fix}
+    if blame:
+        m["blame"] = blame
+    return m
+
+
+def _in_set(column: str, values: Iterable[str], rule: str, what: str, severity: str = "error", **kw):
+    values = list(values)
+    shown = ", ".join(values[:20]) + (" ..." if len(values) > 20 else "")
+    return gx.expectations.ExpectColumnValuesToBeInSet(
+        column=column, value_set=values, meta=_meta(rule, severity, f"not a valid {what}", f"use one of: {shown}"), **kw)
+
+
+def _upn_rules(unique_with: list[str]) -> list:
+    return [
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="upn", meta=_meta("upn_missing", "error", "UPN is missing (census error 1500)",
+                                     "every pupil needs their 13-character UPN")),
+        ExpectColumnValuesToBeValidUpn(
+            column="upn", meta=_meta("upn_check_letter", "error",
+                                     "UPN check letter is wrong or the UPN is malformed (census error 1510)",
+                                     "correct the UPN in the MIS from the pupil's record or CTF")),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["upn", *unique_with],
+            meta=_meta("upn_duplicate", "error", "the same pupil appears more than once (census error 1520)",
+                       "remove the duplicate row, or merge the two pupil records in the MIS")),
+    ]
+
+
+def _laestab_rule(known_laestabs: list[int] | None) -> list:
+    if not known_laestabs:
+        return []
+    return [gx.expectations.ExpectColumnValuesToBeInSet(
+        column="laestab", value_set=list(known_laestabs),
+        meta=_meta("laestab_unknown", "error", "LAESTAB is not a school in the schools reference",
+                   "check the DfE number, or upload an updated schools reference first"))]
+
+
+def census_rules(known_laestabs: list[int] | None) -> list:
+    return [
+        *_upn_rules(["laestab"]),
+        ExpectColumnValuesToBeValidUln(
+            column="uln", meta=_meta("uln_check_digit", "error", "ULN check digit is wrong",
+                                     "correct the ULN from the Learning Records Service")),
+        _in_set("sex", cs.SEX, "sex_code", "gender code"),
+        _in_set("ethnicity", cs.ethnicity_codes(), "ethnicity_code", "ethnicity code"),
+        gx.expectations.ExpectColumnValuesToMatchRegex(
+            column="first_language", regex=r"^[A-Z]{3,4}$",
+            meta=_meta("first_language_code", "error", "not a first-language code",
+                       "use ENG, ENB, OTB, NOT or a 3-4 letter language code (e.g. URD, POL)")),
+        _in_set("nc_year", cs.NC_YEARS, "nc_year_code", "national curriculum year"),
+        _in_set("enrol_status", cs.ENROL_STATUS, "enrol_status_code", "enrolment status"),
+        _in_set("sen_provision", cs.SEN_PROVISION, "sen_provision_code", "SEN provision (N, K, E)"),
+        _in_set("sen_primary_need", cs.sen_primary_needs(), "sen_need_code", "SEN primary need"),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="sen_primary_need", row_condition=Column("sen_provision").is_in(["K", "E", "S"]),
+            meta=_meta("sen_need_required", "error", "a pupil on SEN support or with an EHC plan needs a primary need",
+                       "record the primary need (census rules 2165-2175)")),
+        gx.expectations.ExpectColumnValuesToBeNull(
+            column="sen_primary_need", row_condition=Column("sen_provision") == "N",
+            meta=_meta("sen_need_without_provision", "error", "a primary need is recorded but SEN provision is N",
+                       "set the provision to K or E, or clear the need")),
+        gx.expectations.ExpectColumnValuesToNotBeInSet(
+            column="sen_primary_need", value_set=["NSA"], row_condition=Column("sen_provision") != "K",
+            meta=_meta("sen_nsa_only_with_support", "error", "NSA (no specialist assessment) is only valid with SEN support (K)",
+                       "record the assessed need, or change the provision")),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="dob", meta=_meta("dob_missing", "error", "date of birth is missing or not a date",
+                                     "write dates as DD/MM/YYYY")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="nc_year_age_gap", min_value=-1, max_value=1,
+            meta=_meta("age_fits_nc_year", "warning", "age at 31 August does not fit the NC year (more than a year out)",
+                       "check the date of birth and the year group; pupils taught out of year need no change")),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="census_date", column_B="entry_date", or_equal=True, ignore_row_if="either_value_is_missing",
+            meta=_meta("entry_after_census", "error", "entry date is after the census date",
+                       "correct the entry date; a pupil who joined after census day belongs in the next census",
+                       blame="entry_date")),
+        *_laestab_rule(known_laestabs),
+    ]
+
+
+def attendance_rules(known_laestabs: list[int] | None) -> list:
+    rules = [*_upn_rules(["laestab", "academic_year", "term"]), *_laestab_rule(known_laestabs)]
+    for col in ("possible_sessions", "authorised_absence_sessions", "unauthorised_absence_sessions"):
+        rules.append(gx.expectations.ExpectColumnValuesToNotBeNull(
+            column=col, meta=_meta("sessions_missing", "error", "sessions are missing", "give whole numbers of sessions")))
+        rules.append(gx.expectations.ExpectColumnValuesToBeBetween(
+            column=col, min_value=0, meta=_meta("sessions_negative", "error", "sessions cannot be negative",
+                                                "correct the session count")))
+    rules.append(gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A="possible_sessions", column_B="absence_sessions", or_equal=True, ignore_row_if="either_value_is_missing",
+        meta=_meta("absence_exceeds_possible", "error",
+                   "authorised plus unauthorised absence is more than the possible sessions",
+                   "correct the absence or possible sessions for this pupil")))
+    rules.append(gx.expectations.ExpectColumnValuesToNotBeNull(
+        column="term", meta=_meta("term_code", "error", "term is not Autumn, Spring or Summer", "use Autumn, Spring or Summer")))
+    return rules
+
+
+def pupil_premium_rules(known_laestabs: list[int] | None) -> list:
+    return [*_upn_rules(["academic_year"]), *_laestab_rule(known_laestabs),
+            gx.expectations.ExpectColumnValuesToNotBeNull(
+                column="ever6_fsm", meta=_meta("yes_no_value", "error", "Ever 6 FSM must be Y or N", "use Y or N"))]
+
+
+def attainment_rules(stage: str, known_laestabs: list[int] | None) -> list:
+    rules = [*_upn_rules(["subject"]), *_laestab_rule(known_laestabs)]
+    if stage == "eyfsp":
+        rules.append(_in_set("result", cs.ELG_VALUES, "elg_value", "early learning goal result (1, 2 or A)"))
+    elif stage == "phonics":
+        rules.append(gx.expectations.ExpectColumnValuesToMatchRegex(
+            column="result", regex=r"^([0-9]|[1-3][0-9]|40)$", row_condition=Column("subject") == "phonics_mark",
+            meta=_meta("phonics_mark", "error", "phonics mark must be a whole number from 0 to 40",
+                       "give the mark, or leave it blank and put the reason code in the outcome")))
+        rules.append(_in_set("result", cs.PHONICS_OUTCOMES, "phonics_outcome", "phonics outcome (Wa, Wt, A, D, L, Q)",
+                             row_condition=Column("subject") == "phonics_outcome"))
+    elif stage == "ks1":
+        rules.append(_in_set("result", cs.KS1_TA, "ks1_ta_code", "KS1 teacher assessment code"))
+    elif stage == "ks2":
+        rules.append(gx.expectations.ExpectColumnValuesToMatchRegex(
+            column="result", regex=r"^(8[0-9]|9[0-9]|1[01][0-9]|120|[ABJLMQTUN])$",
+            row_condition=Column("subject").is_in(["reading", "maths", "gps"]),
+            meta=_meta("ks2_scaled_score", "error", "KS2 test result must be a scaled score 80-120 or a result code",
+                       "give the scaled score, or A, B, J, L, M, Q, T, U or N")))
+        rules.append(_in_set("result", cs.KS2_WRITING_TA, "ks2_writing_ta", "KS2 writing teacher assessment",
+                             row_condition=Column("subject") == "writing"))
+    elif stage == "ks4":
+        rules.append(_in_set("result", cs.GCSE_GRADES, "gcse_grade", "GCSE grade (9-1, U or X)"))
+    return rules
+
+
+def schools_rules() -> list:
+    return [
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="urn", min_value=100000, max_value=999999,
+            meta=_meta("urn_number", "error", "URN must be 6 digits", "copy the URN from Get Information About Schools")),
+        gx.expectations.ExpectColumnValuesToBeUnique(
+            column="urn", meta=_meta("urn_duplicate", "error", "the same URN appears twice", "keep one row per URN")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="laestab", min_value=1000000, max_value=9999999,
+            meta=_meta("laestab_number", "error", "LAESTAB must be 7 digits", "LA code (3 digits) then establishment number")),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="learning_community_code",
+            meta=_meta("learning_community_missing", "error", "every school needs a learning community",
+                       "add the school's learning community code")),
+    ]
+
+
+def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None = None) -> list:
+    if source == "census":
+        return census_rules(known_laestabs)
+    if source == "attendance":
+        return attendance_rules(known_laestabs)
+    if source == "pupil_premium":
+        return pupil_premium_rules(known_laestabs)
+    if source == "attainment":
+        return attainment_rules(stage or "", known_laestabs)
+    if source == "schools":
+        return schools_rules()
+    return []
