@@ -97,6 +97,9 @@ def publish(settings: Settings, checks: list[dict] | None = None,
     pub_id = now.strftime("%Y%m%dT%H%M%S%fZ")
     root = settings.published_dir
     root.mkdir(parents=True, exist_ok=True)
+    for stale in root.glob(".building-*"):  # left by a run that was killed mid-publish
+        _make_writable(stale)
+        shutil.rmtree(stale, ignore_errors=True)
     building = root / f".building-{pub_id}"
     building.mkdir()
     try:
@@ -274,9 +277,7 @@ def _extracts(building: Path, tables: dict[str, pl.DataFrame], lc_codes: list[st
     for lc in lc_codes:
         parts: dict[str, pl.DataFrame] = {}
         for name, frame in tables.items():
-            if name == "school_categories":
-                parts[name] = frame.filter(pl.col("learning_community_code") == lc)
-            elif name == "dim_schools":
+            if name in ("school_categories", "dim_schools", "dim_learning_communities"):
                 parts[name] = frame.filter(pl.col("learning_community_code") == lc)
             elif "geographic_level" in frame.columns:
                 parts[name] = frame.filter((pl.col("learning_community_code") == lc) | (pl.col("geographic_level") == "Local authority"))

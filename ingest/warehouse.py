@@ -1,7 +1,7 @@
 """The raw layer of the working warehouse: tables, lineage, and loading one upload atomically.
 
 Each upload is loaded in one transaction: all of its rows or none. Loading the same content
-twice adds nothing. A later upload covering the same (academic year, term, school) - and
+twice adds nothing (unless a later upload superseded it: then sending it again restores it). A later upload covering the same (academic year, term, school) - and
 stage, for attainment - supersedes the earlier rows, and the supersession is recorded.
 Pupils are pseudonymised here: the UPN becomes ``pupil_key``, a keyed hash.
 """
@@ -82,7 +82,7 @@ def load_upload(con: duckdb.DuckDBPyConnection, table: CanonicalTable, sha: str,
     upload_id = sha[:16]
     name = original_name or table.path.name
     ensure_raw_schema(con)
-    if con.execute("SELECT 1 FROM raw.uploads WHERE upload_id = ?", [upload_id]).fetchall():
+    if _is_live(con, upload_id):
         return LoadResult(upload_id, source, name, "duplicate", 0)
 
     now = datetime.now(timezone.utc)
@@ -103,6 +103,8 @@ def load_upload(con: duckdb.DuckDBPyConnection, table: CanonicalTable, sha: str,
         years = sorted({int(y) for y in frame["academic_year"].drop_nulls().unique()}) if "academic_year" in frame.columns else []
         terms = sorted(frame["term"].drop_nulls().unique().to_list()) if "term" in frame.columns else []
         n_schools = frame["laestab"].n_unique() if "laestab" in frame.columns else 0
+        # an upload superseded earlier and sent again is live again (a data lead restoring it)
+        con.execute("DELETE FROM raw.uploads WHERE upload_id = ?", [upload_id])
         con.execute("INSERT INTO raw.uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [upload_id, source, table.source.stage, name, sha, str(archived_path), frame.height, now,
                      ",".join(map(str, years)), ",".join(terms), n_schools])
@@ -111,6 +113,16 @@ def load_upload(con: duckdb.DuckDBPyConnection, table: CanonicalTable, sha: str,
         con.execute("ROLLBACK")
         raise
     return LoadResult(upload_id, source, name, "loaded", frame.height, removed, tuple(superseded))
+
+
+def _is_live(con, upload_id: str) -> bool:
+    """Loaded before and not superseded since: sending it again adds nothing."""
+    return bool(con.execute("""
+        SELECT 1 FROM raw.uploads u
+        WHERE u.upload_id = ?
+          AND NOT EXISTS (SELECT 1 FROM raw.supersessions s
+                          WHERE s.superseded_upload_id = u.upload_id AND s.recorded_at >= u.loaded_at)""",
+                            [upload_id]).fetchall())
 
 
 def _supersede(con, source: str, frame: pl.DataFrame, upload_id: str, now: datetime) -> tuple[list[str], int]:

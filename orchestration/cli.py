@@ -43,14 +43,27 @@ def run_refresh(settings: Settings, tags: dict | None = None) -> bool:
             instance=instance, raise_on_error=False, tags=tags or {},
             run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("PATHWAYS_LOG_LEVEL", "INFO")}}}},
         )
-        if not result.success:
-            print("\nRefresh failed; the last good publication (if any) is unchanged.", file=sys.stderr)
+        failed_checks = [ev.event_specific_data for ev in result.all_events
+                         if ev.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not ev.event_specific_data.passed]
+        for check in failed_checks:
+            level = "BLOCKING" if check.severity == dg.AssetCheckSeverity.ERROR else "warning"
+            print(f"check {level}: {check.asset_key.to_user_string()} / {check.check_name}: {check.description or 'failed'}",
+                  file=sys.stderr)
+        published = any(ev.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+                        and ev.asset_key == dg.AssetKey(["published", "pathways"]) for ev in result.all_events)
+        if not result.success or not published:
+            print("\nNothing was published; the last good publication (if any) is unchanged.", file=sys.stderr)
             for ev in result.all_events:
                 if ev.is_step_failure:
                     err = ev.step_failure_data.error
                     desc = ev.step_failure_data.user_failure_data.description if ev.step_failure_data.user_failure_data else None
-                    print(f"- step {ev.step_key}: {desc or (err.message.strip() if err else 'failed')}", file=sys.stderr)
-        return result.success
+                    print(f"- step {ev.step_key}: {_first_lines(desc or (err.message if err else 'failed'))}", file=sys.stderr)
+        return result.success and published
+
+
+def _first_lines(text: str, n: int = 12) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n    ".join(lines[:n]) + ("\n    ..." if len(lines) > n else "")
 
 
 def cmd_demo(args) -> int:

@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.defs.automation import inbox_sensor, nightly_refresh, refresh_job, termly_full_refresh
+from orchestration.defs.checks import outcome_checks
 from orchestration.defs.dbt import pathways_dbt_models
 from orchestration.defs.ingest import raw_assets, unrecognised_uploads
 from orchestration.defs.publish import publication
@@ -24,6 +25,7 @@ def _dbt_executable() -> str:
 
 defs = dg.Definitions(
     assets=[*raw_assets, unrecognised_uploads, pathways_dbt_models, publication],
+    asset_checks=[outcome_checks],
     jobs=[refresh_job],
     schedules=[nightly_refresh, termly_full_refresh],
     sensors=[inbox_sensor],

@@ -220,3 +220,17 @@ def test_inbox_sensor_asks_for_a_refresh_once_per_new_set_of_files(settings, sma
     assert isinstance(first, dg.RunRequest)
     again = inbox_sensor(dg.build_sensor_context(cursor=ctx.cursor))
     assert isinstance(again, dg.SkipReason)
+
+
+def test_sending_a_superseded_file_again_restores_it(tmp_path, small_borough_dir):
+    con = connect(tmp_path / "w.duckdb")
+    original = small_borough_dir / "learning_communities.csv"
+    changed = tmp_path / "learning_communities.csv"
+    pl.read_csv(original).with_columns(pl.col("LearningCommunityName") + " (renamed)").write_csv(changed)
+    first = _load(con, original)
+    assert _load(con, changed).superseded_uploads == (first.upload_id,)
+    again = _load(con, original)
+    assert again.status == "loaded"
+    names = [r[0] for r in con.execute("SELECT learning_community_name FROM raw.learning_communities").fetchall()]
+    assert names and not any("renamed" in n for n in names)
+    assert _load(con, original).status == "duplicate"

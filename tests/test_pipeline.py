@@ -103,3 +103,50 @@ def test_a_second_refresh_adds_nothing_and_republishes(refreshed, monkeypatch):
         assert wh.execute("SELECT count(*) FROM raw.uploads").fetchall()[0][0] == uploads
     assert os.readlink(settings.published_dir / "current") != first
     assert (settings.published_dir / first / "pathways.duckdb").exists()  # the previous one is kept
+
+
+def test_each_extract_holds_only_its_own_community_and_benchmarks(refreshed):
+    folder = refreshed.published_dir / "current" / "by_learning_community"
+    for lc in ("LC01", "LC02"):
+        with duckdb.connect(str(folder / f"{lc}.duckdb"), read_only=True) as con:
+            tables = [t for (t,) in con.execute(
+                "SELECT table_name FROM information_schema.columns WHERE column_name = 'learning_community_code'").fetchall()]
+            assert "learning_community_outcomes" in tables and "school_categories" in tables
+            for t in tables:
+                codes = {c for (c,) in con.execute(f"SELECT DISTINCT learning_community_code FROM {t}").fetchall()}
+                assert codes <= {lc, None}, (lc, t, codes)
+        sheets = pl.read_excel(folder / f"{lc}.xlsx", sheet_id=0)
+        for name, frame in sheets.items():
+            if "learning_community_code" in frame.columns:
+                assert set(frame["learning_community_code"].drop_nulls()) <= {lc}, (lc, name)
+
+
+def test_no_published_figure_rests_on_a_small_denominator(refreshed):
+    threshold = refreshed.suppression_threshold
+    with duckdb.connect(str(refreshed.current_publication), read_only=True) as con:
+        shown = con.sql("SELECT * FROM learning_community_outcomes WHERE value <> 'c'").pl()
+        assert shown.height > 0
+        assert shown.select(pl.col("pupils").cast(pl.Int64).min()).item() > threshold
+        pct = shown.filter(pl.col("measure_type") == "percentage").with_columns(
+            n=pl.col("numerator").cast(pl.Float64), d=pl.col("denominator").cast(pl.Float64))
+        assert pct.filter(pl.col("n").is_between(1, 2) | (pl.col("d") - pl.col("n")).is_between(1, 2)).height == 0
+        gaps = con.sql("SELECT * FROM learning_community_disadvantage_gaps WHERE gap <> 'c'").pl()
+        assert gaps.select(pl.min_horizontal(pl.col("disadvantaged_pupils").cast(pl.Int64),
+                                             pl.col("other_pupils").cast(pl.Int64)).min()).item() > threshold
+
+
+def test_no_withheld_cell_can_be_recovered_from_published_totals(refreshed):
+    with duckdb.connect(str(refreshed.current_publication), read_only=True) as con:
+        o = con.sql("SELECT * FROM learning_community_outcomes").pl().with_columns(hidden=pl.col("value") == "c")
+    assert o["hidden"].sum() > 0  # the small borough does have small cells
+    # subgroups of a breakdown add up to the Total row of the same geography
+    totals = o.filter(pl.col("breakdown") == "Total").select(
+        "time_period", "measure", "geographic_level", "learning_community_code", pl.col("hidden").alias("total_hidden"))
+    parts = o.filter(pl.col("breakdown") != "Total").join(
+        totals, on=["time_period", "measure", "geographic_level", "learning_community_code"], nulls_equal=True)
+    by_breakdown = parts.group_by("time_period", "measure", "geographic_level", "learning_community_code", "breakdown").agg(
+        hidden=pl.col("hidden").sum() + pl.col("total_hidden").first().cast(pl.Int64))
+    assert by_breakdown.filter(pl.col("hidden") == 1).height == 0
+    # learning communities add up to the authority
+    by_community = o.group_by("time_period", "measure", "breakdown", "subgroup").agg(hidden=pl.col("hidden").sum())
+    assert by_community.filter(pl.col("hidden") == 1).height == 0

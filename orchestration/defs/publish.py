@@ -23,12 +23,15 @@ def run_check_results(context: dg.AssetExecutionContext) -> list[dict]:
     results = []
     for r in records:
         ev = r.event_log_entry.dagster_event.event_specific_data
+        blocking_meta = (ev.metadata or {}).get("blocking")
         results.append({
             "name": ev.check_name,
             "asset": ev.asset_key.to_user_string(),
             "passed": bool(ev.passed),
             "severity": ev.severity.value,
-            "blocking": ev.severity == dg.AssetCheckSeverity.ERROR,
+            # dbt tests of severity error and our blocking GE checks both gate publication
+            "blocking": ev.severity == dg.AssetCheckSeverity.ERROR
+            and (blocking_meta is None or bool(getattr(blocking_meta, "value", blocking_meta))),
             "description": str(ev.description or ""),
         })
     return results
