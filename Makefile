@@ -11,7 +11,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 # bytecode caching makes every later start of dagster/dbt several seconds faster
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup demo demo-small test ui refresh status bench clean
+.PHONY: setup demo demo-small test ui refresh status bench clean notebook chart-images docs
 
 setup: $(VENV)/.synced $(MANIFEST)
 
@@ -47,6 +47,22 @@ test: setup
 ui: setup
 	@mkdir -p $(DAGSTER_HOME)
 	$(PY) -m orchestration.cli ui
+
+# open a notebook in marimo: make notebook NB=gap_explorer LC=LC03
+NB ?= gap_explorer
+LC ?= LC01
+notebook: setup
+	cd notebooks && ../$(PY) -m marimo edit $(NB).py -- --learning-community $(LC)
+
+# re-render the chart images in docs/images from the demo publication
+chart-images: setup
+	for nb in gap_explorer cohort_journey school_categorisation attendance; do \
+	  PATHWAYS_CHART_DIR=$(CURDIR)/docs/images $(PY) notebooks/$$nb.py --learning-community LC03 > /dev/null || exit 1; done
+
+# dbt's documentation site for the warehouse (models, columns, tests, lineage)
+docs: setup
+	cd dbt_project && PATH=$(CURDIR)/$(VENV)/bin:$$PATH PATHWAYS_WAREHOUSE_PATH=$(CURDIR)/data/warehouse.duckdb \
+	  ../$(VENV)/bin/dbt docs generate --profiles-dir . --target-path target/docs
 
 clean:
 	chmod -R u+w data 2>/dev/null; rm -rf data .dagster dbt_project/target dbt_project/logs

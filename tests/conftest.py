@@ -36,3 +36,22 @@ def settings(tmp_path, monkeypatch) -> Settings:
 def copy_into_inbox(files: list[Path], settings: Settings) -> None:
     for f in files:
         shutil.copy(f, settings.inbox_dir / f.name)
+
+
+@pytest.fixture(scope="session")
+def refreshed(small_borough_dir, tmp_path_factory):
+    """One real refresh of the small borough for the session (each costs about 20 s): the tests below read its results."""
+    tmp = tmp_path_factory.mktemp("pipeline")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
+        mp.setenv("PATHWAYS_DATA_DIR", str(tmp / "data"))
+        mp.setenv("PATHWAYS_PSEUDONYMISATION_KEY", TEST_KEY)
+        mp.delenv("PATHWAYS_WAREHOUSE_PATH", raising=False)
+        from ingest.settings import Settings
+        from orchestration.cli import run_refresh
+
+        settings = Settings()
+        settings.inbox_dir.mkdir(parents=True)
+        copy_into_inbox(sorted(small_borough_dir.iterdir()), settings)
+        assert run_refresh(settings)
+        yield settings

@@ -11,27 +11,8 @@ import polars as pl
 import pytest
 
 from ingest.archive import sha256_file
-from tests.conftest import TEST_KEY, copy_into_inbox
+from tests.conftest import TEST_KEY
 from tests.independent import ks2_rwm_by_learning_community
-
-
-@pytest.fixture(scope="module")
-def refreshed(small_borough_dir, tmp_path_factory):
-    """One real refresh for the module (each costs about 20 s): the tests below read its results."""
-    tmp = tmp_path_factory.mktemp("pipeline")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
-        mp.setenv("PATHWAYS_DATA_DIR", str(tmp / "data"))
-        mp.setenv("PATHWAYS_PSEUDONYMISATION_KEY", TEST_KEY)
-        mp.delenv("PATHWAYS_WAREHOUSE_PATH", raising=False)
-        from ingest.settings import Settings
-        from orchestration.cli import run_refresh
-
-        settings = Settings()
-        settings.inbox_dir.mkdir(parents=True)
-        copy_into_inbox(sorted(small_borough_dir.iterdir()), settings)
-        assert run_refresh(settings)
-        yield settings
 
 
 def test_pipeline_publishes_the_right_ks2_figures(refreshed, small_borough_dir):

@@ -1,0 +1,79 @@
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App(width="medium")
+
+
+@app.cell
+def _():
+    import altair as alt
+    import marimo as mo
+    import polars as pl
+
+    from pathways_notebook import connect, numeric, parameters, save_chart
+
+    params = parameters(mo.cli_args())
+    con = connect(params.publication)
+    lc = params.learning_community or con.sql(
+        "SELECT min(learning_community_code) FROM dim_learning_communities").fetchall()[0][0]
+    # the cohort followed furthest: the one with the most stages published (ties: the latest)
+    cohorts = con.execute("""
+        SELECT reception_year, count(DISTINCT stage) AS stages FROM learning_community_cohort_stages
+        WHERE geographic_level = 'Local authority' GROUP BY 1 ORDER BY stages DESC, reception_year DESC""").pl()
+    cohort = int(params.cohort or cohorts["reception_year"][0])
+    mo.md(f"# Cohort journey 0-19: pupils who started Reception in {cohort}/{(cohort + 1) % 100:02d}, {lc}\n"
+          "Each stage's headline: EYFS good level of development, phonics in Year 1, KS1 and KS2 reading, "
+          "writing and maths, KS4 grade 4+ in English and maths.")
+    return alt, cohort, con, lc, mo, numeric, pl, save_chart
+
+
+@app.cell
+def _(alt, cohort, con, lc, numeric, pl, save_chart):
+    stages = numeric(con.execute("""
+        SELECT stage, stage_order, subgroup, coalesce(learning_community_code, 'Borough') AS area, value, denominator
+        FROM learning_community_cohort_stages
+        WHERE reception_year = ? AND (learning_community_code = ? OR geographic_level = 'Local authority')
+        ORDER BY stage_order""", [cohort, lc]).pl(), "value", "denominator")
+    stages = stages.with_columns(series=pl.col("area").replace({lc: "This community"}) + ": " + pl.col("subgroup"))
+    step = alt.Chart(stages.drop_nulls("value").to_pandas()).mark_line(interpolate="step-after", point=True).encode(
+        x=alt.X("stage:N", sort=["eyfs", "phonics", "ks1", "ks2", "ks4"], title="Stage"),
+        y=alt.Y("value:Q", title="% at the expected standard", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("series:N", title=None), strokeDash=alt.StrokeDash("area:N", title=None),
+        tooltip=["series", "stage", "value", "denominator"],
+    ).properties(width=520, height=300, title=f"Cohort {cohort}/{(cohort + 1) % 100:02d} stage by stage")
+    save_chart(step, "cohort_journey")
+    step
+    return (stages,)
+
+
+@app.cell
+def _(alt, cohort, con, lc, mo, numeric, pl, save_chart):
+    moves = numeric(con.execute("""
+        SELECT from_stage, to_stage, subgroup, below_expected_before, caught_up, at_expected_before, fell_behind,
+               caught_up_percentage, fell_behind_percentage, stayed_in_community_percentage
+        FROM learning_community_cohort_transitions
+        WHERE reception_year = ? AND learning_community_code = ?
+        -- each stage to the next one this cohort actually had (no KS1 after 2022/23)
+        QUALIFY row_number() OVER (PARTITION BY from_stage, subgroup ORDER BY to_stage_order) = 1
+        ORDER BY from_stage_order""", [cohort, lc]).pl(),
+        "caught_up_percentage", "fell_behind_percentage", "stayed_in_community_percentage")
+    long = moves.select("from_stage", "to_stage", "subgroup", "caught_up_percentage", "fell_behind_percentage").unpivot(
+        index=["from_stage", "to_stage", "subgroup"], variable_name="movement", value_name="percentage").with_columns(
+        step=pl.col("from_stage") + " -> " + pl.col("to_stage"),
+        movement=pl.col("movement").replace({"caught_up_percentage": "caught up (of those below)",
+                                             "fell_behind_percentage": "fell behind (of those at expected)"}))
+    bars = alt.Chart(long.drop_nulls("percentage").to_pandas()).mark_bar().encode(
+        x=alt.X("percentage:Q", title="%"), y=alt.Y("subgroup:N", title=None), color=alt.Color("movement:N", title=None),
+        row=alt.Row("step:N", title=None), yOffset="movement:N",
+        tooltip=["step", "subgroup", "movement", "percentage"]).properties(width=420, height=60)
+    shown = long.drop_nulls("percentage").height > 0
+    if shown:
+        save_chart(bars, "cohort_transitions")
+    mo.vstack([mo.md("## Who fell behind and who caught up, stage to stage"),
+               bars if shown else mo.md("_Every figure for this cohort is withheld (small numbers) or not yet available._"),
+               mo.ui.table(moves.to_pandas())])
+    return
+
+
+if __name__ == "__main__":
+    app.run()

@@ -1,0 +1,86 @@
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App(width="medium")
+
+
+@app.cell
+def _():
+    import altair as alt
+    import marimo as mo
+    import polars as pl
+
+    from pathways_notebook import connect, newcombe_gap, numeric, parameters, save_chart
+
+    params = parameters(mo.cli_args())
+    con = connect(params.publication)
+    communities = con.sql("SELECT learning_community_code, learning_community_name FROM dim_learning_communities ORDER BY 1").pl()
+    lc = params.learning_community or communities["learning_community_code"][0]
+    lc_name = communities.filter(pl.col("learning_community_code") == lc)["learning_community_name"][0]
+    mo.md(f"# Disadvantage gap explorer: {lc_name} ({lc})\n"
+          f"Publication `{params.publication.parent.name}`. The gap is other pupils minus disadvantaged pupils, "
+          "so a positive gap means disadvantaged pupils are behind. Withheld (small) figures are left out.")
+    return alt, con, lc, lc_name, mo, newcombe_gap, numeric, pl, save_chart
+
+
+@app.cell
+def _(con, lc, newcombe_gap, numeric, pl):
+    headline = ["eyfs_good_level_of_development", "phonics_y1_met", "ks1_rwm_expected", "ks2_rwm_expected", "ks4_basics_grade_5"]
+    gaps = con.execute("""
+        SELECT g.*, m.measure_label, m.stage_order FROM learning_community_disadvantage_gaps g
+        JOIN measures m USING (measure)
+        WHERE g.measure IN (SELECT unnest(?)) AND (g.learning_community_code = ? OR g.geographic_level = 'Local authority')
+    """, [headline, lc]).pl()
+    gaps = numeric(gaps, "gap", "national_gap", "disadvantaged_numerator", "disadvantaged_denominator",
+                   "other_numerator", "other_denominator")
+    intervals = [newcombe_gap(r["other_numerator"], r["other_denominator"], r["disadvantaged_numerator"],
+                              r["disadvantaged_denominator"]) if r["gap"] is not None else (None, None)
+                 for r in gaps.iter_rows(named=True)]
+    gaps = gaps.with_columns(
+        lower=pl.Series([i[0] for i in intervals], dtype=pl.Float64),
+        upper=pl.Series([i[1] for i in intervals], dtype=pl.Float64),
+        area=pl.when(pl.col("geographic_level") == "Local authority").then(pl.lit("Borough")).otherwise(pl.lit("This community")),
+        year=(pl.col("time_period") // 100).cast(pl.String) + "/" + (pl.col("time_period") % 100).cast(pl.String).str.zfill(2),
+    )
+    national = gaps.filter(pl.col("area") == "Borough").select(
+        "measure_label", "stage_order", "year", pl.col("national_gap").alias("gap")).drop_nulls("gap").with_columns(
+        area=pl.lit("England"), lower=pl.lit(None, pl.Float64), upper=pl.lit(None, pl.Float64))
+    plotted = pl.concat([gaps.select("measure_label", "stage_order", "year", "gap", "area", "lower", "upper"), national])
+    return gaps, plotted
+
+
+@app.cell
+def _(alt, lc, plotted, save_chart):
+    base = alt.Chart(plotted.to_pandas()).encode(
+        x=alt.X("year:O", title="Academic year"),
+        color=alt.Color("area:N", title=None, scale=alt.Scale(domain=["This community", "Borough", "England"],
+                                                              range=["#c0392b", "#2c3e50", "#95a5a6"])))
+    lines = base.mark_line(point=True).encode(y=alt.Y("gap:Q", title="Gap (percentage points)"),
+                                              tooltip=["measure_label", "year", "area", "gap", "lower", "upper"])
+    bands = base.mark_area(opacity=0.15).encode(y="lower:Q", y2="upper:Q")
+    gap_chart = (bands + lines).properties(width=260, height=170).facet(
+        facet=alt.Facet("measure_label:N", title=None, sort=alt.SortField("stage_order")), columns=2
+    ).properties(title=f"Disadvantage gap by stage, {lc}, with 95% intervals (Newcombe)")
+    save_chart(gap_chart, "gap_explorer")
+    gap_chart
+    return (gap_chart,)
+
+
+@app.cell
+def _(con, lc, mo, numeric):
+    index = numeric(con.execute("""
+        SELECT time_period, stage, coalesce(learning_community_code, 'Borough') AS area, gap_index, national_gap_index
+        FROM learning_community_gap_index WHERE learning_community_code = ? OR geographic_level = 'Local authority'
+        ORDER BY stage, time_period, area""", [lc]).pl(), "gap_index")
+    trends = con.execute("""
+        SELECT m.measure_label, t.first_time_period, t.last_time_period, t.gap_change, t.gap_change_per_year,
+               t.gap_change_per_year_lower_95, t.gap_change_per_year_upper_95, t.trend, t.compared_with_national
+        FROM learning_community_gap_trends t JOIN measures m USING (measure)
+        WHERE t.learning_community_code = ? ORDER BY m.stage_order, m.measure""", [lc]).pl()
+    mo.vstack([mo.md("## Gap index (DfE method; pupils ranked within the borough)"), mo.ui.table(index.to_pandas()),
+               mo.md("## Is the gap narrowing? (trend per year with its 95% interval)"), mo.ui.table(trends.to_pandas())])
+    return index, trends
+
+
+if __name__ == "__main__":
+    app.run()
