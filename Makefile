@@ -41,6 +41,10 @@ refresh: setup
 status: setup
 	$(PY) -m orchestration.cli status
 
+# speed and memory, printed (never asserted): BENCH_SIZES=tiny,default,ten make bench
+bench: setup
+	$(PY) -m orchestration.bench
+
 test: setup
 	$(PY) -m pytest
 

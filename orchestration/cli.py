@@ -30,17 +30,21 @@ def _dagster_home() -> Path:
     return home
 
 
-def run_refresh(settings: Settings, tags: dict | None = None) -> bool:
-    """Materialise the refresh job in this process against the Dagster instance. True on success."""
+def run_refresh(settings: Settings, tags: dict | None = None, incremental: bool = False) -> bool:
+    """Materialise the refresh job in this process against the Dagster instance. True on success.
+
+    ``incremental``: only the sources with files waiting in the inbox, and what depends on them."""
     _dagster_home()
     import dagster as dg
 
+    from orchestration.defs.automation import selection_for_inbox
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("refresh")
+    selection = selection_for_inbox(defs) if incremental else None
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False, tags=tags or {},
+            instance=instance, raise_on_error=False, tags=tags or {}, asset_selection=selection,
             run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("PATHWAYS_LOG_LEVEL", "INFO")}}}},
         )
         failed_checks = [ev.event_specific_data for ev in result.all_events
@@ -159,7 +163,7 @@ def _next_steps(settings: Settings) -> str:
 
 def cmd_refresh(args) -> int:
     settings = get_settings()
-    ok = run_refresh(settings, tags={"pathways/trigger": "cli"})
+    ok = run_refresh(settings, tags={"pathways/trigger": "cli"}, incremental=args.incremental)
     if ok:
         print(summary(settings))
     return 0 if ok else 1
@@ -185,10 +189,11 @@ def cmd_status(args) -> int:
     else:
         failing = [c for c in m.get("checks", []) if not c["passed"]]
         print(f"Current publication: {m['publication_id']} (created {m['created_at']}, code {m['code_version']})")
-        print(f"  from {len(m['source_uploads'])} uploads; {m['suppression']['suppressed_cells']} cells withheld; "
-              f"checks: {len(m.get('checks', [])) - len(failing)} passed, {len(failing)} failed (warnings)")
+        print(f"  from {len(m['source_uploads'])} uploads; {m['suppression']['suppressed_cells']:,} cells withheld; "
+              f"checks at publication: {len(m.get('checks', [])) - len(failing)} passed, {len(failing)} warnings")
         for u in m["source_uploads"][-5:]:
             print(f"  - {u['source_file']} ({u['source']}, {u['rows']:,} rows, sha256 {u['sha256'][:12]}…)")
+    _last_run(settings)
     waiting = inbox_files(settings.inbox_dir)
     print(f"Inbox: {len(waiting)} file(s) waiting" + (": " + ", ".join(p.name for p in waiting[:10]) if waiting else ""))
     q = sorted(settings.quarantine_dir.glob("*/report.txt")) if settings.quarantine_dir.exists() else []
@@ -196,6 +201,28 @@ def cmd_status(args) -> int:
     for r in q[-10:]:
         print("  - " + r.read_text().splitlines()[0] + f"  (report: {r})")
     return 0
+
+
+def _last_run(settings: Settings) -> None:
+    """The latest refresh in the Dagster instance, and any check that failed in it."""
+    _dagster_home()
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs(filters=dg.RunsFilter(job_name="refresh"), limit=1)
+        if not runs:
+            print("Last refresh: none recorded in this Dagster instance")
+            return
+        run = runs[0]
+        print(f"Last refresh: {run.status.value} (run {run.run_id[:8]})")
+        records = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+        failing = [r.event_log_entry.dagster_event.event_specific_data for r in records]
+        failing = [e for e in failing if not e.passed]
+        for e in failing:
+            level = "BLOCKING" if e.severity == dg.AssetCheckSeverity.ERROR else "warning"
+            print(f"  failing check ({level}): {e.asset_key.to_user_string()} / {e.check_name}: {e.description or ''}")
+        if not failing:
+            print("  every check passed")
 
 
 def cmd_validate(args) -> int:
@@ -263,7 +290,10 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--size", choices=["default", "small"], default="default")
     d.add_argument("--fresh", action="store_true", help="wipe data/ and start again")
     d.set_defaults(fn=cmd_demo)
-    sub.add_parser("refresh", help="ingest the inbox, rebuild, check and publish").set_defaults(fn=cmd_refresh)
+    r = sub.add_parser("refresh", help="ingest the inbox, rebuild, check and publish")
+    r.add_argument("--incremental", action="store_true",
+                   help="rebuild only what depends on the sources of the files waiting in the inbox")
+    r.set_defaults(fn=cmd_refresh)
     sub.add_parser("status", help="the current publication, the inbox and the quarantine").set_defaults(fn=cmd_status)
     v = sub.add_parser("validate", help="check an upload before it is loaded")
     v.add_argument("file")

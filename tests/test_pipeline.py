@@ -131,3 +131,18 @@ def test_no_withheld_cell_can_be_recovered_from_published_totals(refreshed):
     # learning communities add up to the authority
     by_community = o.group_by("time_period", "measure", "breakdown", "subgroup").agg(hidden=pl.col("hidden").sum())
     assert by_community.filter(pl.col("hidden") == 1).height == 0
+
+
+def test_dbt_docs_generate_works(refreshed, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    project = Path(__file__).resolve().parent.parent / "dbt_project"
+    dbt = Path(sys.executable).parent / "dbt"
+    env = {**os.environ, "PATHWAYS_WAREHOUSE_PATH": str(refreshed.warehouse)}
+    run = subprocess.run([str(dbt), "docs", "generate", "--profiles-dir", ".", "--target-path", str(tmp_path)],
+                         cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:]
+    catalog = json.loads((tmp_path / "catalog.json").read_text())
+    assert "model.pathways.learning_community_gap_trends" in catalog["nodes"]

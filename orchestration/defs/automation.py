@@ -3,8 +3,10 @@
 
 import dagster as dg
 
-from ingest.inbox import inbox_files
+from ingest.inbox import detect, inbox_files
 from ingest.settings import get_settings
+
+UNRECOGNISED = dg.AssetKey(["inbox", "unrecognised"])
 
 refresh_job = dg.define_asset_job(
     "refresh", selection=dg.AssetSelection.all(),
@@ -24,8 +26,20 @@ termly_full_refresh = dg.ScheduleDefinition(
 )
 
 
+def selection_for_inbox(defs: dg.Definitions) -> list[dg.AssetKey] | None:
+    """The raw assets of the sources waiting in the inbox and everything downstream of them (None:
+    everything, when a file's source is unknown). One school's attendance file then rebuilds the
+    attendance models and the marts, not the census, attainment or pupil premium models."""
+    sources = {detect(p) for p in inbox_files(get_settings().inbox_dir)}
+    if not sources or None in sources:
+        return None
+    raw = [dg.AssetKey(["raw", s]) for s in sorted(sources)]
+    keys = dg.AssetSelection.assets(*raw).downstream().resolve(defs.resolve_asset_graph())
+    return sorted(keys | {UNRECOGNISED}, key=lambda k: k.to_user_string())
+
+
 @dg.sensor(job=refresh_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Starts a refresh when new files land in data/inbox/.")
+           description="Starts a refresh when new files land in data/inbox/ (only what depends on their sources).")
 def inbox_sensor(context: dg.SensorEvaluationContext):
     files = inbox_files(get_settings().inbox_dir)
     if not files:
@@ -37,4 +51,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext):
     if key == context.cursor:
         return dg.SkipReason("no new files since the last refresh request")
     context.update_cursor(key)
-    return dg.RunRequest(run_key=key, tags={"pathways/trigger": "inbox", "pathways/files": str(len(files))})
+    from orchestration.definitions import defs
+
+    return dg.RunRequest(run_key=key, asset_selection=selection_for_inbox(defs),
+                         tags={"pathways/trigger": "inbox", "pathways/files": str(len(files))})

@@ -1,0 +1,190 @@
+"""The benchmark: speed and memory, measured and printed, never asserted in a test.
+
+For each size, in a fresh process (so peak memory is that size's own): generate the borough,
+validate every census file (rows per second), run the refresh job (per-step wall time from
+Dagster's events), then a one-school incremental refresh, beside a floor measured in the same
+run: DuckDB alone reading the same files and computing one aggregate per source.
+
+    .venv/bin/python -m orchestration.bench                 # sizes: default (and tiny)
+    BENCH_SIZES=tiny,default,ten .venv/bin/python -m orchestration.bench
+Results go to data/bench/results.json and a table on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ingest.settings import PROJECT_ROOT
+
+SIZES = {
+    "tiny": {"pupils_on_roll": 1_500, "n_learning_communities": 2, "first_year": 2023, "last_year": 2024,
+             "primary_schools_per_learning_community": 3, "n_special_schools": 1},
+    "default": {},
+    "ten": {"pupils_on_roll": 550_000, "n_learning_communities": 160, "n_special_schools": 40,
+            "n_pupil_referral_units": 10},
+}
+
+
+def _peak_mb() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return round(own, 1), round(children, 1)
+
+
+def run_size(size: str, workdir: Path) -> dict:
+    """One size, in this process: returns the measured figures."""
+    os.environ["PATHWAYS_DATA_DIR"] = str(workdir / "data")
+    os.environ["DAGSTER_HOME"] = str(workdir / "dagster_home")
+    os.environ.setdefault("PATHWAYS_PSEUDONYMISATION_KEY", "benchmark-key")
+    os.environ["PATHWAYS_LOG_LEVEL"] = "WARNING"
+    from ingest.settings import Settings
+    from ingest.synthetic import BoroughSpec, generate
+
+    settings = Settings()
+    out: dict = {"size": size, "stages": {}}
+
+    t = time.perf_counter()
+    manifest = generate(BoroughSpec(**SIZES[size]), settings.inbox_dir)
+    out["stages"]["generate"] = {"seconds": round(time.perf_counter() - t, 2), "pupils": manifest["pupils_simulated"]}
+    census = sorted(settings.inbox_dir.glob("school_census_*.csv"))
+
+    out["floor"] = _duckdb_floor(settings.inbox_dir)
+    out["stages"]["validate_census"] = _validate(census)
+
+    from orchestration.cli import run_refresh
+
+    t = time.perf_counter()
+    ok = run_refresh(settings)
+    out["stages"]["refresh"] = {"seconds": round(time.perf_counter() - t, 2), "ok": ok, "steps": _last_run_steps(),
+                                "assets_materialised": len(_last_run_materialised())}
+
+    # incremental: one new termly attendance file for one school
+    import polars as pl
+
+    last_att = sorted(settings.archive_dir.glob("*.csv"), key=lambda p: p.stat().st_mtime)
+    source = next(p for p in reversed(last_att) if "PossibleSessions" in p.read_text(errors="ignore")[:300])
+    frame = pl.read_csv(source, infer_schema_length=0)
+    school = frame["LAESTAB"][0]
+    frame.filter(pl.col("LAESTAB") == school).with_columns(
+        pl.col("SessionsAuthorisedAbsence").cast(pl.Int64) + 1).write_csv(settings.inbox_dir / "attendance_correction.csv")
+    t = time.perf_counter()
+    ok_inc = run_refresh(settings, incremental=True)
+    out["stages"]["incremental_refresh"] = {"seconds": round(time.perf_counter() - t, 2), "ok": ok_inc,
+                                            "steps": _last_run_steps(), "materialised": _last_run_materialised()}
+    own, children = _peak_mb()
+    out["peak_memory_mb"] = {"pipeline_process": own, "largest_child (dbt)": children}
+    return out
+
+
+def _validate(files: list[Path]) -> dict:
+    from expectations.runner import validate_table
+    from ingest.canonical import canonicalise
+
+    validate_table(canonicalise(files[0]))  # warm: imports and GE context are not throughput
+    rows, t = 0, time.perf_counter()
+    for f in files:
+        table = canonicalise(f)
+        validate_table(table)
+        rows += table.frame.height
+    seconds = time.perf_counter() - t
+    return {"seconds": round(seconds, 2), "rows": rows, "rows_per_second": int(rows / seconds) if seconds else None,
+            "files": len(files)}
+
+
+def _duckdb_floor(inbox: Path) -> dict:
+    """DuckDB alone: read each source's files and compute one aggregate per source."""
+    import duckdb
+
+    con = duckdb.connect()
+    queries = {
+        "census": f"SELECT LAESTAB, count(*) FROM read_csv('{inbox}/school_census_*.csv', all_varchar=true) GROUP BY 1",
+        "attendance": f"SELECT LAESTAB, sum(PossibleSessions::INT) FROM read_csv('{inbox}/attendance_*.csv') GROUP BY 1",
+        "attainment": f"SELECT SubjectCode, count(*) FROM read_csv('{inbox}/ks4_*.csv', all_varchar=true) GROUP BY 1",
+    }
+    out = {}
+    for name, q in queries.items():
+        t = time.perf_counter()
+        con.execute(q).fetchall()
+        out[name] = round(time.perf_counter() - t, 2)
+    out["total_seconds"] = round(sum(out.values()), 2)
+    return out
+
+
+def _last_run_steps() -> dict[str, float]:
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        run = instance.get_runs(filters=dg.RunsFilter(job_name="refresh"), limit=1)[0]
+        stats = instance.get_run_step_stats(run.run_id)
+    steps: dict[str, float] = {}
+    for s in stats:
+        group = ("ingest" if s.step_key.startswith(("raw__", "inbox__")) else
+                 "dbt" if "dbt" in s.step_key else
+                 "publish" if s.step_key.startswith("published") else "checks")
+        if s.start_time and s.end_time:
+            steps[group] = round(steps.get(group, 0) + (s.end_time - s.start_time), 2)
+    return steps
+
+
+def _last_run_materialised() -> list[str]:
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        run = instance.get_runs(filters=dg.RunsFilter(job_name="refresh"), limit=1)[0]
+        records = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    return sorted({r.event_log_entry.dagster_event.asset_key.to_user_string() for r in records})
+
+
+def main() -> int:
+    sizes = os.environ.get("BENCH_SIZES", "tiny,default").split(",")
+    results = []
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix=f"pathways-bench-{size}-") as tmp:
+            proc = subprocess.run([sys.executable, "-m", "orchestration.bench", "--one", size, tmp],
+                                  capture_output=True, text=True, cwd=PROJECT_ROOT)
+            if proc.returncode != 0:
+                print(proc.stdout[-2000:], proc.stderr[-4000:], file=sys.stderr)
+                return 1
+            results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    _print(results)
+    out = Path(os.environ.get("PATHWAYS_BENCH_OUT", PROJECT_ROOT / "data" / "bench" / "results.json"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": {"cpus": os.cpu_count()}, "results": results}, indent=2))
+    print(f"\nresults: {out}")
+    return 0
+
+
+def _print(results: list[dict]) -> None:
+    print(f"\n{'size':<8} {'stage':<24} {'seconds':>8}  detail")
+    for r in results:
+        s = r["stages"]
+        rows = [
+            ("generate", s["generate"]["seconds"], f"{s['generate']['pupils']:,} pupils simulated"),
+            ("validate census", s["validate_census"]["seconds"],
+             f"{s['validate_census']['rows']:,} rows, {s['validate_census']['rows_per_second']:,} rows/s"),
+            ("refresh (total)", s["refresh"]["seconds"], ", ".join(f"{k} {v}s" for k, v in s["refresh"]["steps"].items())),
+            ("incremental refresh", s["incremental_refresh"]["seconds"],
+             ", ".join(f"{k} {v}s" for k, v in s["incremental_refresh"]["steps"].items())
+             + f"; {len(s['incremental_refresh']['materialised'])} of {s['refresh']['assets_materialised']} assets rebuilt"),
+            ("floor: DuckDB alone", r["floor"]["total_seconds"], "read each source's files, one aggregate each"),
+        ]
+        for name, secs, detail in rows:
+            print(f"{r['size']:<8} {name:<24} {secs:>8}  {detail}")
+        mem = r["peak_memory_mb"]
+        print(f"{r['size']:<8} {'peak memory':<24} {'':>8}  pipeline {mem['pipeline_process']} MB, "
+              f"dbt {mem['largest_child (dbt)']} MB")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--one":
+        res = run_size(sys.argv[2], Path(sys.argv[3]))
+        print(json.dumps(res))
+        sys.exit(0)
+    sys.exit(main())
