@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         "('average_of_subjects'), or rank their sum ('combined'). The DfE detail is unconfirmed.",
     )
     gap_trend_years: int = Field(default=5, description="Years (with results) the gap trend looks back over; at least 3.")
+    categorisation_rules: dict[str, float] = Field(
+        default_factory=dict,
+        description="Overrides of the school categorisation thresholds (defaults and meanings in "
+        "dbt_project/macros/categorisation.sql), as JSON: {\"attainment_red_pp\": 12}.",
+    )
 
     # --- schedules --------------------------------------------------------------------------
     nightly_refresh_cron: str = Field(default="0 2 * * *")

@@ -10,12 +10,9 @@ def _():
     import marimo as mo
     import polars as pl
 
-    from pathways_notebook import connect, numeric, parameters, save_chart
+    from pathways_notebook import numeric, open_publication, save_chart
 
-    params = parameters(mo.cli_args())
-    con = connect(params.publication)
-    lc = params.learning_community or con.sql(
-        "SELECT min(learning_community_code) FROM dim_learning_communities").fetchall()[0][0]
+    params, con, lc = open_publication(mo.cli_args())
     mo.md(f"# Attendance: {lc}\nOverall absence (sessions missed over possible sessions) and persistent absence "
           "(enrolments missing 10% or more), pupils of compulsory school age. Withheld figures are left out.")
     return alt, con, lc, mo, numeric, pl, save_chart

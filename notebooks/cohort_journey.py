@@ -10,12 +10,9 @@ def _():
     import marimo as mo
     import polars as pl
 
-    from pathways_notebook import connect, numeric, parameters, save_chart
+    from pathways_notebook import numeric, open_publication, save_chart
 
-    params = parameters(mo.cli_args())
-    con = connect(params.publication)
-    lc = params.learning_community or con.sql(
-        "SELECT min(learning_community_code) FROM dim_learning_communities").fetchall()[0][0]
+    params, con, lc = open_publication(mo.cli_args())
     # the cohort followed furthest: the one with the most stages published (ties: the latest)
     cohorts = con.execute("""
         SELECT reception_year, count(DISTINCT stage) AS stages FROM learning_community_cohort_stages

@@ -10,12 +10,10 @@ def _():
     import marimo as mo
     import polars as pl
 
-    from pathways_notebook import connect, newcombe_gap, numeric, parameters, save_chart
+    from pathways_notebook import newcombe_gap, numeric, open_publication, save_chart
 
-    params = parameters(mo.cli_args())
-    con = connect(params.publication)
+    params, con, lc = open_publication(mo.cli_args())
     communities = con.sql("SELECT learning_community_code, learning_community_name FROM dim_learning_communities ORDER BY 1").pl()
-    lc = params.learning_community or communities["learning_community_code"][0]
     lc_name = communities.filter(pl.col("learning_community_code") == lc)["learning_community_name"][0]
     mo.md(f"# Disadvantage gap explorer: {lc_name} ({lc})\n"
           f"Publication `{params.publication.parent.name}`. The gap is other pupils minus disadvantaged pupils, "

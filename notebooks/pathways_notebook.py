@@ -28,6 +28,15 @@ def parameters(argv: dict | None = None) -> argparse.Namespace:
                               cohort=args.get("cohort"))
 
 
+def open_publication(cli_args: dict) -> tuple[argparse.Namespace, duckdb.DuckDBPyConnection, str]:
+    """Parameters, a read-only connection and the learning community (default: the first)."""
+    params = parameters(cli_args)
+    con = connect(params.publication)
+    lc = params.learning_community or con.sql(
+        "SELECT min(learning_community_code) FROM dim_learning_communities").fetchall()[0][0]
+    return params, con, lc
+
+
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise SystemExit(f"No publication at {path}: run `make demo` first, or pass --publication.")

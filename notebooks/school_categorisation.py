@@ -10,12 +10,9 @@ def _():
     import marimo as mo
     import polars as pl
 
-    from pathways_notebook import connect, parameters, save_chart
+    from pathways_notebook import open_publication, save_chart
 
-    params = parameters(mo.cli_args())
-    con = connect(params.publication)
-    lc = params.learning_community or con.sql(
-        "SELECT min(learning_community_code) FROM dim_learning_communities").fetchall()[0][0]
+    params, con, lc = open_publication(mo.cli_args())
     mo.md(f"# School categorisation review: {lc}\nGreen / amber / red per school per year from the configured "
           "rules (attainment against national, local progress, disadvantaged gaps, trend, attendance), with the reasons.")
     return alt, con, lc, mo, pl, save_chart

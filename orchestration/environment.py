@@ -5,6 +5,7 @@ One path setting: the DuckDB file the ingest assets write is the file the dbt pr
 
 from __future__ import annotations
 
+import json
 import os
 
 from ingest.settings import Settings
@@ -21,3 +22,4 @@ def export_settings(settings: Settings) -> None:
     os.environ["PATHWAYS_SEVERE_ABSENCE_THRESHOLD"] = str(settings.severe_absence_threshold)
     os.environ["PATHWAYS_GAP_INDEX_KS2_METHOD"] = settings.gap_index_ks2_method
     os.environ["PATHWAYS_GAP_TREND_YEARS"] = str(settings.gap_trend_years)
+    os.environ["PATHWAYS_CATEGORISATION_RULES"] = json.dumps(settings.categorisation_rules)
