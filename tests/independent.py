@@ -38,3 +38,25 @@ def ks2_rwm_by_learning_community(folder: Path, year_label: str) -> pl.DataFrame
 
 def census(folder: Path, pattern: str) -> pl.DataFrame:
     return pl.concat([pl.read_csv(p, infer_schema_length=0) for p in sorted(folder.glob(pattern))])
+
+
+def gld_by_learning_community(folder: Path, year_label: str) -> pl.DataFrame:
+    """EYFS good level of development: expected ('2') in all of E01-E12, per learning community."""
+    e = pl.read_csv(folder / f"eyfsp_{year_label}.csv", infer_schema_length=0)
+    schools = pl.read_csv(folder / "schools.csv", infer_schema_length=0).select("LAESTAB", "LearningCommunityCode").unique()
+    gld = pl.all_horizontal([pl.col(f"E{g:02d}") == "2" for g in range(1, 13)])
+    return (e.join(schools, on="LAESTAB").group_by("LearningCommunityCode")
+            .agg(numerator=gld.sum(), denominator=pl.len()).sort("LearningCommunityCode"))
+
+
+def overall_absence_borough(folder: Path, year_label: str, start_year: int) -> tuple[int, int]:
+    """Sessions missed and possible over the year's terms, enrolments of pupils aged 5-15 at
+    31 August with some possible sessions (EES pupil absence methodology)."""
+    a = census(folder, f"attendance_{year_label}_*.csv").with_columns(
+        pl.col("PossibleSessions", "SessionsAuthorisedAbsence", "SessionsUnauthorisedAbsence").cast(pl.Int64),
+        dob=pl.col("DOB").str.strptime(pl.Date, "%d/%m/%Y"))
+    age_months = (start_year - pl.col("dob").dt.year()) * 12 + (8 - pl.col("dob").dt.month())
+    e = (a.group_by("UPN", "LAESTAB").agg(pl.col("PossibleSessions", "SessionsAuthorisedAbsence",
+                                                    "SessionsUnauthorisedAbsence").sum(), age=age_months.first())
+         .filter((pl.col("PossibleSessions") > 0) & pl.col("age").is_between(60, 191)))
+    return int((e["SessionsAuthorisedAbsence"] + e["SessionsUnauthorisedAbsence"]).sum()), int(e["PossibleSessions"].sum())

@@ -146,3 +146,21 @@ def test_dbt_docs_generate_works(refreshed, tmp_path):
     assert run.returncode == 0, run.stdout[-2000:]
     catalog = json.loads((tmp_path / "catalog.json").read_text())
     assert "model.pathways.learning_community_gap_trends" in catalog["nodes"]
+
+
+def test_eyfs_and_attendance_figures_match_an_independent_computation(refreshed, small_borough_dir):
+    from tests.independent import gld_by_learning_community, overall_absence_borough
+
+    with duckdb.connect(str(refreshed.warehouse), read_only=True) as wh:
+        mart = wh.sql("""SELECT academic_year, geographic_level, learning_community_code, measure, numerator, denominator
+                         FROM marts.learning_community_outcomes
+                         WHERE breakdown = 'Total' AND measure IN ('eyfs_good_level_of_development', 'overall_absence_rate')""").pl()
+    for year, label in ((2022, "2022-23"), (2024, "2024-25")):
+        for r in gld_by_learning_community(small_borough_dir, label).iter_rows(named=True):
+            row = mart.filter((pl.col("academic_year") == year) & (pl.col("measure") == "eyfs_good_level_of_development")
+                              & (pl.col("learning_community_code") == r["LearningCommunityCode"]))
+            assert (row["numerator"][0], row["denominator"][0]) == (r["numerator"], r["denominator"])
+        missed, possible = overall_absence_borough(small_borough_dir, label, year)
+        row = mart.filter((pl.col("academic_year") == year) & (pl.col("measure") == "overall_absence_rate")
+                          & (pl.col("geographic_level") == "Local authority"))
+        assert (row["numerator"][0], row["denominator"][0]) == (missed, possible)
