@@ -4,7 +4,8 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else the one pip installs into this Python (bootstrapped from PyPI on first use)
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
@@ -15,10 +16,8 @@ unexport PYTHONDONTWRITEBYTECODE
 
 setup: $(VENV)/.synced $(MANIFEST)
 
-$(UV):
-	python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
-
-$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+$(VENV)/.synced: pyproject.toml uv.lock
+	@command -v uv > /dev/null 2>&1 || python3 -m uv --version > /dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen --python 3.11
 	@# compile once: later starts stay fast even where PYTHONDONTWRITEBYTECODE is set
 	@$(PY) -m compileall -q -j 2 $(VENV)/lib > /dev/null 2>&1 || true
