@@ -1,46 +1,64 @@
 -- Grain: academic year x geography (each learning community, and the borough) x measure x
 -- breakdown x subgroup. Every row carries numerator, denominator and the pupils (enrolments,
 -- for attendance) behind them, so figures re-aggregate; layout follows the EES open-data standard.
-with pupil_measures as (
+--
+-- How: each pupil-year's subgroups (int_pupil_subgroups, long) are set side by side, joined once
+-- to the outcomes, and aggregated with GROUPING SETS - one set per breakdown, per geography -
+-- so the pupil rows are read once rather than once per breakdown. The breakdowns listed here
+-- must be those int_pupil_subgroups produces (a data test checks the two agree).
+{% set breakdowns = [
+    'Disadvantage', 'SEN provision', 'SEN primary need', 'First language', 'Sex',
+    'Ethnicity major group', 'Gypsy, Roma and Traveller', 'Mobility',
+] %}
+{% set keys = 'outcomes.academic_year, outcomes.stage, outcomes.measure, outcomes.measure_type' %}
+
+with traits as (
     select
-        outcomes.academic_year,
+        pupil_key,
+        academic_year,
+        {% for b in breakdowns %}
+        max(case when breakdown = '{{ b }}' then subgroup end) as trait_{{ loop.index }}{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from {{ ref('int_pupil_subgroups') }}
+    group by pupil_key, academic_year
+),
+
+aggregated as (
+    select
+        {{ keys }},
         outcomes.learning_community_code,
-        outcomes.stage,
-        outcomes.measure,
-        outcomes.measure_type,
-        outcomes.numerator,
-        outcomes.denominator,
-        subgroups.breakdown,
-        subgroups.subgroup
+        grouping(outcomes.learning_community_code) as is_authority,
+        case
+            {% for b in breakdowns %}
+            when grouping(traits.trait_{{ loop.index }}) = 0 then '{{ b }}'
+            {% endfor %}
+            else 'Total'
+        end as breakdown,
+        coalesce({% for b in breakdowns %}traits.trait_{{ loop.index }}, {% endfor %}'Total') as subgroup,
+        sum(outcomes.numerator) as numerator,
+        sum(outcomes.denominator) as denominator,
+        count(*) as pupils
     from {{ ref('int_pupil_outcomes') }} as outcomes
-    inner join {{ ref('int_pupil_subgroups') }} as subgroups
-        on outcomes.pupil_key = subgroups.pupil_key
-        and outcomes.academic_year = subgroups.academic_year
-),
-
-by_learning_community as (
-    select
-        academic_year, 'Learning community' as geographic_level, learning_community_code,
-        stage, measure, measure_type, breakdown, subgroup,
-        sum(numerator) as numerator, sum(denominator) as denominator, count(*) as pupils
-    from pupil_measures
-    where learning_community_code is not null
-    group by academic_year, learning_community_code, stage, measure, measure_type, breakdown, subgroup
-),
-
-by_local_authority as (
-    select
-        academic_year, 'Local authority' as geographic_level, cast(null as {{ dbt.type_string() }}) as learning_community_code,
-        stage, measure, measure_type, breakdown, subgroup,
-        sum(numerator) as numerator, sum(denominator) as denominator, count(*) as pupils
-    from pupil_measures
-    group by academic_year, stage, measure, measure_type, breakdown, subgroup
+    inner join traits
+        on outcomes.pupil_key = traits.pupil_key and outcomes.academic_year = traits.academic_year
+    group by grouping sets (
+        ({{ keys }}, outcomes.learning_community_code),
+        ({{ keys }}),
+        {% for b in breakdowns %}
+        ({{ keys }}, outcomes.learning_community_code, traits.trait_{{ loop.index }}),
+        ({{ keys }}, traits.trait_{{ loop.index }}){% if not loop.last %},{% endif %}
+        {% endfor %}
+    )
 ),
 
 unioned as (
-    select * from by_learning_community
-    union all
-    select * from by_local_authority
+    select
+        academic_year,
+        case when is_authority = 1 then 'Local authority' else 'Learning community' end as geographic_level,
+        learning_community_code, stage, measure, measure_type, breakdown, subgroup, numerator, denominator, pupils
+    from aggregated
+    -- pupils at a school with no learning community count in the authority only
+    where is_authority = 1 or learning_community_code is not null
 )
 
 select
