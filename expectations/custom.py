@@ -17,7 +17,7 @@ from great_expectations.execution_engine import PandasExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
 
-from ingest.identifiers import is_valid_uln, is_valid_upn
+from ingest.identifiers import is_valid_uln, valid_upns
 
 
 class ColumnValuesValidUpn(ColumnMapMetricProvider):
@@ -25,7 +25,10 @@ class ColumnValuesValidUpn(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column, **kwargs):
-        return column.map(is_valid_upn)
+        import pandas as pd
+        import polars as pl
+
+        return pd.Series(valid_upns(pl.from_pandas(column.astype(str))).to_numpy(), index=column.index)
 
 
 class ExpectColumnValuesToBeValidUpn(ColumnMapExpectation):

@@ -42,3 +42,18 @@ def test_pseudonyms_are_stable_per_key_and_differ_between_keys():
     assert a[3] is None
     assert a[0] != b[0]
     assert len(a[0]) == 32 and "B801200005001" not in a.to_list()
+
+
+def test_vectorised_upn_validation_agrees_with_the_rule():
+    from ingest.identifiers import valid_upns
+
+    rng = np.random.default_rng(3)
+    bodies = rng.integers(10**11, 10**12, 300)
+    good = [upn_check_letter(str(b)) + str(b) for b in bodies]
+    bad = ["A" + g[1:] if g[0] != "A" else "B" + g[1:] for g in good[:100]]
+    odd = ["B801200005001", "P207000016049", "I801200005001", "B80120000500", "B8012000050A1", "b801200005001",
+           "T80120000500" + "Z", None]
+    sample = good + bad + odd
+    got = valid_upns(pl.Series(sample, dtype=pl.String)).to_list()
+    assert got == [is_valid_upn(u) for u in sample]
+    assert sum(got) >= 300
