@@ -39,3 +39,12 @@
         )
     ) / (1 + {{ z }} * {{ z }} / {{ n }})
 {%- endmacro %}
+
+{# The EES columns that open every published row: time period, time identifier, geographic
+   level and the country and authority codes. #}
+{% macro ees_header(year_col, geographic_level) -%}
+    {{ time_period(year_col) }} as time_period,
+    'Academic year' as time_identifier,
+    {{ geographic_level }} as geographic_level,
+    {{ ees_geography_columns() }}
+{%- endmacro %}

@@ -20,7 +20,7 @@ from ingest.synthetic.pupils import Population
 from ingest.synthetic.schools import Borough
 from ingest.synthetic.spec import (
     LAST_KS1_YEAR, NATIONAL_ABSENCE, NATIONAL_GLD, NATIONAL_KS1_EXPECTED, NATIONAL_KS2_RWM,
-    NATIONAL_KS4_BASICS_5, NATIONAL_PHONICS_Y1, NO_ASSESSMENT_YEARS, BoroughSpec,
+    NATIONAL_KS4_BASICS_5, NATIONAL_PHONICS_Y1, BoroughSpec,
 )
 
 FULL_TERM_SESSIONS = (142, 118, 124)

@@ -24,8 +24,8 @@ NATIONAL_ABSENCE = {  # overall absence rate %, all terms
     2016: 4.7, 2017: 4.8, 2018: 4.7, 2019: 4.6, 2020: 5.1, 2021: 7.6, 2022: 7.4, 2023: 7.1, 2024: 6.9,
 }
 
-# Years with no national assessment (COVID): 2019/20 and 2020/21. KS1 statutory until 2022/23.
-NO_ASSESSMENT_YEARS = frozenset({2019, 2020})
+# No national assessments in 2019/20 and 2020/21 (COVID): those years are absent from the
+# dicts above. KS1 statutory until 2022/23.
 LAST_KS1_YEAR = 2022
 
 

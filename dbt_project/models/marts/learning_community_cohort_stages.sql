@@ -23,10 +23,7 @@ counted as (
 )
 
 select
-    {{ time_period('counted.academic_year') }} as time_period,
-    'Academic year' as time_identifier,
-    counted.geographic_level,
-    {{ ees_geography_columns() }},
+    {{ ees_header('counted.academic_year', "counted.geographic_level") }},
     counted.learning_community_code,
     lc.learning_community_name,
     counted.reception_year,

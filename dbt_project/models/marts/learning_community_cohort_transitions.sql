@@ -52,10 +52,7 @@ counted as (
 )
 
 select
-    {{ time_period('counted.to_academic_year') }} as time_period,
-    'Academic year' as time_identifier,
-    counted.geographic_level,
-    {{ ees_geography_columns() }},
+    {{ ees_header('counted.to_academic_year', "counted.geographic_level") }},
     counted.learning_community_code,
     lc.learning_community_name,
     counted.reception_year,

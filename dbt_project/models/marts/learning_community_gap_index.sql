@@ -65,10 +65,7 @@ combined as (
 )
 
 select
-    {{ time_period('combined.academic_year') }} as time_period,
-    'Academic year' as time_identifier,
-    combined.geographic_level,
-    {{ ees_geography_columns() }},
+    {{ ees_header('combined.academic_year', "combined.geographic_level") }},
     combined.learning_community_code,
     lc.learning_community_name,
     lc.collaborative,

@@ -62,10 +62,7 @@ unioned as (
 )
 
 select
-    {{ time_period('unioned.academic_year') }} as time_period,
-    'Academic year' as time_identifier,
-    unioned.geographic_level,
-    {{ ees_geography_columns() }},
+    {{ ees_header('unioned.academic_year', "unioned.geographic_level") }},
     unioned.learning_community_code,
     lc.learning_community_name,
     lc.collaborative,

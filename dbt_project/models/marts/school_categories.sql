@@ -25,10 +25,7 @@ counts as (
 )
 
 select
-    {{ time_period('counts.academic_year') }} as time_period,
-    'Academic year' as time_identifier,
-    'School' as geographic_level,
-    {{ ees_geography_columns() }},
+    {{ ees_header('counts.academic_year', "'School'") }},
     est.urn as school_urn,
     counts.laestab as school_laestab,
     est.school_name,
