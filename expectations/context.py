@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from expectations.runner import ValidationContext
-from ingest.canonical import CanonicalTable
+from ingest.canonical import CanonicalTable, Finding
 
 
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -14,32 +14,39 @@ def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
                             [table]).fetchall())
 
 
-def context_for(table: CanonicalTable, con: duckdb.DuckDBPyConnection | None, key: bytes | None) -> ValidationContext:
+def context_for(tables: list[CanonicalTable], con: duckdb.DuckDBPyConnection | None, key: bytes | None) -> ValidationContext:
+    """One context for a batch of uploads of one source (what they need, read once)."""
     ctx = ValidationContext(key=key)
-    if con is None:
+    if con is None or not tables:
         return ctx
     if _has(con, "schools"):
         known = [r[0] for r in con.execute("SELECT DISTINCT laestab FROM raw.schools").fetchall()]
         ctx.known_laestabs = known or None
-    source = table.source.name
-    f = table.frame
-    if source == "pupil_premium" and _has(con, "census") and "academic_year" in f.columns:
-        years = [int(y) for y in f["academic_year"].drop_nulls().unique()]
-        for y in years:
-            keys = {r[0] for r in con.execute("SELECT DISTINCT pupil_key FROM raw.census WHERE academic_year = ?", [y]).fetchall()}
-            if keys:
-                ctx.census_pupil_keys[y] = keys
-    if source in ("census", "attendance") and _has(con, source):
-        # pupils per school in the most recent earlier upload that covered each school
-        ctx.previous_rows_by_school = dict(con.execute(f"""
-            WITH per_upload AS (
-                SELECT laestab, upload_id, max(loaded_at) AS loaded_at, count(DISTINCT pupil_key) AS n
-                FROM raw.{source} GROUP BY laestab, upload_id)
-            SELECT laestab, arg_max(n, loaded_at) FROM per_upload GROUP BY laestab""").fetchall())
+    sources = {t.source.name for t in tables}
+    if "pupil_premium" in sources and _has(con, "census"):
+        years = sorted({int(y) for t in tables if "academic_year" in t.frame.columns
+                        for y in t.frame["academic_year"].drop_nulls().unique()})
+        census = con.execute("SELECT DISTINCT academic_year, pupil_key FROM raw.census WHERE list_contains(?, academic_year)",
+                             [years]).pl()
+        ctx.census_pupils = census if census.height else None
+    for source in sources & {"census", "attendance"}:
+        if _has(con, source):
+            # pupils per school in the most recent earlier upload that covered each school
+            ctx.previous_rows_by_school = dict(con.execute(f"""
+                WITH per_upload AS (
+                    SELECT laestab, upload_id, max(loaded_at) AS loaded_at, count(DISTINCT pupil_key) AS n
+                    FROM raw.{source} GROUP BY laestab, upload_id)
+                SELECT laestab, arg_max(n, loaded_at) FROM per_upload GROUP BY laestab""").fetchall())
     return ctx
 
 
-def validate_upload(table: CanonicalTable, con: duckdb.DuckDBPyConnection | None, key: bytes | None):
-    from expectations.runner import validate_table
+def validate_uploads(tables: list[CanonicalTable], con: duckdb.DuckDBPyConnection | None,
+                     key: bytes | None) -> list[list[Finding]]:
+    """Findings for each upload of a batch (one source), with the warehouse as context."""
+    from expectations.runner import validate_tables
 
-    return validate_table(table, context_for(table, con, key))
+    return validate_tables(tables, context_for(tables, con, key))
+
+
+def validate_upload(table: CanonicalTable, con: duckdb.DuckDBPyConnection | None, key: bytes | None) -> list[Finding]:
+    return validate_uploads([table], con, key)[0]

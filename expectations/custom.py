@@ -17,7 +17,7 @@ from great_expectations.execution_engine import PandasExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
 
-from ingest.identifiers import is_valid_uln, valid_upns
+from ingest.identifiers import valid_ulns, valid_upns
 
 
 class ColumnValuesValidUpn(ColumnMapMetricProvider):
@@ -43,7 +43,10 @@ class ColumnValuesValidUln(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column, **kwargs):
-        return column.map(is_valid_uln)
+        import pandas as pd
+        import polars as pl
+
+        return pd.Series(valid_ulns(pl.from_pandas(column.astype(str))).to_numpy(), index=column.index)
 
 
 class ExpectColumnValuesToBeValidUln(ColumnMapExpectation):

@@ -27,7 +27,7 @@ class ValidationContext:
     """What the rules need from outside the file (all optional)."""
 
     known_laestabs: list[int] | None = None
-    census_pupil_keys: dict[int, set[str]] = field(default_factory=dict)   # academic year -> pupil keys
+    census_pupils: pl.DataFrame | None = None   # academic_year, pupil_key: who is on the census each year
     previous_rows_by_school: dict[int, int] = field(default_factory=dict)  # laestab -> rows in its last upload
     key: bytes | None = None
     row_count_tolerance: float = 0.25
@@ -45,9 +45,10 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole_upload")
 
 
-def _prepare(table: CanonicalTable) -> pl.DataFrame:
-    """Derived columns some rules need (age against NC year, total absence)."""
-    f = table.frame
+def _prepare(table: CanonicalTable, upload: int) -> pl.DataFrame:
+    """Derived columns some rules need (age against NC year, total absence), and which upload
+    of the batch each row came from."""
+    f = table.frame.with_columns(upload=pl.lit(upload, dtype=pl.Int32))
     if table.source.name == "census":
         nc = (pl.when(pl.col("nc_year") == "R").then(0)
               .otherwise(pl.col("nc_year").cast(pl.Int32, strict=False)))
@@ -60,19 +61,37 @@ def _prepare(table: CanonicalTable) -> pl.DataFrame:
 
 
 def validate_table(table: CanonicalTable, context: ValidationContext | None = None) -> list[Finding]:
-    """All findings for an upload: typing problems found while reading, then every GE rule."""
-    from expectations.suites import rules_for
+    """All findings for one upload: typing problems found while reading, then every GE rule."""
+    return validate_tables([table], context)[0]
+
+
+def validate_tables(tables: list[CanonicalTable], context: ValidationContext | None = None) -> list[list[Finding]]:
+    """Findings for each of several uploads, validated together.
+
+    Uploads of the same source (and stage) with the same columns share one GE run over their
+    rows stacked with an ``upload`` column: GE's fixed cost per run (building and resolving
+    the metric graph for every expectation) is paid once per batch rather than once per file,
+    which is most of the time on a borough's 99 files. Rules stay per upload: uniqueness is
+    within an upload and each finding goes back to its own file and row.
+    """
+    from expectations.suites import rules_for  # imports GE: only when something is validated
 
     context = context or ValidationContext()
-    if table.frame.height == 0 and table.errors:
-        return list(table.findings)
-    findings = list(table.findings)
-    typed = {(f.row, f.column) for f in findings}  # a cell that failed typing is reported once, not again as blank
-    rules = [r for r in rules_for(table.source.name, table.source.stage, context.known_laestabs)
-             if _columns_present(r, table.frame.columns + ["nc_year_age_gap", "absence_sessions", "dob"])]
-    if rules:
-        findings += [f for f in _run_ge(table, rules) if (f.row, f.column) not in typed]
-    findings += _cross_file(table, context)
+    findings: list[list[Finding]] = [list(t.findings) for t in tables]
+    groups: dict[tuple, list[int]] = {}
+    for i, t in enumerate(tables):
+        if t.frame.height == 0 and t.errors:
+            continue  # nothing typed to check: the typing findings say why
+        groups.setdefault((t.source.name, t.source.stage, tuple(sorted(t.frame.columns))), []).append(i)
+    for (source, stage, columns), members in groups.items():
+        rules = [r for r in rules_for(source, stage, context.known_laestabs)
+                 if _columns_present(r, [*columns, "upload", "nc_year_age_gap", "absence_sessions", "dob"])]
+        if rules:
+            for i, found in zip(members, _run_ge([tables[i] for i in members], rules)):
+                typed = {(f.row, f.column) for f in findings[i]}  # a cell that failed typing is reported once
+                findings[i] += [f for f in found if (f.row, f.column) not in typed]
+    for i, t in enumerate(tables):
+        findings[i] += _cross_file(t, context)
     return findings
 
 
@@ -83,44 +102,55 @@ def _columns_present(rule, columns: list[str]) -> bool:
     return all(c in columns for c in needed)
 
 
-def _run_ge(table: CanonicalTable, rules: list) -> list[Finding]:
+def _run_ge(tables: list[CanonicalTable], rules: list) -> list[list[Finding]]:
     import great_expectations as gx
 
-    frame = _prepare(table)
+    frame = pl.concat([_prepare(t, i) for i, t in enumerate(tables)], how="vertical_relaxed")
     pdf = frame.to_pandas()
-    suite = gx.ExpectationSuite(name=f"{table.source.label}", expectations=rules)
+    suite = gx.ExpectationSuite(name=f"{tables[0].source.label}", expectations=rules)
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": pdf})
-    index_columns = ["row_number", "subject"] if "subject" in pdf.columns else ["row_number"]
+    index_columns = ["upload", "row_number", "subject"] if "subject" in pdf.columns else ["upload", "row_number"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = batch.validate(suite, result_format={"result_format": "COMPLETE",
                                                       "unexpected_index_column_names": index_columns,
                                                       "partial_unexpected_count": 0})
-    name = table.path.name
-    findings: list[Finding] = []
+    findings: list[list[Finding]] = [[] for _ in tables]
     for r in result.results:
         meta = r.expectation_config.meta or {}
         kwargs = r.expectation_config.kwargs
-        column = meta.get("blame") or kwargs.get("column") or kwargs.get("column_A") or ",".join(kwargs.get("column_list") or [])
+        column = meta.get("blame") or kwargs.get("column") or kwargs.get("column_A") or ",".join(_shown(kwargs.get("column_list")))
         if r.exception_info and r.exception_info.get("raised_exception"):
-            findings.append(Finding(name, None, column, None, meta.get("rule", r.expectation_config.type), "error",
-                                    f"the rule could not run: {r.exception_info.get('exception_message')}",
-                                    "report this to the Pathways maintainers"))
+            for i, t in enumerate(tables):
+                findings[i].append(Finding(t.path.name, None, column, None, meta.get("rule", r.expectation_config.type), "error",
+                                           f"the rule could not run: {r.exception_info.get('exception_message')}",
+                                           "report this to the Pathways maintainers"))
             continue
         if r.success:
             continue
-        for item in (r.result.get("unexpected_index_list") or [])[:MAX_ROWS_PER_RULE]:
+        listed = [0] * len(tables)
+        for item in r.result.get("unexpected_index_list") or []:
+            i = int(item["upload"])
+            if listed[i] >= MAX_ROWS_PER_RULE:
+                continue
+            listed[i] += 1
+            table = tables[i]
             row = int(item.get("row_number")) if item.get("row_number") is not None else None
-            value = _value(item, column, kwargs)
-            findings.append(Finding(name, row, _header(table, column, item.get("subject")), value, meta.get("rule", "rule"),
-                                    meta.get("severity", "error"), meta.get("message", r.expectation_config.type),
-                                    meta.get("fix", "")))
+            findings[i].append(Finding(table.path.name, row, _header(table, column, item.get("subject")),
+                                       _value(item, column, kwargs), meta.get("rule", "rule"),
+                                       meta.get("severity", "error"), meta.get("message", r.expectation_config.type),
+                                       meta.get("fix", "")))
     return findings
+
+
+def _shown(columns: list[str] | None) -> list[str]:
+    """Columns as the data lead knows them: ``upload`` only tells uploads of a batch apart."""
+    return [c for c in columns or [] if c != "upload"]
 
 
 def _value(item: dict, column: str, kwargs: dict) -> str | None:
     if kwargs.get("column_list"):
-        return ", ".join(f"{c}={item.get(c)}" for c in kwargs["column_list"])
+        return ", ".join(f"{c}={item.get(c)}" for c in _shown(kwargs["column_list"]))
     if kwargs.get("column_A"):
         return f"{kwargs['column_A']} {_show(item.get(kwargs['column_A']))}, {kwargs['column_B']} {_show(item.get(kwargs['column_B']))}"
     return _show(item.get(column))
@@ -148,19 +178,19 @@ def _cross_file(table: CanonicalTable, context: ValidationContext) -> list[Findi
     out: list[Finding] = []
     name = table.path.name
     f = table.frame
-    if table.source.name == "pupil_premium" and context.census_pupil_keys and context.key:
+    if table.source.name == "pupil_premium" and context.census_pupils is not None and context.key:
         from ingest.identifiers import pseudonymise
 
-        keyed = f.select("row_number", "academic_year", "upn").with_columns(
-            pupil_key=pseudonymise(f["upn"], context.key))
-        for r in keyed.iter_rows(named=True):
-            known = context.census_pupil_keys.get(r["academic_year"])
-            if known is not None and r["pupil_key"] not in known:
-                out.append(Finding(name, r["row_number"], table.columns.get("upn", "UPN"), r["upn"], "pupil_premium_not_on_census",
-                                   "warning", "this pupil is not on the census for the year",
-                                   "check the UPN; pupils who left before census day can be removed"))
-                if len(out) >= MAX_ROWS_PER_RULE:
-                    break
+        census = context.census_pupils.select(pl.col("academic_year").cast(pl.Int32), "pupil_key")
+        missing = (f.select("row_number", pl.col("academic_year").cast(pl.Int32), "upn")
+                   .with_columns(pupil_key=pseudonymise(f["upn"], context.key))
+                   .filter(pl.col("academic_year").is_in(census["academic_year"].unique().implode()))  # years with a census only
+                   .join(census, on=["academic_year", "pupil_key"], how="anti")
+                   .sort("row_number").head(MAX_ROWS_PER_RULE))
+        for row, upn in missing.select("row_number", "upn").iter_rows():
+            out.append(Finding(name, row, table.columns.get("upn", "UPN"), upn, "pupil_premium_not_on_census",
+                               "warning", "this pupil is not on the census for the year",
+                               "check the UPN; pupils who left before census day can be removed"))
     if context.previous_rows_by_school and "laestab" in f.columns:
         counts = f.group_by("laestab").agg(pl.col("upn").n_unique().alias("n") if "upn" in f.columns else pl.len().alias("n"))
         for laestab, n in counts.iter_rows():

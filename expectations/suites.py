@@ -42,8 +42,9 @@ def _upn_rules(unique_with: list[str]) -> list:
             column="upn", meta=_meta("upn_check_letter", "error",
                                      "UPN check letter is wrong or the UPN is malformed (census error 1510)",
                                      "correct the UPN in the MIS from the pupil's record or CTF")),
+        # "upload": several uploads are validated in one run; a pupil may appear once per upload
         gx.expectations.ExpectCompoundColumnsToBeUnique(
-            column_list=["upn", *unique_with],
+            column_list=["upload", "upn", *unique_with],
             meta=_meta("upn_duplicate", "error", "the same pupil appears more than once (census error 1520)",
                        "remove the duplicate row, or merge the two pupil records in the MIS")),
     ]
@@ -157,8 +158,9 @@ def schools_rules() -> list:
         gx.expectations.ExpectColumnValuesToBeBetween(
             column="urn", min_value=100000, max_value=999999,
             meta=_meta("urn_number", "error", "URN must be 6 digits", "copy the URN from Get Information About Schools")),
-        gx.expectations.ExpectColumnValuesToBeUnique(
-            column="urn", meta=_meta("urn_duplicate", "error", "the same URN appears twice", "keep one row per URN")),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["upload", "urn"], meta=_meta("urn_duplicate", "error", "the same URN appears twice", "keep one row per URN",
+                                      blame="urn")),
         gx.expectations.ExpectColumnValuesToBeBetween(
             column="laestab", min_value=1000000, max_value=9999999,
             meta=_meta("laestab_number", "error", "LAESTAB must be 7 digits", "LA code (3 digits) then establishment number")),

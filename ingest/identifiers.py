@@ -39,13 +39,27 @@ _CHAR_VALUE = {str(d): d for d in range(10)} | _LETTER_VALUE
 _UPN_SHAPE = rf"^[{CHECK_LETTERS}][0-9]{{11}}[0-9{CHECK_LETTERS}]$"
 
 
+def _digit_sum(numbers: pl.Expr, width: int, weights: range) -> pl.Expr:
+    """sum(digit_i * weight_i) over a ``width``-digit number, by arithmetic (no per-character work)."""
+    return pl.sum_horizontal([(numbers // 10 ** (width - 1 - i)) % 10 * w for i, w in enumerate(weights)])
+
+
 def valid_upns(upns: pl.Series) -> pl.Series:
     """Vectorised ``is_valid_upn`` (validating a whole upload column at once)."""
-    s = upns.cast(pl.String)
-    total = sum(s.str.slice(pos - 1, 1).replace_strict(_CHAR_VALUE, default=0, return_dtype=pl.Int64) * pos
-                for pos in range(2, 14))
-    letter = (total % 23).replace_strict(dict(enumerate(CHECK_LETTERS)), return_dtype=pl.String)
-    return (s.str.contains(_UPN_SHAPE) & (s.str.slice(0, 1) == letter)).fill_null(False)
+    s = pl.col("upn")
+    digits = s.str.slice(1, 11).cast(pl.Int64, strict=False)            # positions 2-12: digits
+    last = s.str.slice(12, 1).replace_strict(_CHAR_VALUE, default=0, return_dtype=pl.Int64) * 13
+    letter = ((_digit_sum(digits, 11, range(2, 13)) + last) % 23).replace_strict(
+        dict(enumerate(CHECK_LETTERS)), return_dtype=pl.String)
+    ok = (s.str.contains(_UPN_SHAPE) & (s.str.slice(0, 1) == letter)).fill_null(False)
+    return pl.DataFrame({"upn": upns.cast(pl.String)}).select(ok).to_series()
+
+
+def valid_ulns(ulns: pl.Series) -> pl.Series:
+    """Vectorised ``is_valid_uln``; a missing ULN is null (it is optional)."""
+    s = pl.col("uln")
+    ok = s.str.contains(r"^[1-9][0-9]{9}$") & (_digit_sum(s.cast(pl.Int64, strict=False), 10, range(10, 0, -1)) % 11 == 10)
+    return pl.DataFrame({"uln": ulns.cast(pl.String)}).select(ok.fill_null(False)).to_series()
 
 
 def upn_check_letters(bodies: np.ndarray) -> np.ndarray:
@@ -66,16 +80,28 @@ def is_valid_uln(uln: str | None) -> bool:
     return sum(int(d) * w for d, w in zip(uln, range(10, 0, -1))) % 11 == 10
 
 
+_PSEUDONYMS: dict[bytes, pl.DataFrame] = {}  # per key: upn -> pupil_key already computed in this process
+_PSEUDONYMS_KEPT = 5_000_000                  # distinct pupils remembered (about 0.5 GB at most)
+
+
 def pseudonymise(upns: pl.Series, key: bytes) -> pl.Series:
     """Keyed hash (HMAC-SHA256, 16 bytes hex) of each UPN: stable per key, not reversible without it.
 
-    Hashes each distinct UPN once, so cost follows distinct pupils, not rows.
+    Hashes each distinct UPN once per process: a pupil is on every census, attendance and
+    attainment file of their school years, so cost follows distinct pupils, not rows or files.
     """
-    distinct = upns.unique().drop_nulls()
-    digests = [hmac.new(key, u.encode(), "sha256").hexdigest()[:32] for u in distinct.to_list()]
-    lookup = pl.DataFrame({"upn": distinct, "pupil_key": digests}, schema={"upn": pl.String, "pupil_key": pl.String})
+    known = _PSEUDONYMS.get(key, pl.DataFrame(schema={"upn": pl.String, "pupil_key": pl.String}))
+    distinct = pl.DataFrame({"upn": upns.cast(pl.String)}).unique().drop_nulls()
+    new = distinct.join(known, on="upn", how="anti")["upn"]
+    if new.len():
+        digests = [hmac.new(key, u.encode(), "sha256").hexdigest()[:32] for u in new.to_list()]
+        fresh = pl.DataFrame({"upn": new, "pupil_key": digests}, schema=known.schema)
+        if known.height + fresh.height > _PSEUDONYMS_KEPT:  # forget all but this call's pupils
+            known = known.join(distinct, on="upn", how="semi")
+        known = pl.concat([known, fresh])
+        _PSEUDONYMS[key] = known
     return (
-        pl.DataFrame({"upn": upns})
-        .join(lookup, on="upn", how="left", maintain_order="left")
+        pl.DataFrame({"upn": upns.cast(pl.String)})
+        .join(known, on="upn", how="left", maintain_order="left")
         .get_column("pupil_key")
     )

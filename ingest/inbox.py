@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from ingest.archive import archive_file
@@ -43,6 +44,14 @@ def inbox_files(inbox: Path) -> list[Path]:
 
 def detect(path: Path) -> str | None:
     """The source a file holds, from its headers (None when unreadable or unknown)."""
+    stat = path.stat()
+    return _detect(path, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=4096)
+def _detect(path: Path, size: int, mtime_ns: int) -> str | None:
+    # cached by size and time: each source's asset scans the inbox, and an Excel file's headers
+    # cost a read of the whole sheet
     try:
         source = peek_source(path)
     except UnreadableFile:
@@ -50,16 +59,19 @@ def detect(path: Path) -> str | None:
     return source.name if source else None
 
 
-# validate(table, open warehouse connection) -> findings; the warehouse gives cross-file context
-Validator = Callable[[CanonicalTable, object], list[Finding]]
+# validate(tables of one source, open warehouse connection) -> findings for each table, in order;
+# the warehouse gives cross-file context
+Validator = Callable[[list[CanonicalTable], object], list[list[Finding]]]
 
 
 def process_inbox(settings: Settings, sources: Iterable[str] | None = None,
                   validate: Validator | None = None, progress: Callable[[str], None] = lambda m: None) -> InboxResult:
     """Ingest every inbox file of the given sources (all when None), one transaction per file.
 
-    Include ``None`` in ``sources`` to take the files whose source cannot be recognised (they
-    are archived and quarantined with the reason)."""
+    Files of a source are read and archived one by one, validated in batches (up to
+    ``validation_batch_rows`` rows: one validation run serves many files) and then each file is
+    loaded or quarantined on its own findings. Include ``None`` in ``sources`` to take the files
+    whose source cannot be recognised (they are archived and quarantined with the reason)."""
     wanted = set(sources) if sources is not None else None
     result = InboxResult()
     files = inbox_files(settings.inbox_dir)
@@ -68,6 +80,7 @@ def process_inbox(settings: Settings, sources: Iterable[str] | None = None,
     con = connect(settings.warehouse)
     try:
         ensure_raw_schema(con)
+        batch: list[tuple[CanonicalTable, str, Path]] = []
         for path in files:
             source = detect(path)
             if wanted is not None and source not in wanted:
@@ -84,23 +97,38 @@ def process_inbox(settings: Settings, sources: Iterable[str] | None = None,
             if wanted is not None and table.source.name not in wanted:
                 continue
             sha, archived = archive_file(path, settings.archive_dir)
-            findings = validate(table, con) if validate else list(table.findings)
-            errors = [f for f in findings if f.severity == "error"]
-            if errors:
-                _quarantine(settings, path, sha, findings, table)
-                first = errors[0]
-                result.quarantined.append((path.name, f"{len(errors)} error(s); first: row {first.row}, "
-                                                      f"column {first.column}: {first.message}"))
-                progress(f"quarantined {path.name}: {len(errors)} error(s)")
-                continue
-            loaded = load_upload(con, table, sha, archived, settings.key, original_name=path.name)
-            (result.loaded if loaded.status == "loaded" else result.duplicates).append(loaded)
-            path.unlink()  # safe: the archive holds it, and raw.uploads records where
-            progress(f"{loaded.status} {path.name}: {loaded.rows:,} rows into raw.{loaded.source}"
-                     + (f" (superseding {loaded.superseded_rows:,} rows)" if loaded.superseded_rows else ""))
+            if batch and (batch[0][0].source.name != table.source.name or
+                          sum(t.frame.height for t, _, _ in batch) + table.frame.height > settings.validation_batch_rows):
+                _validate_and_load(settings, con, batch, validate, result, progress)
+                batch = []
+            batch.append((table, sha, archived))
+        if batch:
+            _validate_and_load(settings, con, batch, validate, result, progress)
     finally:
         con.close()
     return result
+
+
+def _validate_and_load(settings: Settings, con, batch: list[tuple[CanonicalTable, str, Path]],
+                       validate: Validator | None, result: InboxResult, progress: Callable[[str], None]) -> None:
+    tables = [t for t, _, _ in batch]
+    progress(f"validating {len(tables)} {tables[0].source.label} file(s), {sum(t.frame.height for t in tables):,} rows")
+    all_findings = validate(tables, con) if validate else [list(t.findings) for t in tables]
+    for (table, sha, archived), findings in zip(batch, all_findings):
+        path = table.path
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            _quarantine(settings, path, sha, findings, table)
+            first = errors[0]
+            result.quarantined.append((path.name, f"{len(errors)} error(s); first: row {first.row}, "
+                                                  f"column {first.column}: {first.message}"))
+            progress(f"quarantined {path.name}: {len(errors)} error(s)")
+            continue
+        loaded = load_upload(con, table, sha, archived, settings.key, original_name=path.name)
+        (result.loaded if loaded.status == "loaded" else result.duplicates).append(loaded)
+        path.unlink()  # safe: the archive holds it, and raw.uploads records where
+        progress(f"{loaded.status} {path.name}: {loaded.rows:,} rows into raw.{loaded.source}"
+                 + (f" (superseding {loaded.superseded_rows:,} rows)" if loaded.superseded_rows else ""))
 
 
 def _quarantine(settings: Settings, path: Path, sha: str, findings: list[Finding],

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
         default=3, description="Withhold any count of pupils below this (1 and 2), and its complement."
     )
     publications_kept: int = Field(default=5, description="How many past publications to keep on disk.")
+    validation_batch_rows: int = Field(
+        default=2_000_000, description="Uploads of one source are validated together up to this many rows "
+                                       "(fewer GE runs; bounds the memory one batch takes).")
     pupil_count_tolerance: float = Field(
         default=0.20, description="A community's pupils on roll may move this share between years before a warning.")
 

@@ -57,3 +57,14 @@ def test_vectorised_upn_validation_agrees_with_the_rule():
     got = valid_upns(pl.Series(sample, dtype=pl.String)).to_list()
     assert got == [is_valid_upn(u) for u in sample]
     assert sum(got) >= 300
+
+
+def test_vectorised_uln_validation_agrees_with_the_rule():
+    from ingest.identifiers import valid_ulns
+
+    rng = np.random.default_rng(5)
+    sample = [str(n) for n in rng.integers(10**9, 10**10, 2000)]  # about 1 in 11 has a valid check digit
+    sample += ["9276308686", "9276308687", "0276308686", "927630868", "92763086860", "92763O8686", None]
+    got = valid_ulns(pl.Series(sample, dtype=pl.String)).to_list()
+    assert got == [is_valid_uln(u) if u is not None else False for u in sample]
+    assert 100 < sum(got) < 300

@@ -191,12 +191,12 @@ def test_inbox_flow_loads_valid_files_and_quarantines_broken_ones(settings, smal
 
 
 def test_invalid_upload_is_quarantined_with_readable_reports_and_nothing_loaded(settings, small_borough_dir):
-    from expectations.context import validate_upload
+    from expectations.context import validate_uploads
 
     src = pl.read_csv(small_borough_dir / "ks4_2023-24.csv", infer_schema_length=0)
     bad = settings.inbox_dir / "ks4_results.csv"
     src.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("A*")).otherwise(pl.col("Grade")).alias("Grade")).write_csv(bad)
-    result = process_inbox(settings, ["attainment"], validate=lambda t, con: validate_upload(t, con, settings.key))
+    result = process_inbox(settings, ["attainment"], validate=lambda ts, con: validate_uploads(ts, con, settings.key))
     assert result.loaded == [] and result.quarantined[0][0] == "ks4_results.csv"
     assert "row 2, column Grade" in result.quarantined[0][1]
     folder = next(settings.quarantine_dir.iterdir())
@@ -233,3 +233,25 @@ def test_sending_a_superseded_file_again_restores_it(tmp_path, small_borough_dir
     names = [r[0] for r in con.execute("SELECT learning_community_name FROM raw.learning_communities").fetchall()]
     assert names and not any("renamed" in n for n in names)
     assert _load(con, original).status == "duplicate"
+
+
+def test_files_validated_together_are_judged_one_by_one(settings, small_borough_dir):
+    """Uploads of a source share one validation run, but each is loaded or quarantined on its
+    own findings: the same pupils in two uploads are not duplicates, and one bad file does not
+    hold back a good one."""
+    from expectations.context import validate_uploads
+
+    src = pl.read_csv(small_borough_dir / "ks4_2023-24.csv", infer_schema_length=0)
+    src.write_csv(settings.inbox_dir / "ks4_a.csv")
+    schools = src["LAESTAB"].unique().sort()
+    # the same pupils again, for a different school set: a second, good upload
+    src.filter(pl.col("LAESTAB") == schools[0]).write_csv(settings.inbox_dir / "ks4_b.csv")
+    src.with_columns(pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("A*")).otherwise(pl.col("Grade")).alias("Grade")
+                     ).write_csv(settings.inbox_dir / "ks4_c.csv")
+    messages: list[str] = []
+    result = process_inbox(settings, ["attainment"], validate=lambda ts, con: validate_uploads(ts, con, settings.key),
+                           progress=messages.append)
+    assert any(m.startswith("validating 3 ") for m in messages)  # one run for the three files
+    assert sorted(r.file for r in result.loaded + result.duplicates) == ["ks4_a.csv", "ks4_b.csv"]
+    assert [q[0] for q in result.quarantined] == ["ks4_c.csv"]
+    assert "row 5, column Grade" in result.quarantined[0][1]

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from expectations.context import validate_upload
+from expectations.context import validate_uploads
 from ingest.inbox import InboxResult, process_inbox
 from ingest.settings import get_settings
 
@@ -40,7 +40,7 @@ def _raw_asset(source: str, description: str) -> dg.AssetsDefinition:
     @dg.asset(key=["raw", source], group_name="ingest", description=description, deps=deps, kinds={"duckdb", "python"})
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = get_settings()
-        result = process_inbox(settings, [source], validate=lambda table, con: validate_upload(table, con, settings.key),
+        result = process_inbox(settings, [source], validate=lambda tables, con: validate_uploads(tables, con, settings.key),
                                progress=context.log.info)
         return _report(context, source, result)
 
