@@ -10,7 +10,9 @@ warehouse and are warnings.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import warnings
 from dataclasses import dataclass, field
 from functools import cache
@@ -95,18 +97,26 @@ def validate_tables(tables: list[CanonicalTable], context: ValidationContext | N
     return findings
 
 
-def _columns_present(rule, columns: list[str]) -> bool:
+def _rule_columns(rule) -> list[str]:
+    """The columns a rule reads (its own, and its row condition's)."""
     cfg = rule.configuration if hasattr(rule, "configuration") else None
     kwargs = cfg.kwargs if cfg is not None else {}
     needed = [kwargs.get(k) for k in ("column", "column_A", "column_B") if kwargs.get(k)] + list(kwargs.get("column_list") or [])
-    return all(c in columns for c in needed)
+    condition = kwargs.get("row_condition")
+    return needed + re.findall(r'"name": "([^"]+)"', json.dumps(condition, default=str)) if condition else needed
+
+
+def _columns_present(rule, columns: list[str]) -> bool:
+    return all(c in columns for c in _rule_columns(rule))
 
 
 def _run_ge(tables: list[CanonicalTable], rules: list) -> list[list[Finding]]:
     import great_expectations as gx
 
     frame = pl.concat([_prepare(t, i) for i, t in enumerate(tables)], how="vertical_relaxed")
-    pdf = frame.to_pandas()
+    # only what the rules read: GE filters the whole frame for every metric of every rule
+    used = {"upload", "row_number", "subject"} | {c for r in rules for c in _rule_columns(r)}
+    pdf = frame.select([c for c in frame.columns if c in used]).to_pandas()
     suite = gx.ExpectationSuite(name=f"{tables[0].source.label}", expectations=rules)
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": pdf})
     index_columns = ["upload", "row_number", "subject"] if "subject" in pdf.columns else ["upload", "row_number"]
