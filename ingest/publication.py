@@ -267,13 +267,16 @@ def _fmt(frame: pl.DataFrame, col: str) -> pl.Expr:
     return pl.when(c.is_null()).then(pl.lit("z")).otherwise(text)
 
 
+WORKBOOK_SHEETS = ("learning_community_disadvantage_gaps", "learning_community_gap_trends", "learning_community_outcomes",
+                   "learning_community_gap_index", "learning_community_cohort_transitions", "school_categories",
+                   "measures", "national_benchmarks")
+
+
 def _extracts(building: Path, tables: dict[str, pl.DataFrame], lc_codes: list[str]) -> dict[str, list[str]]:
     """Per learning community: its own rows plus authority and national benchmarks, nothing of another community's."""
     folder = building / "by_learning_community"
     folder.mkdir()
-    out: dict[str, list[str]] = {}
-    import xlsxwriter
-
+    jobs = []
     for lc in lc_codes:
         parts: dict[str, pl.DataFrame] = {}
         for name, frame in tables.items():
@@ -283,27 +286,42 @@ def _extracts(building: Path, tables: dict[str, pl.DataFrame], lc_codes: list[st
                 parts[name] = frame.filter((pl.col("learning_community_code") == lc) | (pl.col("geographic_level") == "Local authority"))
             else:
                 parts[name] = frame
-        files = []
-        with duckdb.connect(str(folder / f"{lc}.duckdb")) as con:
-            for name, frame in parts.items():
-                con.register("frame", frame.to_arrow())
-                con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
-                con.unregister("frame")
-        files.append(f"{lc}.duckdb")
-        with xlsxwriter.Workbook(folder / f"{lc}.xlsx") as wb:
-            for name in ("learning_community_disadvantage_gaps", "learning_community_gap_trends", "learning_community_outcomes",
-                         "learning_community_gap_index", "learning_community_cohort_transitions", "school_categories",
-                         "measures", "national_benchmarks"):
-                frame = parts[name]
-                if name == "learning_community_outcomes":  # the workbook keeps the headline breakdowns; the .duckdb has all
-                    frame = frame.filter(pl.col("breakdown").is_in(["Total", "Disadvantage"]))
-                frame = frame.drop([c for c in ("country_code", "country_name", "new_la_code", "old_la_code", "suppressed")
-                                    if c in frame.columns])
-                frame.write_excel(wb, worksheet=name.replace("learning_community_", "")[:31], autofit=True,
-                                  freeze_panes=(1, 0))
-        files.append(f"{lc}.xlsx")
-        out[lc] = files
-    return out
+        jobs.append((folder, lc, parts))
+    workers = min(os.cpu_count() or 1, len(jobs))
+    if workers <= 1:
+        return dict(_write_extract(*job) for job in jobs)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Writing is most of publishing (Excel through xlsxwriter is pure Python, and each DuckDB file
+    # checkpoints on close), and the extracts are independent: one process per core writes them.
+    # spawn, not fork: this process runs DuckDB and polars thread pools, which fork does not copy safely.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return dict(f.result() for f in [pool.submit(_write_extract, *job) for job in jobs])
+
+
+def _write_extract(folder: Path, lc: str, parts: dict[str, pl.DataFrame]) -> tuple[str, list[str]]:
+    """One learning community's ``.duckdb`` (every table) and ``.xlsx`` (the tables people read)."""
+    import xlsxwriter
+
+    with duckdb.connect(str(folder / f"{lc}.duckdb")) as con:
+        for name, frame in parts.items():
+            con.register("frame", frame.to_arrow())
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
+            con.unregister("frame")
+    with xlsxwriter.Workbook(folder / f"{lc}.xlsx") as wb:
+        for name in WORKBOOK_SHEETS:
+            frame = parts[name]
+            if name == "learning_community_outcomes":  # the workbook keeps the headline breakdowns; the .duckdb has all
+                frame = frame.filter(pl.col("breakdown").is_in(["Total", "Disadvantage"]))
+            frame = frame.drop([c for c in ("country_code", "country_name", "new_la_code", "old_la_code", "suppressed")
+                                if c in frame.columns])
+            # widths from the header and the first rows: xlsxwriter's autofit measures every cell
+            head = frame.head(200)
+            widths = {c: min(40, max([len(c), *(len(str(v)) for v in head[c].to_list())]) + 2) for c in frame.columns}
+            frame.write_excel(wb, worksheet=name.replace("learning_community_", "")[:31], column_widths=widths,
+                              freeze_panes=(1, 0))
+    return lc, [f"{lc}.duckdb", f"{lc}.xlsx"]
 
 
 def _make_read_only(folder: Path) -> None:
