@@ -1,7 +1,10 @@
 """dbt models as Dagster assets; dbt tests become asset checks."""
 
 
+import os
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -30,7 +33,27 @@ class PathwaysTranslator(DagsterDbtTranslator):
 translator = PathwaysTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+INVOCATIONS_KEPT = 10  # dbt's folders of artifacts and logs per run, under dbt_project/target
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, project=dbt_project)
 def pathways_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     export_settings(get_settings())  # the profile reads the warehouse path the ingest assets wrote
-    yield from dbt.cli(["build"], context=context).stream()
+    invocation = dbt.cli(["build"], context=context)
+    yield from invocation.stream()
+    _keep_partial_parse(invocation.target_path)
+
+
+def _keep_partial_parse(run_target: Path) -> None:
+    """Each run has its own target folder, seeded from target/partial_parse.msgpack. That file
+    is from `dbt parse` at setup, whose profile (warehouse path) differs, so dbt parsed the whole
+    project again (about 2.5 s); keeping this run's parse state lets the next run skip that.
+    Old run folders are pruned so the target folder does not grow with every refresh."""
+    target = run_target.parent
+    state = run_target / "partial_parse.msgpack"
+    if state.exists():
+        shutil.copy(state, target / "partial_parse.msgpack.tmp")
+        os.replace(target / "partial_parse.msgpack.tmp", target / "partial_parse.msgpack")
+    runs = sorted((d for d in target.glob("pathways_dbt_models-*") if d.is_dir()), key=lambda d: d.stat().st_mtime)
+    for old in runs[:-INVOCATIONS_KEPT]:
+        shutil.rmtree(old, ignore_errors=True)
