@@ -169,7 +169,9 @@ def simulate_pupils(spec: BoroughSpec, borough: Borough, rng: np.random.Generato
     # ---- school assignment, year by year ----------------------------------------------------------
     phase = est["phase"].to_numpy()
     low_nc, high_nc = est["low_nc"].to_numpy(), est["high_nc"].to_numpy()
-    est_lc = np.searchsorted(lcs["learning_community_code"].to_numpy(), est["learning_community_code"].to_numpy())
+    # index of each school's community (codes are not in sort order beyond LC99: no searchsorted)
+    lc_index = {code: i for i, code in enumerate(lcs["learning_community_code"].to_list())}
+    est_lc = np.array([lc_index[c] for c in est["learning_community_code"].to_list()])
     slot_first, slot_second = _primary_slots(est, est_lc, n_lc)
     n_slots = np.array([len(s) for s in slot_first])
     secondary_of = np.array([np.flatnonzero((phase == "Secondary") & (est_lc == lc))[0] for lc in range(n_lc)])
