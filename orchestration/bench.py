@@ -79,7 +79,8 @@ def run_size(size: str, workdir: Path) -> dict:
     out["stages"]["incremental_refresh"] = {"seconds": round(time.perf_counter() - t, 2), "ok": ok_inc,
                                             "steps": _last_run_steps(), "materialised": _last_run_materialised()}
     own, children = _peak_mb()
-    out["peak_memory_mb"] = {"pipeline_process": own, "largest_child (dbt)": children}
+    # children: dbt, and the processes that write the extracts
+    out["peak_memory_mb"] = {"pipeline_process": own, "largest_child": children}
     return out
 
 
@@ -195,8 +196,8 @@ def _print(results: list[dict]) -> None:
         for name, secs, detail in rows:
             print(f"{r['size']:<8} {name:<24} {secs:>8}  {detail}")
         mem = r["peak_memory_mb"]
-        print(f"{r['size']:<8} {'peak memory':<24} {'':>8}  pipeline {mem['pipeline_process']} MB, "
-              f"dbt {mem['largest_child (dbt)']} MB")
+        print(f"{r['size']:<8} {'peak memory':<24} {'':>8}  pipeline process {mem['pipeline_process']} MB, "
+              f"largest child (dbt or an extract writer) {mem['largest_child']} MB")
 
 
 if __name__ == "__main__":
