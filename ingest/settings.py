@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         description="The key itself, for deployments that inject secrets by environment. Wins over key_file.",
     )
     dbt_target: str = Field(default="local", description="dbt profile target: local or ci.")
+    duckdb_memory_limit: str = Field(
+        default="8GB", description="Memory DuckDB may use while dbt builds (it spills to disk beyond it); "
+                                   "DuckDB's own default is 80% of RAM.")
 
     # --- the borough --------------------------------------------------------------------
     la_code: int = Field(default=372, description="Old (3-digit) LA code of the authority (Rotherham 372).")

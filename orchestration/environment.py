@@ -14,6 +14,7 @@ from ingest.settings import Settings
 def export_settings(settings: Settings) -> None:
     os.environ["PATHWAYS_WAREHOUSE_PATH"] = str(settings.warehouse)
     os.environ["PATHWAYS_DBT_TARGET"] = settings.dbt_target
+    os.environ["PATHWAYS_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit
     os.environ["PATHWAYS_LA_CODE"] = str(settings.la_code)
     os.environ["PATHWAYS_NEW_LA_CODE"] = settings.new_la_code
     os.environ["PATHWAYS_LA_NAME"] = settings.la_name
