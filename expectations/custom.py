@@ -20,15 +20,20 @@ from great_expectations.expectations.metrics import ColumnMapMetricProvider, col
 from ingest.identifiers import valid_ulns, valid_upns
 
 
+def _checked(column, check):
+    """A pandas column through one of the vectorised polars checks in ``ingest.identifiers``."""
+    import pandas as pd
+    import polars as pl
+
+    return pd.Series(check(pl.from_pandas(column.astype(str))).to_numpy(), index=column.index)
+
+
 class ColumnValuesValidUpn(ColumnMapMetricProvider):
     condition_metric_name = "column_values.valid_upn"
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column, **kwargs):
-        import pandas as pd
-        import polars as pl
-
-        return pd.Series(valid_upns(pl.from_pandas(column.astype(str))).to_numpy(), index=column.index)
+        return _checked(column, valid_upns)
 
 
 class ExpectColumnValuesToBeValidUpn(ColumnMapExpectation):
@@ -43,10 +48,7 @@ class ColumnValuesValidUln(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column, **kwargs):
-        import pandas as pd
-        import polars as pl
-
-        return pd.Series(valid_ulns(pl.from_pandas(column.astype(str))).to_numpy(), index=column.index)
+        return _checked(column, valid_ulns)
 
 
 class ExpectColumnValuesToBeValidUln(ColumnMapExpectation):
