@@ -43,7 +43,6 @@ SURNAMES = ["Smith", "Jones", "Taylor", "Brown", "Wilson", "Johnson", "Wright", 
             "Hall", "Wood", "Hughes", "Green", "Clarke", "Shaw", "Turner", "Hill", "Cooper", "Ward"]
 WORLD_SURNAMES = ["Hussain", "Khan", "Ali", "Ahmed", "Horváth", "Baláž", "Kowalski", "Nowak", "Mohamed", "Rashid",
                   "Gábor", "Dvořák", "Sánchez", "Müller"]
-NEIGHBOUR_LAS = [370, 371, 373, 380, 383, 830]  # Barnsley, Doncaster, Sheffield, ... : joiners' UPNs
 
 
 @dataclass
@@ -289,7 +288,8 @@ def _needs(dist, later, rng):
 
 def _identifiers(spec: BoroughSpec, cohort, joiner, rng):
     P = len(cohort)
-    la = np.where(joiner & (rng.random(P) < 0.8), rng.choice(NEIGHBOUR_LAS, P), spec.la_code)
+    la = (np.where(joiner & (rng.random(P) < 0.8), rng.choice(list(spec.joiner_la_codes), P), spec.la_code)
+          if spec.joiner_la_codes else np.full(P, spec.la_code))
     # unique within (la, year of issue) by a running number: estab 2001.., serial 000-999
     order = np.lexsort((rng.random(P), cohort, la))
     key = la * 10_000 + cohort

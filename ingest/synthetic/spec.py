@@ -60,6 +60,9 @@ class BoroughSpec:
     sixth_form_stay_rate: float = 0.45
     nursery_attendance_rate: float = 0.35
     la_offset_pp: float = -2.0
+    # LA codes in joiners' UPNs (pupils who arrive from elsewhere): Rotherham's neighbours. Empty
+    # keeps every UPN in this authority's own range, as several authorities in one inbox need.
+    joiner_la_codes: tuple[int, ...] = (370, 371, 373, 380, 383, 830)
     xlsx_sources: frozenset[str] = field(default_factory=lambda: frozenset({"ks2", "pupil_premium"}))
 
     @property
