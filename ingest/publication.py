@@ -276,14 +276,26 @@ def _extracts(building: Path, tables: dict[str, pl.DataFrame], lc_codes: list[st
     """Per learning community: its own rows plus authority and national benchmarks, nothing of another community's."""
     folder = building / "by_learning_community"
     folder.mkdir()
+    # Split each table once by community, not one filter per community (England has thousands).
+    # Rows keep the mart's order: authority benchmarks sit where the mart put them.
+    own: dict[str, dict[str, pl.DataFrame]] = {}
+    authority: dict[str, pl.DataFrame] = {}
+    for name, frame in tables.items():
+        if name in ("school_categories", "dim_schools", "dim_learning_communities") or "geographic_level" in frame.columns:
+            indexed = frame.with_row_index("_order")
+            by_lc = indexed.filter(pl.col("learning_community_code").is_not_null())
+            own[name] = {key[0]: part for key, part in by_lc.partition_by("learning_community_code", as_dict=True).items()}
+            if "geographic_level" in frame.columns and name != "school_categories":
+                authority[name] = indexed.filter(pl.col("geographic_level") == "Local authority")
     jobs = []
     for lc in lc_codes:
         parts: dict[str, pl.DataFrame] = {}
         for name, frame in tables.items():
-            if name in ("school_categories", "dim_schools", "dim_learning_communities"):
-                parts[name] = frame.filter(pl.col("learning_community_code") == lc)
-            elif "geographic_level" in frame.columns:
-                parts[name] = frame.filter((pl.col("learning_community_code") == lc) | (pl.col("geographic_level") == "Local authority"))
+            if name in own:
+                mine = own[name].get(lc, frame.clear().with_row_index("_order"))
+                if name in authority:
+                    mine = pl.concat([mine, authority[name]]).sort("_order")
+                parts[name] = mine.drop("_order")
             else:
                 parts[name] = frame
         jobs.append((folder, lc, parts))
