@@ -1,13 +1,21 @@
 """The benchmark: speed and memory, measured and printed, never asserted in a test.
 
-For each size, in a fresh process (so peak memory is that size's own): generate the borough,
-validate every census file (rows per second), run the refresh job (per-step wall time from
-Dagster's events), then a one-school incremental refresh, beside a floor measured in the same
-run: DuckDB alone reading the same files and computing one aggregate per source.
+For each size: generate the data in one process, then in a fresh process (so peak memory is the
+pipeline's own, not the generator's) validate every census file (rows per second), run the
+refresh job (per-step wall time from Dagster's events), then a one-school incremental refresh,
+beside a floor measured in the same run: DuckDB alone reading the same files and computing one
+aggregate per source. Progress goes to stderr as each stage ends.
 
-    .venv/bin/python -m orchestration.bench                 # sizes: default (and tiny)
-    BENCH_SIZES=tiny,default,ten .venv/bin/python -m orchestration.bench
+    .venv/bin/python -m orchestration.bench                 # sizes: tiny and default
+    BENCH_SIZES=ten,england .venv/bin/python -m orchestration.bench
 Results go to data/bench/results.json and a table on stdout.
+
+Sizes: ``default`` is the demo borough (Rotherham-shaped, 55,000 on roll, nine years); ``ten`` is
+ten boroughs' pupils and schools in one authority; ``england`` is one academic year of 150
+authorities (60,000 on roll each: 9 million pupils, about 22,000 schools, 22 learning communities
+each) in one inbox and one warehouse. ``england_tiny`` is the same shape at 3 small authorities,
+for the test suite. The marts report one authority: at ``england`` their "Local authority" rows
+add up all 150, so the figures are a load, not an analysis.
 """
 
 from __future__ import annotations
@@ -23,13 +31,23 @@ from pathlib import Path
 
 from ingest.settings import PROJECT_ROOT
 
-SIZES = {
-    "tiny": {"pupils_on_roll": 1_500, "n_learning_communities": 2, "first_year": 2023, "last_year": 2024,
-             "primary_schools_per_learning_community": 3, "n_special_schools": 1},
-    "default": {},
-    "ten": {"pupils_on_roll": 550_000, "n_learning_communities": 160, "n_special_schools": 40,
-            "n_pupil_referral_units": 10},
+_TINY = {"pupils_on_roll": 1_500, "n_learning_communities": 2, "first_year": 2023, "last_year": 2024,
+         "primary_schools_per_learning_community": 3, "n_special_schools": 1}
+_AUTHORITY_YEAR = {"pupils_on_roll": 60_000, "n_learning_communities": 22, "first_year": 2024, "last_year": 2024,
+                   "primary_schools_per_learning_community": 5, "n_special_schools": 7, "n_pupil_referral_units": 2}
+# size -> (authorities, BoroughSpec settings of each); one authority is a borough on its own
+SIZES: dict[str, tuple[int, dict]] = {
+    "tiny": (1, _TINY),
+    "default": (1, {}),
+    "ten": (1, {"pupils_on_roll": 550_000, "n_learning_communities": 160, "n_special_schools": 40,
+                "n_pupil_referral_units": 10}),
+    "england": (150, _AUTHORITY_YEAR),
+    "england_tiny": (3, {**_TINY, "first_year": 2024}),
 }
+
+
+def _say(size: str, message: str) -> None:
+    print(f"[bench {size}] {message}", file=sys.stderr, flush=True)
 
 
 def _peak_mb() -> tuple[float, float]:
@@ -38,25 +56,46 @@ def _peak_mb() -> tuple[float, float]:
     return round(own, 1), round(children, 1)
 
 
-def run_size(size: str, workdir: Path) -> dict:
-    """One size, in this process: returns the measured figures."""
+def _settings(workdir: Path):
     os.environ["PATHWAYS_DATA_DIR"] = str(workdir / "data")
     os.environ["DAGSTER_HOME"] = str(workdir / "dagster_home")
     os.environ.setdefault("PATHWAYS_PSEUDONYMISATION_KEY", "benchmark-key")
     os.environ["PATHWAYS_LOG_LEVEL"] = "WARNING"
     from ingest.settings import Settings
+
+    return Settings()
+
+
+def generate_size(size: str, workdir: Path) -> dict:
+    """Write one size's files into the inbox (in its own process: its memory is not the pipeline's)."""
     from ingest.synthetic import BoroughSpec, generate
+    from ingest.synthetic.england import generate_authorities
 
-    settings = Settings()
-    out: dict = {"size": size, "stages": {}}
-
+    inbox = _settings(workdir).inbox_dir
+    authorities, spec = SIZES[size]
     t = time.perf_counter()
-    manifest = generate(BoroughSpec(**SIZES[size]), settings.inbox_dir)
-    out["stages"]["generate"] = {"seconds": round(time.perf_counter() - t, 2), "pupils": manifest["pupils_simulated"]}
+    if authorities == 1:
+        manifest = generate(BoroughSpec(**spec), inbox)
+        manifest["authorities"] = 1
+    else:
+        manifest = generate_authorities(authorities, BoroughSpec(**spec), inbox, lambda m: _say(size, m))
+    out = {"seconds": round(time.perf_counter() - t, 2), "pupils": manifest["pupils_simulated"],
+           "authorities": manifest["authorities"], "schools": manifest["schools"],
+           "learning_communities": manifest["learning_communities"]}
+    _say(size, f"generated in {out['seconds']} s: {out['pupils']:,} pupils, {out['schools']:,} schools")
+    return out
+
+
+def run_size(size: str, workdir: Path) -> dict:
+    """One size's pipeline, in this process, on the files generate_size wrote: the measured figures."""
+    settings = _settings(workdir)
+    out: dict = {"size": size, "stages": {}}
     census = sorted(settings.inbox_dir.glob("school_census_*.csv"))
 
     out["floor"] = _duckdb_floor(settings.inbox_dir)
+    _say(size, f"floor: DuckDB alone {out['floor']['total_seconds']} s")
     out["stages"]["validate_census"] = _validate(census, settings.validation_batch_rows)
+    _say(size, f"validate census: {out['stages']['validate_census']['rows_per_second']:,} rows/s")
 
     from orchestration.cli import run_refresh
 
@@ -64,6 +103,7 @@ def run_size(size: str, workdir: Path) -> dict:
     ok = run_refresh(settings)
     out["stages"]["refresh"] = {"seconds": round(time.perf_counter() - t, 2), "ok": ok, "steps": _last_run_steps(),
                                 "assets_materialised": len(_last_run_materialised())}
+    _say(size, f"refresh: {out['stages']['refresh']['seconds']} s, ok={ok}, {out['stages']['refresh']['steps']}")
 
     # incremental: one new termly attendance file for one school
     import polars as pl
@@ -78,6 +118,7 @@ def run_size(size: str, workdir: Path) -> dict:
     ok_inc = run_refresh(settings, incremental=True)
     out["stages"]["incremental_refresh"] = {"seconds": round(time.perf_counter() - t, 2), "ok": ok_inc,
                                             "steps": _last_run_steps(), "materialised": _last_run_materialised()}
+    _say(size, f"incremental refresh: {out['stages']['incremental_refresh']['seconds']} s, ok={ok_inc}")
     own, children = _peak_mb()
     # children: dbt, and the processes that write the extracts
     out["peak_memory_mb"] = {"pipeline_process": own, "largest_child": children}
@@ -160,13 +201,21 @@ def main() -> int:
     sizes = os.environ.get("BENCH_SIZES", "tiny,default").split(",")
     results = []
     for size in sizes:
+        if size not in SIZES:
+            print(f"unknown size {size!r}: one of {', '.join(SIZES)}", file=sys.stderr)
+            return 2
         with tempfile.TemporaryDirectory(prefix=f"pathways-bench-{size}-") as tmp:
-            proc = subprocess.run([sys.executable, "-m", "orchestration.bench", "--one", size, tmp],
-                                  capture_output=True, text=True, cwd=PROJECT_ROOT)
-            if proc.returncode != 0:
-                print(proc.stdout[-2000:], proc.stderr[-4000:], file=sys.stderr)
-                return 1
-            results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            figures = []
+            for step in ("--generate", "--one"):  # progress and errors reach stderr as they happen
+                proc = subprocess.run([sys.executable, "-m", "orchestration.bench", step, size, tmp],
+                                      stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+                if proc.returncode != 0:
+                    print(proc.stdout[-2000:], file=sys.stderr)
+                    return 1
+                figures.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            generated, result = figures
+            result["stages"] = {"generate": generated, **result["stages"]}
+            results.append(result)
     _print(results)
     out = Path(os.environ.get("PATHWAYS_BENCH_OUT", PROJECT_ROOT / "data" / "bench" / "results.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -176,11 +225,14 @@ def main() -> int:
 
 
 def _print(results: list[dict]) -> None:
-    print(f"\n{'size':<8} {'stage':<24} {'seconds':>8}  detail")
+    print(f"\n{'size':<12} {'stage':<24} {'seconds':>8}  detail")
     for r in results:
         s = r["stages"]
         rows = [
-            ("generate", s["generate"]["seconds"], f"{s['generate']['pupils']:,} pupils simulated"),
+            ("generate", s["generate"]["seconds"],
+             f"{s['generate']['pupils']:,} pupils simulated, {s['generate']['schools']:,} schools, "
+             f"{s['generate']['learning_communities']:,} learning communities, "
+             f"{s['generate']['authorities']} authorit{'y' if s['generate']['authorities'] == 1 else 'ies'}"),
             ("validate census", s["validate_census"]["seconds"],
              f"{s['validate_census']['files']} files, {s['validate_census']['rows']:,} rows, "
              f"{s['validate_census']['rows_per_second']:,} rows/s (read + rules, batched as the pipeline does)"),
@@ -194,15 +246,15 @@ def _print(results: list[dict]) -> None:
             ("floor: DuckDB alone", r["floor"]["total_seconds"], "read each source's files, one aggregate each"),
         ]
         for name, secs, detail in rows:
-            print(f"{r['size']:<8} {name:<24} {secs:>8}  {detail}")
+            print(f"{r['size']:<12} {name:<24} {secs:>8}  {detail}")
         mem = r["peak_memory_mb"]
-        print(f"{r['size']:<8} {'peak memory':<24} {'':>8}  pipeline process {mem['pipeline_process']} MB, "
+        print(f"{r['size']:<12} {'peak memory':<24} {'':>8}  pipeline process {mem['pipeline_process']} MB, "
               f"largest child (dbt or an extract writer) {mem['largest_child']} MB")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--one":
-        res = run_size(sys.argv[2], Path(sys.argv[3]))
-        print(json.dumps(res))
+    if len(sys.argv) == 4 and sys.argv[1] in ("--generate", "--one"):
+        step = generate_size if sys.argv[1] == "--generate" else run_size
+        print(json.dumps(step(sys.argv[2], Path(sys.argv[3]))))
         sys.exit(0)
     sys.exit(main())
