@@ -20,13 +20,22 @@
     try_cast({{ col }} as integer)
 {%- endmacro %}
 
-{# The EES geography columns every published row carries. #}
-{% macro ees_geography_columns() -%}
+{# The authority a school belongs to: a LAESTAB is the LA code (3 digits) then the
+   establishment number (4), so the code is the LAESTAB's first three digits. Text, as EES has it. #}
+{% macro authority_code(laestab) -%}
+    cast(cast(floor({{ laestab }} / 10000) as {{ dbt.type_int() }}) as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{# The EES geography columns every published row carries, for the authority in `la_code`
+   (one warehouse can hold several). The deploying authority is named by its settings; another
+   authority, whose name the warehouse does not hold, by its code. #}
+{% macro ees_geography_columns(la_code) -%}
     'E92000001' as country_code,
     'England' as country_name,
-    '{{ var("new_la_code") }}' as new_la_code,
-    '{{ var("old_la_code") }}' as old_la_code,
-    '{{ var("la_name") }}' as la_name
+    case when {{ la_code }} = '{{ var("old_la_code") }}' then '{{ var("new_la_code") }}' end as new_la_code,
+    {{ la_code }} as old_la_code,
+    case when {{ la_code }} = '{{ var("old_la_code") }}' then '{{ var("la_name") }}'
+         else {{ dbt.concat(["'Local authority '", la_code]) }} end as la_name
 {%- endmacro %}
 
 {# Wilson score interval bounds for a proportion x/n (95%): used for Newcombe's method. #}
@@ -42,9 +51,9 @@
 
 {# The EES columns that open every published row: time period, time identifier, geographic
    level and the country and authority codes. #}
-{% macro ees_header(year_col, geographic_level) -%}
+{% macro ees_header(year_col, geographic_level, la_code) -%}
     {{ time_period(year_col) }} as time_period,
     'Academic year' as time_identifier,
     {{ geographic_level }} as geographic_level,
-    {{ ees_geography_columns() }}
+    {{ ees_geography_columns(la_code) }}
 {%- endmacro %}

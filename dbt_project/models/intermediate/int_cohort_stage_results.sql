@@ -2,22 +2,22 @@
 -- pupil entered Reception (academic year minus the stage's year group). Headline per stage:
 -- EYFS good level of development; phonics met in Year 1; KS1 reading, writing and maths at
 -- expected; KS2 reading, writing and maths at the expected standard; KS4 grade 4+ in English
--- and maths. Disadvantage and learning community are as at that stage.
+-- and maths. Disadvantage, school and learning community are as at that stage.
 with stages as (
     select pupil_key, academic_year, academic_year - 0 as reception_year, 'eyfs' as stage, 1 as stage_order,
-        learning_community_code, has_good_level_of_development as is_expected
+        laestab, learning_community_code, has_good_level_of_development as is_expected
     from {{ ref('int_eyfs_pupils') }}
     union all
-    select pupil_key, academic_year, academic_year - 1, 'phonics', 2, learning_community_code, met_standard
+    select pupil_key, academic_year, academic_year - 1, 'phonics', 2, laestab, learning_community_code, met_standard
     from {{ ref('int_phonics_pupils') }} where nc_year = '1'
     union all
-    select pupil_key, academic_year, academic_year - 2, 'ks1', 3, learning_community_code, is_rwm_expected
+    select pupil_key, academic_year, academic_year - 2, 'ks1', 3, laestab, learning_community_code, is_rwm_expected
     from {{ ref('int_ks1_pupils') }}
     union all
-    select pupil_key, academic_year, academic_year - 6, 'ks2', 4, learning_community_code, is_rwm_expected
+    select pupil_key, academic_year, academic_year - 6, 'ks2', 4, laestab, learning_community_code, is_rwm_expected
     from {{ ref('int_ks2_pupils') }}
     union all
-    select pupil_key, academic_year, academic_year - 11, 'ks4', 5, learning_community_code, has_basics_grade_4
+    select pupil_key, academic_year, academic_year - 11, 'ks4', 5, laestab, learning_community_code, has_basics_grade_4
     from {{ ref('int_ks4_pupils') }}
 )
 

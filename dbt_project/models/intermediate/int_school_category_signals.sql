@@ -17,20 +17,21 @@ with headline as (
 ),
 
 la as (
-    select academic_year, measure, subgroup, 100.0 * sum(numerator) / nullif(sum(denominator), 0) as la_value
+    select academic_year, old_la_code, measure, subgroup, 100.0 * sum(numerator) / nullif(sum(denominator), 0) as la_value
     from {{ ref('int_school_year_measures') }}
     where measure_type in ('percentage', 'rate')
-    group by academic_year, measure, subgroup
+    group by academic_year, old_la_code, measure, subgroup
 ),
 
--- attendance is compared with schools of the same phase (a special school with special schools)
+-- attendance is compared with the authority's schools of the same phase (a special school with
+-- special schools)
 same_phase as (
-    select s.academic_year, s.measure, est.phase,
+    select s.academic_year, s.old_la_code, s.measure, est.phase,
         100.0 * sum(s.numerator) / nullif(sum(s.denominator), 0) as phase_value
     from {{ ref('int_school_year_measures') }} as s
     inner join {{ ref('int_establishments') }} as est on s.laestab = est.laestab
     where s.subgroup = 'Total' and s.measure in ('overall_absence_rate', 'persistent_absence')
-    group by s.academic_year, s.measure, est.phase
+    group by s.academic_year, s.old_la_code, s.measure, est.phase
 ),
 
 national as (
@@ -46,7 +47,8 @@ attainment as (
     from headline as h
     left join national as n
         on n.time_period = {{ time_period('h.academic_year') }} and n.measure = h.measure and n.subgroup = 'Total'
-    left join la on la.academic_year = h.academic_year and la.measure = h.measure and la.subgroup = 'Total'
+    left join la on la.academic_year = h.academic_year and la.old_la_code = h.old_la_code and la.measure = h.measure
+        and la.subgroup = 'Total'
     where h.subgroup = 'Total' and h.pupils >= {{ r.min_pupils }}
 ),
 
@@ -79,7 +81,8 @@ attendance as (
     select s.laestab, s.academic_year, s.measure, s.value - p.phase_value as difference
     from {{ ref('int_school_year_measures') }} as s
     inner join {{ ref('int_establishments') }} as est on s.laestab = est.laestab
-    inner join same_phase as p on p.academic_year = s.academic_year and p.measure = s.measure and p.phase = est.phase
+    inner join same_phase as p on p.academic_year = s.academic_year and p.old_la_code = s.old_la_code
+        and p.measure = s.measure and p.phase = est.phase
     where s.measure in ('overall_absence_rate', 'persistent_absence') and s.subgroup = 'Total'
         and s.pupils >= {{ r.min_pupils }}
 ),

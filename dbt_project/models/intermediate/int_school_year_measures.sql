@@ -13,6 +13,7 @@ with tagged as (
 
 select
     laestab,
+    {{ authority_code('laestab') }} as old_la_code,
     academic_year,
     measure,
     measure_type,

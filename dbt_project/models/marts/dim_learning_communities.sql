@@ -1,6 +1,8 @@
--- One row per learning community, with its collaborative and its schools today.
+-- One row per learning community, with its authority, its collaborative and its schools today.
+-- A learning community sits in one authority (that of its schools).
 select
     lc.learning_community_code,
+    min({{ authority_code('est.laestab') }}) as old_la_code,
     lc.learning_community_name,
     lc.collaborative,
     count(est.laestab) as schools

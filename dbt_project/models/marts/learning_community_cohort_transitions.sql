@@ -13,6 +13,7 @@ with pairs as (
         b.stage as to_stage,
         b.stage_order as to_stage_order,
         b.academic_year as to_academic_year,
+        {{ authority_code('a.laestab') }} as old_la_code,
         a.learning_community_code,
         a.is_disadvantaged,
         a.is_expected as expected_before,
@@ -40,19 +41,20 @@ tagged as (
 
 counted as (
     select reception_year, from_stage, from_stage_order, to_stage, to_stage_order, to_academic_year,
-        'Learning community' as geographic_level, learning_community_code, subgroup, {{ sums }}
+        'Learning community' as geographic_level, old_la_code, learning_community_code, subgroup, {{ sums }}
     from tagged where learning_community_code is not null
     group by reception_year, from_stage, from_stage_order, to_stage, to_stage_order, to_academic_year,
-        learning_community_code, subgroup
+        old_la_code, learning_community_code, subgroup
     union all
     select reception_year, from_stage, from_stage_order, to_stage, to_stage_order, to_academic_year,
-        'Local authority', cast(null as {{ dbt.type_string() }}), subgroup, {{ sums }}
+        'Local authority', old_la_code, cast(null as {{ dbt.type_string() }}), subgroup, {{ sums }}
     from tagged
-    group by reception_year, from_stage, from_stage_order, to_stage, to_stage_order, to_academic_year, subgroup
+    group by reception_year, from_stage, from_stage_order, to_stage, to_stage_order, to_academic_year,
+        old_la_code, subgroup
 )
 
 select
-    {{ ees_header('counted.to_academic_year', "counted.geographic_level") }},
+    {{ ees_header('counted.to_academic_year', "counted.geographic_level", "counted.old_la_code") }},
     counted.learning_community_code,
     lc.learning_community_name,
     counted.reception_year,

@@ -38,12 +38,12 @@ rolling as (
         {% for col in ['disadvantaged_numerator', 'disadvantaged_denominator', 'disadvantaged_pupils',
                        'other_numerator', 'other_denominator', 'other_pupils'] %}
         sum({{ col }}) over (
-            partition by geographic_level, learning_community_code, measure order by time_period
+            partition by geographic_level, old_la_code, learning_community_code, measure order by time_period
             rows between 2 preceding and current row
         ) as rolling_{{ col }},
         {% endfor %}
         count(*) over (
-            partition by geographic_level, learning_community_code, measure order by time_period
+            partition by geographic_level, old_la_code, learning_community_code, measure order by time_period
             rows between 2 preceding and current row
         ) as rolling_years
     from pivoted

@@ -4,17 +4,22 @@
 --   * percentile rank = rank / N;
 --   * index = 20 x (mean percentile rank of other pupils - mean percentile rank of disadvantaged);
 --     0 = no gap, +10 = every other pupil outranks every disadvantaged pupil;
---   * pupils are ranked within the authority (the warehouse holds no national pupil data), so a
+--   * pupils are ranked within their authority (the warehouse holds no national pupil data), so a
 --     learning community's index places its pupils among the borough's, and the national index
---     beside it is a benchmark, not the same ranking;
+--     beside it is a benchmark, not the same ranking; a warehouse holding several authorities
+--     ranks each apart;
 --   * where subjects are ranked separately, the index is the mean of the subjects' indices.
-with ranked as (
+with scores as (
+    select *, {{ authority_code('laestab') }} as old_la_code from {{ ref('int_gap_index_scores') }}
+),
+
+ranked as (
     select
         scores.*,
-        rank() over (partition by academic_year, stage, subject order by score)
-            + (count(*) over (partition by academic_year, stage, subject, score) - 1) / 2.0 as mean_rank,
-        count(*) over (partition by academic_year, stage, subject) as ranked_pupils
-    from {{ ref('int_gap_index_scores') }} as scores
+        rank() over (partition by academic_year, old_la_code, stage, subject order by score)
+            + (count(*) over (partition by academic_year, old_la_code, stage, subject, score) - 1) / 2.0 as mean_rank,
+        count(*) over (partition by academic_year, old_la_code, stage, subject) as ranked_pupils
+    from scores
 ),
 
 percentiles as (
@@ -24,23 +29,23 @@ percentiles as (
 
 by_geography as (
     select
-        academic_year, stage, subject, 'Learning community' as geographic_level, learning_community_code,
+        academic_year, stage, subject, 'Learning community' as geographic_level, old_la_code, learning_community_code,
         sum(case when is_disadvantaged then 1 else 0 end) as disadvantaged_pupils,
         sum(case when is_disadvantaged then 0 else 1 end) as other_pupils,
         sum(case when is_disadvantaged then percentile_rank else 0 end) as disadvantaged_percentile_sum,
         sum(case when is_disadvantaged then 0 else percentile_rank end) as other_percentile_sum
     from percentiles
     where learning_community_code is not null
-    group by academic_year, stage, subject, learning_community_code
+    group by academic_year, stage, subject, old_la_code, learning_community_code
     union all
     select
-        academic_year, stage, subject, 'Local authority', cast(null as {{ dbt.type_string() }}),
+        academic_year, stage, subject, 'Local authority', old_la_code, cast(null as {{ dbt.type_string() }}),
         sum(case when is_disadvantaged then 1 else 0 end),
         sum(case when is_disadvantaged then 0 else 1 end),
         sum(case when is_disadvantaged then percentile_rank else 0 end),
         sum(case when is_disadvantaged then 0 else percentile_rank end)
     from percentiles
-    group by academic_year, stage, subject
+    group by academic_year, stage, subject, old_la_code
 ),
 
 subject_index as (
@@ -53,7 +58,7 @@ subject_index as (
 
 combined as (
     select
-        academic_year, stage, geographic_level, learning_community_code,
+        academic_year, stage, geographic_level, old_la_code, learning_community_code,
         min(disadvantaged_pupils) as disadvantaged_pupils,
         min(other_pupils) as other_pupils,
         avg(disadvantaged_percentile_sum / nullif(disadvantaged_pupils, 0)) as disadvantaged_mean_percentile_rank,
@@ -61,11 +66,11 @@ combined as (
         avg(subject_gap_index) as gap_index,
         count(*) as subjects_ranked
     from subject_index
-    group by academic_year, stage, geographic_level, learning_community_code
+    group by academic_year, stage, geographic_level, old_la_code, learning_community_code
 )
 
 select
-    {{ ees_header('combined.academic_year', "combined.geographic_level") }},
+    {{ ees_header('combined.academic_year', "combined.geographic_level", "combined.old_la_code") }},
     combined.learning_community_code,
     lc.learning_community_name,
     lc.collaborative,

@@ -16,7 +16,8 @@ with gaps as (
     select
         g.*,
         m.higher_is_better,
-        row_number() over (partition by g.geographic_level, g.learning_community_code, g.measure order by g.time_period desc)
+        row_number() over (partition by g.geographic_level, g.old_la_code, g.learning_community_code, g.measure
+            order by g.time_period desc)
             as years_back
     from {{ ref('learning_community_disadvantage_gaps') }} as g
     inner join {{ ref('measures') }} as m on g.measure = m.measure
@@ -39,7 +40,7 @@ windowed as (
 
 ends as (
     select
-        geographic_level, learning_community_code, measure,
+        geographic_level, old_la_code, learning_community_code, measure,
         count(*) as years_in_window,
         min(time_period) as first_time_period,
         max(time_period) as last_time_period,
@@ -47,21 +48,21 @@ ends as (
         avg(academic_year) as mean_year,
         avg(gap) as mean_gap
     from windowed
-    group by geographic_level, learning_community_code, measure
+    group by geographic_level, old_la_code, learning_community_code, measure
 ),
 
 slope as (
     select
-        w.geographic_level, w.learning_community_code, w.measure,
+        w.geographic_level, w.old_la_code, w.learning_community_code, w.measure,
         sum((w.academic_year - e.mean_year) * (w.gap - e.mean_gap))
             / nullif(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year)), 0) as gap_change_per_year,
         sqrt(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year) * w.gap_variance))
             / nullif(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year)), 0) as gap_change_per_year_se
     from windowed as w
     inner join ends as e
-        on w.geographic_level = e.geographic_level and w.measure = e.measure
+        on w.geographic_level = e.geographic_level and w.measure = e.measure and w.old_la_code = e.old_la_code
         and w.learning_community_code is not distinct from e.learning_community_code
-    group by w.geographic_level, w.learning_community_code, w.measure
+    group by w.geographic_level, w.old_la_code, w.learning_community_code, w.measure
 ),
 
 paired as (
@@ -76,11 +77,11 @@ paired as (
         f.national_gap as national_first_gap, l.national_gap as national_last_gap
     from ends as e
     inner join windowed as f
-        on f.geographic_level = e.geographic_level and f.measure = e.measure
+        on f.geographic_level = e.geographic_level and f.measure = e.measure and f.old_la_code = e.old_la_code
         and f.learning_community_code is not distinct from e.learning_community_code
         and f.time_period = e.first_time_period
     inner join windowed as l
-        on l.geographic_level = e.geographic_level and l.measure = e.measure
+        on l.geographic_level = e.geographic_level and l.measure = e.measure and l.old_la_code = e.old_la_code
         and l.learning_community_code is not distinct from e.learning_community_code
         and l.time_period = e.last_time_period
     where e.years_in_window >= 3
@@ -122,7 +123,7 @@ select
     i.last_time_period as time_period,
     'Academic year' as time_identifier,
     i.geographic_level,
-    {{ ees_geography_columns() }},
+    {{ ees_geography_columns('i.old_la_code') }},
     i.learning_community_code,
     i.learning_community_name,
     i.collaborative,
@@ -157,5 +158,5 @@ select
     end as compared_with_national
 from intervals as i
 inner join slope
-    on slope.geographic_level = i.geographic_level and slope.measure = i.measure
+    on slope.geographic_level = i.geographic_level and slope.measure = i.measure and slope.old_la_code = i.old_la_code
     and slope.learning_community_code is not distinct from i.learning_community_code

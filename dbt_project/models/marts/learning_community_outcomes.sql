@@ -1,4 +1,4 @@
--- Grain: academic year x geography (each learning community, and the borough) x measure x
+-- Grain: academic year x geography (each learning community, and each authority) x measure x
 -- breakdown x subgroup. Every row carries numerator, denominator and the pupils (enrolments,
 -- for attendance) behind them, so figures re-aggregate; layout follows the EES open-data standard.
 --
@@ -10,9 +10,13 @@
     'Disadvantage', 'SEN provision', 'SEN primary need', 'First language', 'Sex',
     'Ethnicity major group', 'Gypsy, Roma and Traveller', 'Mobility',
 ] %}
-{% set keys = 'outcomes.academic_year, outcomes.stage, outcomes.measure, outcomes.measure_type' %}
+{% set keys = 'outcomes.academic_year, outcomes.old_la_code, outcomes.stage, outcomes.measure, outcomes.measure_type' %}
 
-with traits as (
+with outcomes as (
+    select *, {{ authority_code('laestab') }} as old_la_code from {{ ref('int_pupil_outcomes') }}
+),
+
+traits as (
     select
         pupil_key,
         academic_year,
@@ -38,7 +42,7 @@ aggregated as (
         sum(outcomes.numerator) as numerator,
         sum(outcomes.denominator) as denominator,
         count(*) as pupils
-    from {{ ref('int_pupil_outcomes') }} as outcomes
+    from outcomes
     inner join traits
         on outcomes.pupil_key = traits.pupil_key and outcomes.academic_year = traits.academic_year
     group by grouping sets (
@@ -55,14 +59,14 @@ unioned as (
     select
         academic_year,
         case when is_authority = 1 then 'Local authority' else 'Learning community' end as geographic_level,
-        learning_community_code, stage, measure, measure_type, breakdown, subgroup, numerator, denominator, pupils
+        old_la_code, learning_community_code, stage, measure, measure_type, breakdown, subgroup, numerator, denominator, pupils
     from aggregated
     -- pupils at a school with no learning community count in the authority only
     where is_authority = 1 or learning_community_code is not null
 )
 
 select
-    {{ ees_header('unioned.academic_year', "unioned.geographic_level") }},
+    {{ ees_header('unioned.academic_year', "unioned.geographic_level", "unioned.old_la_code") }},
     unioned.learning_community_code,
     lc.learning_community_name,
     lc.collaborative,

@@ -25,7 +25,7 @@ counts as (
 )
 
 select
-    {{ ees_header('counts.academic_year', "'School'") }},
+    {{ ees_header('counts.academic_year', "'School'", authority_code('counts.laestab')) }},
     est.urn as school_urn,
     counts.laestab as school_laestab,
     est.school_name,
