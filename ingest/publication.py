@@ -30,7 +30,7 @@ ONE_DECIMAL = ("value", "disadvantaged_value", "other_value", "gap", "gap_agains
                "rolling_other_value", "rolling_gap", "caught_up_percentage", "fell_behind_percentage",
                "stayed_in_community_percentage", "first_gap", "last_gap", "gap_change", "gap_change_lower_95",
                "gap_change_upper_95")
-GEO = ["time_period", "measure", "geographic_level", "learning_community_code"]
+GEO = ["time_period", "measure", "geographic_level", "old_la_code", "learning_community_code"]
 GAP_FIGURES = ("disadvantaged_numerator", "disadvantaged_denominator", "disadvantaged_pupils", "disadvantaged_value",
                "other_numerator", "other_denominator", "other_pupils", "other_value", "gap", "gap_against_national")
 ROLLING_FIGURES = ("rolling_disadvantaged_numerator", "rolling_disadvantaged_denominator", "rolling_disadvantaged_pupils",
@@ -117,7 +117,7 @@ def publish(settings: Settings, checks: list[dict] | None = None,
                 pub.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
                 pub.unregister("frame")
         progress(f"wrote {db.name}: {', '.join(tables)}")
-        extracts = _extracts(building, tables, marts["dim_learning_communities"]["learning_community_code"].to_list())
+        extracts = _extracts(building, tables, marts["dim_learning_communities"])
         progress(f"wrote {len(extracts)} learning community extracts")
 
         manifest = {
@@ -178,10 +178,10 @@ def suppress_for_publication(marts: dict[str, pl.DataFrame], threshold: int, min
     # a trend rests on four cells (two groups, two years): withhold it if any of them is withheld,
     # or the withheld one could be solved for from the published change
     trends = marts["learning_community_gap_trends"]
-    ends = hidden.select("time_period", "measure", "geographic_level", "learning_community_code")
+    ends = hidden.select("time_period", "measure", "geographic_level", "old_la_code", "learning_community_code")
     first = ends.rename({"time_period": "first_time_period"}).with_columns(_f=pl.lit(True))
     last = ends.rename({"time_period": "last_time_period"}).with_columns(_l=pl.lit(True))
-    keys = ["measure", "geographic_level", "learning_community_code"]
+    keys = ["measure", "geographic_level", "old_la_code", "learning_community_code"]
     trends = (trends.join(first, on=["first_time_period", *keys], how="left", nulls_equal=True)
               .join(last, on=["last_time_period", *keys], how="left", nulls_equal=True)
               .with_columns(suppressed=pl.col("_f").fill_null(False) | pl.col("_l").fill_null(False)).drop("_f", "_l"))
@@ -227,9 +227,9 @@ def _rolling_suppression(gaps: pl.DataFrame, outcomes: pl.DataFrame, threshold: 
                   .select(*GEO, "subgroup", "suppressed").sort("time_period"))
     part = year_flags.with_columns(
         n_hidden=pl.col("suppressed").cast(pl.Int32).rolling_sum(3, min_samples=1)
-        .over(["measure", "geographic_level", "learning_community_code", "subgroup"]),
+        .over(["measure", "geographic_level", "old_la_code", "learning_community_code", "subgroup"]),
         n_years=pl.lit(1).cast(pl.Int32).rolling_sum(3, min_samples=1)
-        .over(["measure", "geographic_level", "learning_community_code", "subgroup"]),
+        .over(["measure", "geographic_level", "old_la_code", "learning_community_code", "subgroup"]),
     ).with_columns(partial=(pl.col("n_hidden") > 0) & (pl.col("n_hidden") < pl.col("n_years"))).select(*GEO, "subgroup", "partial")
     frames = []
     for prefix, subgroup in groups.items():
@@ -272,29 +272,31 @@ WORKBOOK_SHEETS = ("learning_community_disadvantage_gaps", "learning_community_g
                    "measures", "national_benchmarks")
 
 
-def _extracts(building: Path, tables: dict[str, pl.DataFrame], lc_codes: list[str]) -> dict[str, list[str]]:
-    """Per learning community: its own rows plus authority and national benchmarks, nothing of another community's."""
+def _extracts(building: Path, tables: dict[str, pl.DataFrame], communities: pl.DataFrame) -> dict[str, list[str]]:
+    """Per learning community: its own rows plus its authority's and national benchmarks, nothing
+    of another community's (nor another authority's, where the warehouse holds several)."""
     folder = building / "by_learning_community"
     folder.mkdir()
     # Split each table once by community, not one filter per community (England has thousands).
     # Rows keep the mart's order: authority benchmarks sit where the mart put them.
     own: dict[str, dict[str, pl.DataFrame]] = {}
-    authority: dict[str, pl.DataFrame] = {}
+    authority: dict[str, dict[str | None, pl.DataFrame]] = {}
     for name, frame in tables.items():
         if name in ("school_categories", "dim_schools", "dim_learning_communities") or "geographic_level" in frame.columns:
             indexed = frame.with_row_index("_order")
             by_lc = indexed.filter(pl.col("learning_community_code").is_not_null())
             own[name] = {key[0]: part for key, part in by_lc.partition_by("learning_community_code", as_dict=True).items()}
             if "geographic_level" in frame.columns and name != "school_categories":
-                authority[name] = indexed.filter(pl.col("geographic_level") == "Local authority")
+                rows = indexed.filter(pl.col("geographic_level") == "Local authority")
+                authority[name] = {key[0]: part for key, part in rows.partition_by("old_la_code", as_dict=True).items()}
     jobs = []
-    for lc in lc_codes:
+    for lc, la in communities.select("learning_community_code", "old_la_code").iter_rows():
         parts: dict[str, pl.DataFrame] = {}
         for name, frame in tables.items():
             if name in own:
                 mine = own[name].get(lc, frame.clear().with_row_index("_order"))
-                if name in authority:
-                    mine = pl.concat([mine, authority[name]]).sort("_order")
+                if name in authority and la in authority[name]:
+                    mine = pl.concat([mine, authority[name][la]]).sort("_order")
                 parts[name] = mine.drop("_order")
             else:
                 parts[name] = frame

@@ -6,8 +6,8 @@ between 1 and ``min_count - 1``: a published 1 or 2 can identify a child.
 
 Secondary: a withheld cell must not be recoverable by subtraction. Two additive relations
 hold in the outcomes table: a breakdown's subgroups add up to its 'Total' row, and the
-learning communities add up to the local authority. Whenever exactly one cell of such a
-group is withheld, the next smallest cell of that group is withheld too; this repeats until
+learning communities add up to their local authority (each authority on its own, where one
+warehouse holds several). Whenever exactly one cell of such a group is withheld, the next smallest cell of that group is withheld too; this repeats until
 nothing changes.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import polars as pl
 
-KEY = ["time_period", "measure", "geographic_level", "learning_community_code", "breakdown", "subgroup"]
 
 
 def primary(frame: pl.DataFrame, threshold: int, min_count: int) -> pl.Series:
@@ -39,7 +38,7 @@ def suppress(frame: pl.DataFrame, threshold: int, min_count: int, forced: pl.Ser
         first = first | forced
     f = frame.with_columns(suppressed=first, _row=pl.int_range(pl.len()))
     # relation 1: subgroups of a breakdown (with the breakdown's Total row) within one geography
-    by_breakdown = ["time_period", "measure", "geographic_level", "learning_community_code"]
+    by_breakdown = ["time_period", "measure", "geographic_level", "old_la_code", "learning_community_code"]
     totals = (f.filter(pl.col("breakdown") == "Total").select(*by_breakdown, pl.col("_row").alias("_total_row")))
     members = f.filter(pl.col("breakdown") != "Total").join(totals, on=by_breakdown, how="left", nulls_equal=True)
     group_a = pl.concat([
@@ -47,8 +46,8 @@ def suppress(frame: pl.DataFrame, threshold: int, min_count: int, forced: pl.Ser
         members.filter(pl.col("_total_row").is_not_null()).select(
             pl.col("_total_row").alias("_row"), pl.struct(*by_breakdown, "breakdown").hash().alias("_group")).unique(),
     ])
-    # relation 2: learning communities (with the local authority row) for one subgroup
-    by_subgroup = ["time_period", "measure", "breakdown", "subgroup"]
+    # relation 2: an authority's learning communities (with its local authority row) for one subgroup
+    by_subgroup = ["time_period", "measure", "old_la_code", "breakdown", "subgroup"]
     group_b = f.select("_row", pl.struct(*by_subgroup).hash().alias("_group"))
     groups = pl.concat([group_a.with_columns(_rel=pl.lit(1)), group_b.with_columns(_rel=pl.lit(2))])
     groups = groups.join(f.select("_row", "denominator"), on="_row")

@@ -26,7 +26,8 @@ def _(alt, con, lc, numeric, pl, save_chart):
         FROM learning_community_outcomes o JOIN measures m USING (measure)
         WHERE o.measure IN ('overall_absence_rate', 'persistent_absence')
           AND o.breakdown IN ('Total', 'Disadvantage', 'SEN provision', 'Gypsy, Roma and Traveller')
-          AND (o.learning_community_code = ? OR o.geographic_level = 'Local authority')""", [lc]).pl(), "value")
+          AND (o.learning_community_code = ?
+               OR (o.geographic_level = 'Local authority' AND o.old_la_code = (SELECT old_la_code FROM dim_learning_communities WHERE learning_community_code = ?)))""", [lc, lc]).pl(), "value")
     att = att.with_columns(year=(pl.col("time_period") // 100).cast(pl.String) + "/"
                            + (pl.col("time_period") % 100).cast(pl.String).str.zfill(2),
                            area=pl.col("area").replace({lc: "This community"}))

@@ -124,10 +124,10 @@ def summary(settings: Settings) -> str:
             FROM learning_community_disadvantage_gaps g
             LEFT JOIN learning_community_outcomes p
               ON p.time_period = g.time_period AND p.measure = 'pupils_on_roll' AND p.breakdown = 'Total'
-             AND p.geographic_level = g.geographic_level
+             AND p.geographic_level = g.geographic_level AND p.old_la_code = g.old_la_code
              AND p.learning_community_code IS NOT DISTINCT FROM g.learning_community_code
             WHERE g.measure = 'ks2_rwm_expected' AND g.time_period = ?
-            ORDER BY g.geographic_level, g.learning_community_code""", [year]).fetchall()
+            ORDER BY g.geographic_level, g.old_la_code, g.learning_community_code""", [year]).fetchall()
         nat = con.execute("SELECT max(CASE WHEN subgroup = 'Disadvantaged' THEN value END), "
                           "max(CASE WHEN subgroup = 'Not known to be disadvantaged' THEN value END) "
                           "FROM national_benchmarks WHERE measure = 'ks2_rwm_expected' AND time_period = ?", [year]).fetchall()[0]

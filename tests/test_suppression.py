@@ -5,9 +5,9 @@ import polars as pl
 from ingest.suppression import suppress
 
 
-def _cell(lc, breakdown, subgroup, n, d, level="Learning community"):
+def _cell(lc, breakdown, subgroup, n, d, level="Learning community", la="372"):
     return {"time_period": 202324, "measure": "ks2_rwm_expected", "measure_type": "percentage",
-            "geographic_level": level, "learning_community_code": lc, "breakdown": breakdown,
+            "geographic_level": level, "old_la_code": la, "learning_community_code": lc, "breakdown": breakdown,
             "subgroup": subgroup, "numerator": float(n), "denominator": float(d)}
 
 
@@ -58,3 +58,17 @@ def test_no_withheld_cell_can_be_recovered_by_subtraction():
 def test_nothing_withheld_when_every_cell_is_large():
     big = _frame().with_columns(pl.col("numerator") + 50, pl.col("denominator") + 100)
     assert suppress(big, 5, 3)["suppressed"].sum() == 0
+
+
+def test_each_authority_is_its_own_additive_group():
+    """Two authorities in one warehouse: a cell withheld in one is protected within that authority,
+    and the other authority's cells are not withheld on its account."""
+    other = [_cell(lc, b, g, n, d, level, la="373") for lc, b, g, n, d, level in [
+        ("373-LC01", "Total", "Total", 90, 150, "Learning community"),
+        ("373-LC02", "Total", "Total", 95, 160, "Learning community"),
+        (None, "Total", "Total", 185, 310, "Local authority")]]
+    f = suppress(pl.concat([_frame(), pl.DataFrame(other)]), threshold=5, min_count=3)
+    assert not f.filter(pl.col("old_la_code") == "373")["suppressed"].any()
+    # in 372, LC01's withheld disadvantaged cell still has a complement among 372's communities
+    withheld = f.filter(pl.col("suppressed") & (pl.col("subgroup") == "Disadvantaged"))
+    assert withheld.height >= 2 and set(withheld["old_la_code"]) == {"372"}
