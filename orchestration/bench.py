@@ -13,9 +13,8 @@ Results go to data/bench/results.json and a table on stdout.
 Sizes: ``default`` is the demo borough (Rotherham-shaped, 55,000 on roll, nine years); ``ten`` is
 ten boroughs' pupils and schools in one authority; ``england`` is one academic year of 150
 authorities (60,000 on roll each: 9 million pupils, about 22,000 schools, 22 learning communities
-each) in one inbox and one warehouse. ``england_tiny`` is the same shape at 3 small authorities,
-for the test suite. The marts report one authority: at ``england`` their "Local authority" rows
-add up all 150, so the figures are a load, not an analysis.
+each) in one inbox and one warehouse, each authority's figures computed and published apart.
+``england_tiny`` is the same shape at 3 small authorities, for the test suite.
 """
 
 from __future__ import annotations
