@@ -131,7 +131,12 @@ def _supersede(con, source: str, frame: pl.DataFrame, upload_id: str, now: datet
         scope = frame.select(keys).unique()
         con.register("scope", scope.to_arrow())
         cond = " AND ".join(f"r.{k} IS NOT DISTINCT FROM s.{k}" for k in keys)
-        match = f"EXISTS (SELECT 1 FROM scope s WHERE {cond})"
+        # Constant bounds on the whole-number keys let DuckDB skip row groups by their min/max
+        # without reading them: otherwise every upload scans the whole raw table, and loading
+        # many files grows with the square of their number.
+        bounds = [f"r.{k} BETWEEN {int(scope[k].min())} AND {int(scope[k].max())}" for k in keys
+                  if scope[k].dtype.is_integer() and scope[k].null_count() == 0]
+        match = " AND ".join([*bounds, f"EXISTS (SELECT 1 FROM scope s WHERE {cond})"])
     else:
         match = "TRUE"
     hits = con.execute(f"SELECT upload_id, count(*) FROM raw.{source} r WHERE {match} GROUP BY 1").fetchall()
