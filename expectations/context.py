@@ -29,14 +29,19 @@ def context_for(tables: list[CanonicalTable], con: duckdb.DuckDBPyConnection | N
         census = con.execute("SELECT DISTINCT academic_year, pupil_key FROM raw.census WHERE list_contains(?, academic_year)",
                              [years]).pl()
         ctx.census_pupils = census if census.height else None
+    schools = sorted({int(s) for t in tables if "laestab" in t.frame.columns for s in t.frame["laestab"].drop_nulls().unique()})
     for source in sources & {"census", "attendance"}:
-        if _has(con, source):
-            # pupils per school in the most recent earlier upload that covered each school
+        if _has(con, source) and schools:
+            # pupils per school in the most recent earlier upload that covered each school; only
+            # this batch's schools (the bounds let DuckDB skip other schools' row groups unread)
             ctx.previous_rows_by_school = dict(con.execute(f"""
                 WITH per_upload AS (
                     SELECT laestab, upload_id, max(loaded_at) AS loaded_at, count(DISTINCT pupil_key) AS n
-                    FROM raw.{source} GROUP BY laestab, upload_id)
-                SELECT laestab, arg_max(n, loaded_at) FROM per_upload GROUP BY laestab""").fetchall())
+                    FROM raw.{source}
+                    WHERE laestab BETWEEN ? AND ? AND list_contains(?, laestab)
+                    GROUP BY laestab, upload_id)
+                SELECT laestab, arg_max(n, loaded_at) FROM per_upload GROUP BY laestab""",
+                [schools[0], schools[-1], schools]).fetchall())
     return ctx
 
 

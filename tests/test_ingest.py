@@ -255,3 +255,24 @@ def test_files_validated_together_are_judged_one_by_one(settings, small_borough_
     assert sorted(r.file for r in result.loaded + result.duplicates) == ["ks4_a.csv", "ks4_b.csv"]
     assert [q[0] for q in result.quarantined] == ["ks4_c.csv"]
     assert "row 5, column Grade" in result.quarantined[0][1]
+
+
+def test_a_school_far_from_its_last_upload_gets_a_warning(settings, small_borough_dir):
+    """A termly census where one school sent half its pupils: a warning naming that school (only
+    that school: the others match their last upload), and the file still loads."""
+    from expectations.context import validate_uploads
+
+    copy_into_inbox([small_borough_dir / "schools.csv", small_borough_dir / "learning_communities.csv",
+                     small_borough_dir / "school_census_2023-24_autumn.csv"], settings)
+    validate = lambda ts, con: validate_uploads(ts, con, settings.key)  # noqa: E731
+    assert process_inbox(settings, None, validate=validate).quarantined == []
+    spring = pl.read_csv(small_borough_dir / "school_census_2023-24_spring.csv", infer_schema_length=0)
+    school = spring["LAESTAB"].value_counts(sort=True)["LAESTAB"][0]
+    mine = spring.filter(pl.col("LAESTAB") == school)
+    spring.filter(pl.col("LAESTAB") != school).vstack(mine.head(mine.height // 2)).write_csv(
+        settings.inbox_dir / "school_census_2023-24_spring.csv")
+    result = process_inbox(settings, None, validate=validate)
+    assert [r.file for r in result.loaded] == ["school_census_2023-24_spring.csv"]
+    [(file, findings)] = result.warned
+    assert file == "school_census_2023-24_spring.csv"
+    assert [f.value.split(":")[0] for f in findings if f.rule == "school_row_count_change"] == [school]
