@@ -29,6 +29,7 @@ class InboxResult:
     loaded: list[LoadResult] = field(default_factory=list)
     duplicates: list[LoadResult] = field(default_factory=list)
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    warned: list[tuple[str, list[Finding]]] = field(default_factory=list)  # loaded files' warnings
 
     @property
     def rows(self) -> int:
@@ -127,8 +128,12 @@ def _validate_and_load(settings: Settings, con, batch: list[tuple[CanonicalTable
         loaded = load_upload(con, table, sha, archived, settings.key, original_name=path.name)
         (result.loaded if loaded.status == "loaded" else result.duplicates).append(loaded)
         path.unlink()  # safe: the archive holds it, and raw.uploads records where
+        warnings = [f for f in findings if f.severity == "warning"]
+        if warnings:  # loaded, but a data lead should look: they reach the run's log and metadata
+            result.warned.append((path.name, warnings))
         progress(f"{loaded.status} {path.name}: {loaded.rows:,} rows into raw.{loaded.source}"
-                 + (f" (superseding {loaded.superseded_rows:,} rows)" if loaded.superseded_rows else ""))
+                 + (f" (superseding {loaded.superseded_rows:,} rows)" if loaded.superseded_rows else "")
+                 + (f"; {len(warnings)} warning(s), first: {warnings[0].message} ({warnings[0].value})" if warnings else ""))
 
 
 def _quarantine(settings: Settings, path: Path, sha: str, findings: list[Finding],

@@ -31,6 +31,9 @@ def _report(context: dg.AssetExecutionContext, source: str, result: InboxResult)
         "duplicates_skipped": dg.MetadataValue.int(len(result.duplicates)),
         "rows_superseded": dg.MetadataValue.int(sum(r.superseded_rows for r in result.loaded)),
         "files": dg.MetadataValue.md("\n".join(f"- {r.file} ({r.rows:,} rows)" for r in result.loaded) or "none new"),
+        "warnings": dg.MetadataValue.md("\n".join(
+            f"- {file}: {f.message} ({f.value})" + (f", row {f.row}" if f.row else "")
+            for file, findings in result.warned for f in findings) or "none"),
     })
 
 
