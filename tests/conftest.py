@@ -3,6 +3,7 @@ settings (a temporary data folder and pseudonymisation key) for anything that wr
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,16 @@ from ingest.settings import Settings
 from ingest.synthetic import generate, small_borough
 
 TEST_KEY = "pathways-test-key-not-secret"
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """A refresh exports its settings to os.environ for dbt (orchestration.environment); put the
+    environment back after each test so one test's warehouse path never reaches the next."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")
