@@ -40,7 +40,7 @@ refresh: setup
 status: setup
 	$(PY) -m orchestration.cli status
 
-# speed and memory, printed (never asserted): BENCH_SIZES=tiny,default,ten make bench
+# speed and memory, printed (never asserted): the three sizes (~1.5 h); BENCH_SIZES=tiny,default for ~4 min
 bench: setup
 	$(PY) -m orchestration.bench
 

@@ -6,8 +6,8 @@ refresh job (per-step wall time from Dagster's events), then a one-school increm
 beside a floor measured in the same run: DuckDB alone reading the same files and computing one
 aggregate per source. Progress goes to stderr as each stage ends.
 
-    .venv/bin/python -m orchestration.bench                 # sizes: tiny and default
-    BENCH_SIZES=ten,england .venv/bin/python -m orchestration.bench
+    .venv/bin/python -m orchestration.bench                 # default, ten, england: ~1.5 h
+    BENCH_SIZES=tiny,default .venv/bin/python -m orchestration.bench   # ~4 minutes
 Results go to data/bench/results.json and a table on stdout.
 
 Sizes: ``default`` is the demo borough (Rotherham-shaped, 55,000 on roll, nine years); ``ten`` is
@@ -200,7 +200,7 @@ def _last_run_materialised() -> list[str]:
 
 
 def main() -> int:
-    sizes = os.environ.get("BENCH_SIZES", "tiny,default").split(",")
+    sizes = os.environ.get("BENCH_SIZES", "default,ten,england").split(",")
     results = []
     for size in sizes:
         if size not in SIZES:
