@@ -57,9 +57,9 @@ def _peak_mb() -> tuple[float, float]:
 
 def _settings(workdir: Path):
     os.environ["PATHWAYS_DATA_DIR"] = str(workdir / "data")
-    # pinned, not inherited: a warehouse path set in the shell (or by an earlier refresh in the
-    # same process) would otherwise send the benchmark's writes into that warehouse
-    os.environ["PATHWAYS_WAREHOUSE_PATH"] = str(workdir / "data" / "warehouse.duckdb")
+    # not inherited: a warehouse path set in the shell (or by an earlier refresh in the same
+    # process) would send the benchmark's writes into that warehouse; unset, it follows data_dir
+    os.environ.pop("PATHWAYS_WAREHOUSE_PATH", None)
     os.environ["DAGSTER_HOME"] = str(workdir / "dagster_home")
     os.environ.setdefault("PATHWAYS_PSEUDONYMISATION_KEY", "benchmark-key")
     os.environ["PATHWAYS_LOG_LEVEL"] = "WARNING"

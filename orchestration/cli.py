@@ -133,8 +133,9 @@ def summary(settings: Settings) -> str:
                           "FROM national_benchmarks WHERE measure = 'ks2_rwm_expected' AND time_period = ?", [year]).fetchall()[0]
     label = f"{str(year)[:4]}/{str(year)[4:]}"
     out = [f"\nKS2 reading, writing and maths at the expected standard, {label} (publication {_current_id(settings)})",
-           "'c' = withheld (small numbers). Gap = other minus disadvantaged, percentage points.\n",
-           f"{'Learning community':<34} {'Pupils':>7} {'Disadv. %':>10} {'Other %':>8} {'Gap':>6}",
+           "'c' = withheld (small numbers). Gap = other minus disadvantaged, percentage points.",
+           "On roll = pupils on roll at all ages that year (the KS2 percentages are of the KS2 cohort).\n",
+           f"{'Learning community':<34} {'On roll':>7} {'Disadv. %':>10} {'Other %':>8} {'Gap':>6}",
            "-" * 69]
     for code, name, pupils, dis, oth, gap, dd, od in rows:
         if code == "ALL":
