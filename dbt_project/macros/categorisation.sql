@@ -1,5 +1,6 @@
 {# School categorisation rules (green / amber / red). Defaults here; an authority overrides any of
-   them with PATHWAYS_CATEGORISATION_RULES='{"attainment_red_pp": 12, ...}' (ingest/settings.py). #}
+   them with the setting PATHWAYS_CATEGORISATION_RULES='{"attainment_red_pp": 12, ...}', which
+   Pathways passes as the var pathways:categorisation_rules (docs/methodology.md#school-categorisation). #}
 {% macro categorisation_rules() -%}
     {%- set rules = {
         "min_pupils": 10,
@@ -17,6 +18,6 @@
         "red_signals_for_red": 2,
         "amber_signals_for_amber": 2
     } -%}
-    {%- do rules.update(fromjson(env_var('PATHWAYS_CATEGORISATION_RULES', '{}'))) -%}
+    {%- do rules.update(var('pathways:categorisation_rules')) -%}
     {{ return(rules) }}
 {%- endmacro %}

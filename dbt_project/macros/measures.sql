@@ -5,7 +5,23 @@
 
 {# Percentage to one decimal place, null when there is no denominator. #}
 {% macro percentage(numerator, denominator) -%}
-    round(100.0 * {{ numerator }} / nullif({{ denominator }}, 0), 1)
+    {{ ratio_value("'percentage'", numerator, denominator, 1) }}
+{%- endmacro %}
+
+{# A figure from its numerator and denominator (docs/methodology.md#measures): percentages and
+   rates are 100 x numerator / denominator, averages numerator / denominator, counts the
+   numerator; rounded to `decimals` (unrounded when none); null when there is no denominator. #}
+{% macro ratio_value(measure_type, numerator, denominator, decimals=none) -%}
+    case
+        when {{ measure_type }} in ('percentage', 'rate')
+            then {{ rounded('100.0 * ' ~ numerator ~ ' / nullif(' ~ denominator ~ ', 0)', decimals) }}
+        when {{ measure_type }} = 'count' then {{ numerator }}
+        else {{ rounded(numerator ~ ' / nullif(' ~ denominator ~ ', 0)', decimals) }}
+    end
+{%- endmacro %}
+
+{% macro rounded(expression, decimals) -%}
+    {%- if decimals is none -%}{{ expression }}{%- else -%}round({{ expression }}, {{ decimals }}){%- endif -%}
 {%- endmacro %}
 
 {# Text to integer, null where the text is not a number (a result code in a score column).
@@ -32,9 +48,9 @@
 {% macro ees_geography_columns(la_code) -%}
     'E92000001' as country_code,
     'England' as country_name,
-    case when {{ la_code }} = '{{ var("old_la_code") }}' then '{{ var("new_la_code") }}' end as new_la_code,
+    case when {{ la_code }} = '{{ var("pathways:old_la_code") }}' then '{{ var("pathways:new_la_code") }}' end as new_la_code,
     {{ la_code }} as old_la_code,
-    case when {{ la_code }} = '{{ var("old_la_code") }}' then '{{ var("la_name") }}'
+    case when {{ la_code }} = '{{ var("pathways:old_la_code") }}' then '{{ var("pathways:la_name") }}'
          else {{ dbt.concat(["'Local authority '", la_code]) }} end as la_name
 {%- endmacro %}
 

@@ -22,9 +22,9 @@ with enrolments as (
 select
     enrolments.*,
     est.learning_community_code,
-    enrolments.absence_sessions >= {{ var('persistent_absence_threshold') }} * enrolments.possible_sessions
+    enrolments.absence_sessions >= {{ var('pathways:persistent_absence_threshold') }} * enrolments.possible_sessions
         as is_persistently_absent,
-    enrolments.absence_sessions >= {{ var('severe_absence_threshold') }} * enrolments.possible_sessions
+    enrolments.absence_sessions >= {{ var('pathways:severe_absence_threshold') }} * enrolments.possible_sessions
         as is_severely_absent
 from enrolments
 left join {{ ref('int_establishments') }} as est on enrolments.laestab = est.laestab

@@ -23,7 +23,6 @@ with stages as (
 
 select
     stages.*,
-    coalesce(d.is_disadvantaged, false) as is_disadvantaged
+    {{ is_disadvantaged() }} as is_disadvantaged
 from stages
-left join {{ ref('int_pupil_disadvantage_years') }} as d
-    on stages.pupil_key = d.pupil_key and stages.academic_year = d.academic_year
+{{ join_disadvantage('stages') }}

@@ -5,20 +5,18 @@
 -- score are not ranked. KS4: English (better of language and literature) plus maths GCSE points,
 -- every pupil in the KS4 cohort.
 with ks2 as (
-    select ks2.*, coalesce(d.is_disadvantaged, false) as is_disadvantaged
+    select ks2.*, {{ is_disadvantaged() }} as is_disadvantaged
     from {{ ref('int_ks2_pupils') }} as ks2
-    left join {{ ref('int_pupil_disadvantage_years') }} as d
-        on ks2.pupil_key = d.pupil_key and ks2.academic_year = d.academic_year
+    {{ join_disadvantage('ks2') }}
 ),
 
 ks4 as (
-    select ks4.*, coalesce(d.is_disadvantaged, false) as is_disadvantaged
+    select ks4.*, {{ is_disadvantaged() }} as is_disadvantaged
     from {{ ref('int_ks4_pupils') }} as ks4
-    left join {{ ref('int_pupil_disadvantage_years') }} as d
-        on ks4.pupil_key = d.pupil_key and ks4.academic_year = d.academic_year
+    {{ join_disadvantage('ks4') }}
 )
 
-{% if var('gap_index_ks2_method') == 'combined' %}
+{% if var('pathways:gap_index_ks2_method') == 'combined' %}
 select pupil_key, academic_year, laestab, learning_community_code, 'ks2' as stage, 'reading_and_maths' as subject,
     cast(reading_scaled_score + maths_scaled_score as {{ dbt.type_float() }}) as score, is_disadvantaged
 from ks2

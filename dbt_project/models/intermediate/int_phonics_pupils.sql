@@ -19,7 +19,7 @@ with results as (
 checked as (
     select
         results.*,
-        coalesce(results.phonics_mark >= {{ var('phonics_threshold') }}, false) or coalesce(results.phonics_outcome = 'WA', false)
+        coalesce(results.phonics_mark >= {{ var('pathways:phonics_threshold') }}, false) or coalesce(results.phonics_outcome = 'WA', false)
             as met_standard
     from results
     where coalesce(results.phonics_outcome, '') <> 'L'

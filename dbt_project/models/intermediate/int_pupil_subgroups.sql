@@ -12,7 +12,7 @@ traits as (
     select
         py.pupil_key,
         py.academic_year,
-        coalesce(dis.is_disadvantaged, false) as is_disadvantaged,
+        {{ is_disadvantaged() }} as is_disadvantaged,
         spine.sen_provision,
         spine.sen_primary_need,
         spine.is_eal,
@@ -25,15 +25,14 @@ traits as (
     from pupil_years as py
     left join {{ ref('int_pupil_years') }} as spine
         on py.pupil_key = spine.pupil_key and py.academic_year = spine.academic_year
-    left join {{ ref('int_pupil_disadvantage_years') }} as dis
-        on py.pupil_key = dis.pupil_key and py.academic_year = dis.academic_year
+    {{ join_disadvantage('py') }}
 ),
 
 long as (
-    select pupil_key, academic_year, 'Total' as breakdown, 'Total' as subgroup from traits
+    select pupil_key, academic_year, {{ label('total') }} as breakdown, {{ label('total') }} as subgroup from traits
     union all
-    select pupil_key, academic_year, 'Disadvantage',
-        case when is_disadvantaged then 'Disadvantaged' else 'Not known to be disadvantaged' end
+    select pupil_key, academic_year, {{ label('disadvantage_breakdown') }},
+        {{ disadvantage_subgroup('is_disadvantaged') }}
     from traits
     union all
     select pupil_key, academic_year, 'SEN provision',

@@ -53,14 +53,13 @@ select
     ranked.sen_provision,
     ranked.sen_primary_need,
     ranked.is_fsm_eligible,
-    coalesce(dis.is_disadvantaged, false) as is_disadvantaged,
+    {{ is_disadvantaged() }} as is_disadvantaged,
     coalesce(ranked.entry_date > autumn.autumn_census_date, false) as arrived_after_autumn_census,
     moves.school_moves > 0 as moved_school_this_year
 from ranked
 left join {{ ref('int_establishments') }} as est on ranked.laestab = est.laestab
 left join {{ ref('ethnicity_codes') }} as eth on ranked.ethnicity_code = eth.ethnicity_code
-left join {{ ref('int_pupil_disadvantage_years') }} as dis
-    on ranked.pupil_key = dis.pupil_key and ranked.academic_year = dis.academic_year
+{{ join_disadvantage('ranked') }}
 left join autumn_census_days as autumn on ranked.academic_year = autumn.academic_year
 left join moves on ranked.pupil_key = moves.pupil_key and ranked.academic_year = moves.academic_year
 where ranked.preference = 1

@@ -30,7 +30,7 @@ same_phase as (
         100.0 * sum(s.numerator) / nullif(sum(s.denominator), 0) as phase_value
     from {{ ref('int_school_year_measures') }} as s
     inner join {{ ref('int_establishments') }} as est on s.laestab = est.laestab
-    where s.subgroup = 'Total' and s.measure in ('overall_absence_rate', 'persistent_absence')
+    where s.subgroup = {{ label('total') }} and s.measure in ('overall_absence_rate', 'persistent_absence')
     group by s.academic_year, s.old_la_code, s.measure, est.phase
 ),
 
@@ -46,10 +46,10 @@ attainment as (
         h.measure
     from headline as h
     left join national as n
-        on n.time_period = {{ time_period('h.academic_year') }} and n.measure = h.measure and n.subgroup = 'Total'
+        on n.time_period = {{ time_period('h.academic_year') }} and n.measure = h.measure and n.subgroup = {{ label('total') }}
     left join la on la.academic_year = h.academic_year and la.old_la_code = h.old_la_code and la.measure = h.measure
-        and la.subgroup = 'Total'
-    where h.subgroup = 'Total' and h.pupils >= {{ r.min_pupils }}
+        and la.subgroup = {{ label('total') }}
+    where h.subgroup = {{ label('total') }} and h.pupils >= {{ r.min_pupils }}
 ),
 
 gaps as (
@@ -61,20 +61,20 @@ gaps as (
     from headline as d
     inner join headline as o
         on o.laestab = d.laestab and o.academic_year = d.academic_year and o.measure = d.measure
-        and o.subgroup = 'Not known to be disadvantaged'
+        and o.subgroup = {{ label('not_disadvantaged') }}
     left join national as nat_d
-        on nat_d.time_period = {{ time_period('d.academic_year') }} and nat_d.measure = d.measure and nat_d.subgroup = 'Disadvantaged'
+        on nat_d.time_period = {{ time_period('d.academic_year') }} and nat_d.measure = d.measure and nat_d.subgroup = {{ label('disadvantaged') }}
     left join national as nat_o
         on nat_o.time_period = {{ time_period('d.academic_year') }} and nat_o.measure = d.measure
-        and nat_o.subgroup = 'Not known to be disadvantaged'
-    where d.subgroup = 'Disadvantaged' and d.pupils >= {{ r.min_pupils }} and o.pupils >= {{ r.min_pupils }}
+        and nat_o.subgroup = {{ label('not_disadvantaged') }}
+    where d.subgroup = {{ label('disadvantaged') }} and d.pupils >= {{ r.min_pupils }} and o.pupils >= {{ r.min_pupils }}
 ),
 
 trend as (
     select laestab, academic_year, measure,
         value - lag(value) over (partition by laestab, measure order by academic_year) as change
     from headline
-    where subgroup = 'Total' and pupils >= {{ r.min_pupils }}
+    where subgroup = {{ label('total') }} and pupils >= {{ r.min_pupils }}
 ),
 
 attendance as (
@@ -83,7 +83,7 @@ attendance as (
     inner join {{ ref('int_establishments') }} as est on s.laestab = est.laestab
     inner join same_phase as p on p.academic_year = s.academic_year and p.old_la_code = s.old_la_code
         and p.measure = s.measure and p.phase = est.phase
-    where s.measure in ('overall_absence_rate', 'persistent_absence') and s.subgroup = 'Total'
+    where s.measure in ('overall_absence_rate', 'persistent_absence') and s.subgroup = {{ label('total') }}
         and s.pupils >= {{ r.min_pupils }}
 ),
 
@@ -98,7 +98,7 @@ signals as (
         case when value <= {{ r.progress_red }} then 'red' else 'amber' end,
         'local progress 8 of ' || cast(round(value, 2) as {{ dbt.type_string() }})
     from {{ ref('int_school_year_measures') }}
-    where measure = 'ks4_local_progress_8' and subgroup = 'Total' and pupils >= {{ r.min_pupils }}
+    where measure = 'ks4_local_progress_8' and subgroup = {{ label('total') }} and pupils >= {{ r.min_pupils }}
         and value <= {{ r.progress_amber }}
     union all
     select laestab, academic_year, 'gap',

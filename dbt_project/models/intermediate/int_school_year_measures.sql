@@ -1,14 +1,12 @@
 -- School-level figures per year and measure, for all pupils and by disadvantage, used to
 -- categorise schools. Same sums as the learning community marts, one level down.
 with tagged as (
-    select outcomes.*, 'Total' as subgroup
+    select outcomes.*, {{ label('total') }} as subgroup
     from {{ ref('int_pupil_outcomes') }} as outcomes
     union all
-    select outcomes.*,
-        case when coalesce(d.is_disadvantaged, false) then 'Disadvantaged' else 'Not known to be disadvantaged' end
+    select outcomes.*, {{ disadvantage_subgroup(is_disadvantaged()) }}
     from {{ ref('int_pupil_outcomes') }} as outcomes
-    left join {{ ref('int_pupil_disadvantage_years') }} as d
-        on outcomes.pupil_key = d.pupil_key and outcomes.academic_year = d.academic_year
+    {{ join_disadvantage('outcomes') }}
 )
 
 select
@@ -21,8 +19,7 @@ select
     sum(numerator) as numerator,
     sum(denominator) as denominator,
     count(*) as pupils,
-    case when measure_type in ('percentage', 'rate') then 100.0 * sum(numerator) / nullif(sum(denominator), 0)
-         else sum(numerator) / nullif(sum(denominator), 0) end as value
+    {{ ratio_value('measure_type', 'sum(numerator)', 'sum(denominator)') }} as value
 from tagged
 where measure in ('ks2_rwm_expected', 'ks4_basics_grade_4', 'ks4_local_progress_8', 'overall_absence_rate', 'persistent_absence')
 group by laestab, academic_year, measure, measure_type, subgroup

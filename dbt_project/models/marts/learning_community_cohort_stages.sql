@@ -7,23 +7,15 @@ with results as (
 ),
 
 tagged as (
-    select *, 'Total' as subgroup from results
+    select *, {{ label('total') }} as subgroup from results
     union all
-    select *, case when is_disadvantaged then 'Disadvantaged' else 'Not known to be disadvantaged' end
+    select *, {{ disadvantage_subgroup('is_disadvantaged') }}
     from results
 ),
 
 counted as (
-    select reception_year, academic_year, stage, stage_order, 'Learning community' as geographic_level,
-        old_la_code, learning_community_code, subgroup,
-        sum(case when is_expected then 1 else 0 end) as numerator, count(*) as denominator
-    from tagged where learning_community_code is not null
-    group by reception_year, academic_year, stage, stage_order, old_la_code, learning_community_code, subgroup
-    union all
-    select reception_year, academic_year, stage, stage_order, 'Local authority', old_la_code,
-        cast(null as {{ dbt.type_string() }}), subgroup, sum(case when is_expected then 1 else 0 end), count(*)
-    from tagged
-    group by reception_year, academic_year, stage, stage_order, old_la_code, subgroup
+    {{ community_and_authority('tagged', ['reception_year', 'academic_year', 'stage', 'stage_order', 'subgroup'],
+        'sum(case when is_expected then 1 else 0 end) as numerator, count(*) as denominator') }}
 )
 
 select
@@ -35,8 +27,8 @@ select
     counted.stage,
     counted.stage_order,
     counted.subgroup,
-    counted.numerator,
-    counted.denominator,
+    cast(counted.numerator as {{ dbt.type_bigint() }}) as numerator,
+    cast(counted.denominator as {{ dbt.type_bigint() }}) as denominator,
     {{ percentage('counted.numerator', 'counted.denominator') }} as value
 from counted
 left join {{ ref('stg_reference__learning_communities') }} as lc

@@ -25,32 +25,20 @@ with pairs as (
 ),
 
 tagged as (
-    select *, 'Total' as subgroup from pairs
+    select *, {{ label('total') }} as subgroup from pairs
     union all
-    select *, case when is_disadvantaged then 'Disadvantaged' else 'Not known to be disadvantaged' end from pairs
+    select *, {{ disadvantage_subgroup('is_disadvantaged') }} from pairs
 ),
 
-{% set sums %}
-        count(*) as pupils_tracked,
+counted as (
+    {{ community_and_authority('tagged',
+        ['reception_year', 'from_stage', 'from_stage_order', 'to_stage', 'to_stage_order', 'to_academic_year', 'subgroup'],
+        'count(*) as pupils_tracked,
         sum(case when not expected_before then 1 else 0 end) as below_expected_before,
         sum(case when not expected_before and expected_after then 1 else 0 end) as caught_up,
         sum(case when expected_before then 1 else 0 end) as at_expected_before,
         sum(case when expected_before and not expected_after then 1 else 0 end) as fell_behind,
-        sum(case when stayed_in_community then 1 else 0 end) as stayed_in_community
-{% endset %}
-
-counted as (
-    select reception_year, from_stage, from_stage_order, to_stage, to_stage_order, to_academic_year,
-        'Learning community' as geographic_level, old_la_code, learning_community_code, subgroup, {{ sums }}
-    from tagged where learning_community_code is not null
-    group by reception_year, from_stage, from_stage_order, to_stage, to_stage_order, to_academic_year,
-        old_la_code, learning_community_code, subgroup
-    union all
-    select reception_year, from_stage, from_stage_order, to_stage, to_stage_order, to_academic_year,
-        'Local authority', old_la_code, cast(null as {{ dbt.type_string() }}), subgroup, {{ sums }}
-    from tagged
-    group by reception_year, from_stage, from_stage_order, to_stage, to_stage_order, to_academic_year,
-        old_la_code, subgroup
+        sum(case when stayed_in_community then 1 else 0 end) as stayed_in_community') }}
 )
 
 select
@@ -64,14 +52,14 @@ select
     counted.from_stage_order,
     counted.to_stage_order,
     counted.subgroup,
-    counted.pupils_tracked,
-    counted.below_expected_before,
-    counted.caught_up,
+    cast(counted.pupils_tracked as {{ dbt.type_bigint() }}) as pupils_tracked,
+    cast(counted.below_expected_before as {{ dbt.type_bigint() }}) as below_expected_before,
+    cast(counted.caught_up as {{ dbt.type_bigint() }}) as caught_up,
     {{ percentage('counted.caught_up', 'counted.below_expected_before') }} as caught_up_percentage,
-    counted.at_expected_before,
-    counted.fell_behind,
+    cast(counted.at_expected_before as {{ dbt.type_bigint() }}) as at_expected_before,
+    cast(counted.fell_behind as {{ dbt.type_bigint() }}) as fell_behind,
     {{ percentage('counted.fell_behind', 'counted.at_expected_before') }} as fell_behind_percentage,
-    counted.stayed_in_community,
+    cast(counted.stayed_in_community as {{ dbt.type_bigint() }}) as stayed_in_community,
     {{ percentage('counted.stayed_in_community', 'counted.pupils_tracked') }} as stayed_in_community_percentage
 from counted
 left join {{ ref('stg_reference__learning_communities') }} as lc

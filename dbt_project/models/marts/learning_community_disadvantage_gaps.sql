@@ -4,14 +4,15 @@
 --   * gap = how far disadvantaged pupils are behind: other minus disadvantaged where a higher
 --     value is better, disadvantaged minus other where lower is better (absence), so a positive
 --     gap always means disadvantaged pupils are behind; percentage points for % and rates;
---   * rolling figures pool numerators and denominators over this and the two previous years
---     with results (years without assessments are skipped, not counted as zero);
+--   * rolling figures pool numerators and denominators over this and the previous years with
+--     results, `rolling_window_years` in all (default 3; years without assessments are skipped,
+--     not counted as zero);
 --   * context measures (census shares) have no gap.
 with groups as (
     select outcomes.*, m.higher_is_better
     from {{ ref('learning_community_outcomes') }} as outcomes
     inner join {{ ref('measures') }} as m on outcomes.measure = m.measure
-    where outcomes.breakdown = 'Disadvantage' and m.higher_is_better is not null
+    where outcomes.breakdown = {{ label('disadvantage_breakdown') }} and m.higher_is_better is not null
 ),
 
 pivoted as (
@@ -19,12 +20,12 @@ pivoted as (
         time_period, time_identifier, geographic_level, country_code, country_name, new_la_code, old_la_code, la_name,
         learning_community_code, learning_community_name, collaborative, academic_year, stage, measure, measure_type,
         higher_is_better,
-        sum(case when subgroup = 'Disadvantaged' then numerator else 0 end) as disadvantaged_numerator,
-        sum(case when subgroup = 'Disadvantaged' then denominator else 0 end) as disadvantaged_denominator,
-        sum(case when subgroup = 'Disadvantaged' then pupils else 0 end) as disadvantaged_pupils,
-        sum(case when subgroup = 'Not known to be disadvantaged' then numerator else 0 end) as other_numerator,
-        sum(case when subgroup = 'Not known to be disadvantaged' then denominator else 0 end) as other_denominator,
-        sum(case when subgroup = 'Not known to be disadvantaged' then pupils else 0 end) as other_pupils
+        sum(case when subgroup = {{ label('disadvantaged') }} then numerator else 0 end) as disadvantaged_numerator,
+        sum(case when subgroup = {{ label('disadvantaged') }} then denominator else 0 end) as disadvantaged_denominator,
+        sum(case when subgroup = {{ label('disadvantaged') }} then pupils else 0 end) as disadvantaged_pupils,
+        sum(case when subgroup = {{ label('not_disadvantaged') }} then numerator else 0 end) as other_numerator,
+        sum(case when subgroup = {{ label('not_disadvantaged') }} then denominator else 0 end) as other_denominator,
+        sum(case when subgroup = {{ label('not_disadvantaged') }} then pupils else 0 end) as other_pupils
     from groups
     group by
         time_period, time_identifier, geographic_level, country_code, country_name, new_la_code, old_la_code, la_name,
@@ -39,12 +40,12 @@ rolling as (
                        'other_numerator', 'other_denominator', 'other_pupils'] %}
         sum({{ col }}) over (
             partition by geographic_level, old_la_code, learning_community_code, measure order by time_period
-            rows between 2 preceding and current row
+            rows between {{ var('pathways:rolling_window_years') - 1 }} preceding and current row
         ) as rolling_{{ col }},
         {% endfor %}
         count(*) over (
             partition by geographic_level, old_la_code, learning_community_code, measure order by time_period
-            rows between 2 preceding and current row
+            rows between {{ var('pathways:rolling_window_years') - 1 }} preceding and current row
         ) as rolling_years
     from pivoted
 ),
@@ -53,14 +54,10 @@ valued as (
     select
         rolling.*,
         {% for prefix in ['', 'rolling_'] %}
-        case when measure_type = 'average'
-             then round({{ prefix }}disadvantaged_numerator / nullif({{ prefix }}disadvantaged_denominator, 0), 2)
-             else round(100.0 * {{ prefix }}disadvantaged_numerator / nullif({{ prefix }}disadvantaged_denominator, 0), 2)
-        end as {{ prefix }}disadvantaged_value,
-        case when measure_type = 'average'
-             then round({{ prefix }}other_numerator / nullif({{ prefix }}other_denominator, 0), 2)
-             else round(100.0 * {{ prefix }}other_numerator / nullif({{ prefix }}other_denominator, 0), 2)
-        end as {{ prefix }}other_value{% if not loop.last %},{% endif %}
+        {% for group in ['disadvantaged', 'other'] %}
+        {{ ratio_value('measure_type', prefix ~ group ~ '_numerator', prefix ~ group ~ '_denominator', 2) }}
+            as {{ prefix }}{{ group }}_value{% if not loop.last %},{% endif %}
+        {% endfor %}{% if not loop.last %},{% endif %}
         {% endfor %}
     from rolling
 ),
@@ -69,8 +66,8 @@ national as (
     select
         time_period,
         measure,
-        max(case when subgroup = 'Disadvantaged' then value end) as national_disadvantaged_value,
-        max(case when subgroup = 'Not known to be disadvantaged' then value end) as national_other_value
+        max(case when subgroup = {{ label('disadvantaged') }} then value end) as national_disadvantaged_value,
+        max(case when subgroup = {{ label('not_disadvantaged') }} then value end) as national_other_value
     from {{ ref('national_benchmarks') }}
     group by time_period, measure
 )
@@ -80,17 +77,17 @@ select
     valued.new_la_code, valued.old_la_code, valued.la_name, valued.learning_community_code,
     valued.learning_community_name, valued.collaborative, valued.academic_year, valued.stage, valued.measure,
     valued.measure_type,
-    valued.disadvantaged_numerator, valued.disadvantaged_denominator, valued.disadvantaged_pupils,
+    valued.disadvantaged_numerator, valued.disadvantaged_denominator, cast(valued.disadvantaged_pupils as {{ dbt.type_bigint() }}) as disadvantaged_pupils,
     round(valued.disadvantaged_value, 1) as disadvantaged_value,
-    valued.other_numerator, valued.other_denominator, valued.other_pupils,
+    valued.other_numerator, valued.other_denominator, cast(valued.other_pupils as {{ dbt.type_bigint() }}) as other_pupils,
     round(valued.other_value, 1) as other_value,
     round(case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
                else valued.disadvantaged_value - valued.other_value end, 1) as gap,
     case when valued.measure_type = 'average' then 'points' else 'percentage points' end as gap_unit,
     valued.rolling_years,
-    valued.rolling_disadvantaged_numerator, valued.rolling_disadvantaged_denominator, valued.rolling_disadvantaged_pupils,
+    valued.rolling_disadvantaged_numerator, valued.rolling_disadvantaged_denominator, cast(valued.rolling_disadvantaged_pupils as {{ dbt.type_bigint() }}) as rolling_disadvantaged_pupils,
     round(valued.rolling_disadvantaged_value, 1) as rolling_disadvantaged_value,
-    valued.rolling_other_numerator, valued.rolling_other_denominator, valued.rolling_other_pupils,
+    valued.rolling_other_numerator, valued.rolling_other_denominator, cast(valued.rolling_other_pupils as {{ dbt.type_bigint() }}) as rolling_other_pupils,
     round(valued.rolling_other_value, 1) as rolling_other_value,
     round(case when valued.higher_is_better then valued.rolling_other_value - valued.rolling_disadvantaged_value
                else valued.rolling_disadvantaged_value - valued.rolling_other_value end, 1) as rolling_gap,

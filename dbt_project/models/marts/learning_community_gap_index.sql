@@ -28,24 +28,11 @@ percentiles as (
 ),
 
 by_geography as (
-    select
-        academic_year, stage, subject, 'Learning community' as geographic_level, old_la_code, learning_community_code,
-        sum(case when is_disadvantaged then 1 else 0 end) as disadvantaged_pupils,
+    {{ community_and_authority('percentiles', ['academic_year', 'stage', 'subject'],
+        'sum(case when is_disadvantaged then 1 else 0 end) as disadvantaged_pupils,
         sum(case when is_disadvantaged then 0 else 1 end) as other_pupils,
         sum(case when is_disadvantaged then percentile_rank else 0 end) as disadvantaged_percentile_sum,
-        sum(case when is_disadvantaged then 0 else percentile_rank end) as other_percentile_sum
-    from percentiles
-    where learning_community_code is not null
-    group by academic_year, stage, subject, old_la_code, learning_community_code
-    union all
-    select
-        academic_year, stage, subject, 'Local authority', old_la_code, cast(null as {{ dbt.type_string() }}),
-        sum(case when is_disadvantaged then 1 else 0 end),
-        sum(case when is_disadvantaged then 0 else 1 end),
-        sum(case when is_disadvantaged then percentile_rank else 0 end),
-        sum(case when is_disadvantaged then 0 else percentile_rank end)
-    from percentiles
-    group by academic_year, stage, subject, old_la_code
+        sum(case when is_disadvantaged then 0 else percentile_rank end) as other_percentile_sum') }}
 ),
 
 subject_index as (
@@ -76,8 +63,8 @@ select
     lc.collaborative,
     combined.academic_year,
     combined.stage,
-    combined.disadvantaged_pupils,
-    combined.other_pupils,
+    cast(combined.disadvantaged_pupils as {{ dbt.type_bigint() }}) as disadvantaged_pupils,
+    cast(combined.other_pupils as {{ dbt.type_bigint() }}) as other_pupils,
     round(combined.disadvantaged_mean_percentile_rank, 4) as disadvantaged_mean_percentile_rank,
     round(combined.other_mean_percentile_rank, 4) as other_mean_percentile_rank,
     round(combined.gap_index, 2) as gap_index,

@@ -35,7 +35,7 @@ windowed as (
                 * (1 - disadvantaged_numerator / nullif(disadvantaged_denominator, 0)) / nullif(disadvantaged_denominator, 0)
         ) as gap_variance
     from gaps
-    where years_back <= {{ var('gap_trend_years') }}
+    where years_back <= {{ var('pathways:gap_trend_years') }}
 ),
 
 ends as (

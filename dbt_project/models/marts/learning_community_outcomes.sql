@@ -7,7 +7,7 @@
 -- so the pupil rows are read once rather than once per breakdown. The breakdowns listed here
 -- must be those int_pupil_subgroups produces (a data test checks the two agree).
 {% set breakdowns = [
-    'Disadvantage', 'SEN provision', 'SEN primary need', 'First language', 'Sex',
+    var('pathways:labels')['disadvantage_breakdown'], 'SEN provision', 'SEN primary need', 'First language', 'Sex',
     'Ethnicity major group', 'Gypsy, Roma and Traveller', 'Mobility',
 ] %}
 {% set keys = 'outcomes.academic_year, outcomes.old_la_code, outcomes.stage, outcomes.measure, outcomes.measure_type' %}
@@ -36,9 +36,9 @@ aggregated as (
             {% for b in breakdowns %}
             when grouping(traits.trait_{{ loop.index }}) = 0 then '{{ b }}'
             {% endfor %}
-            else 'Total'
+            else {{ label('total') }}
         end as breakdown,
-        coalesce({% for b in breakdowns %}traits.trait_{{ loop.index }}, {% endfor %}'Total') as subgroup,
+        coalesce({% for b in breakdowns %}traits.trait_{{ loop.index }}, {% endfor %}{{ label('total') }}) as subgroup,
         sum(outcomes.numerator) as numerator,
         sum(outcomes.denominator) as denominator,
         count(*) as pupils
@@ -58,7 +58,8 @@ aggregated as (
 unioned as (
     select
         academic_year,
-        case when is_authority = 1 then 'Local authority' else 'Learning community' end as geographic_level,
+        case when is_authority = 1 then {{ label('local_authority') }} else {{ label('learning_community') }} end
+            as geographic_level,
         old_la_code, learning_community_code, stage, measure, measure_type, breakdown, subgroup, numerator, denominator, pupils
     from aggregated
     -- pupils at a school with no learning community count in the authority only
@@ -79,12 +80,8 @@ select
     unioned.numerator,
     unioned.denominator,
     unioned.pupils,
-    case
-        when unioned.measure_type in ('percentage', 'rate') then {{ percentage('unioned.numerator', 'unioned.denominator') }}
-        when unioned.measure_type = 'count' then unioned.numerator
-        when unioned.measure = 'ks4_local_progress_8' then round(unioned.numerator / nullif(unioned.denominator, 0), 2)
-        else round(unioned.numerator / nullif(unioned.denominator, 0), 1)
-    end as value
+    {{ ratio_value('unioned.measure_type', 'unioned.numerator', 'unioned.denominator', 'm.decimals') }} as value
 from unioned
+inner join {{ ref('measures') }} as m on unioned.measure = m.measure
 left join {{ ref('stg_reference__learning_communities') }} as lc
     on unioned.learning_community_code = lc.learning_community_code

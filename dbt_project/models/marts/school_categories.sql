@@ -39,8 +39,8 @@ select
         when counts.red_signals >= 1 or counts.amber_signals >= {{ r.amber_signals_for_amber }} then 'amber'
         else 'green'
     end as category,
-    counts.red_signals,
-    counts.amber_signals,
+    cast(counts.red_signals as {{ dbt.type_bigint() }}) as red_signals,
+    cast(counts.amber_signals as {{ dbt.type_bigint() }}) as amber_signals,
     coalesce(counts.reasons, 'no rule triggered') as reasons
 from counts
 left join {{ ref('int_establishments') }} as est on counts.laestab = est.laestab

@@ -1,0 +1,54 @@
+"""The arguments every dbt command gets: settings as namespaced ``--vars``, built by pure functions.
+
+dbt never reads Pathways settings from the environment: each invocation gets them here, the
+warehouse path included (the profile reads ``pathways:warehouse_path``). The measure list is
+read from the ``measures`` seed, its one definition, and handed to dbt the same way, so the
+SQL that computes each measure and the published list of measures cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from config.labels import LABELS
+from config.settings import Settings
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+MEASURES_SEED = DBT_PROJECT_DIR / "seeds" / "measures.csv"
+
+
+def measure_definitions(seed: Path = MEASURES_SEED) -> list[dict]:
+    """Each measure's computation as the seed states it: the pupil-level model it counts, its
+    numerator and denominator expressions and the population condition."""
+    with open(seed, newline="") as f:
+        return [{k: row[k] for k in ("measure", "stage", "measure_type", "pupil_model", "numerator", "denominator",
+                                     "population")} for row in csv.DictReader(f)]
+
+
+def dbt_vars(settings: Settings) -> dict:
+    """Every value dbt takes from Pathways, namespaced ``pathways:`` (one setting, one var)."""
+    return {
+        "pathways:warehouse_path": str(settings.warehouse),
+        "pathways:duckdb_memory_limit": settings.duckdb_memory_limit,
+        "pathways:old_la_code": str(settings.la_code),
+        "pathways:new_la_code": settings.new_la_code,
+        "pathways:la_name": settings.la_name,
+        "pathways:phonics_threshold": settings.phonics_threshold,
+        "pathways:persistent_absence_threshold": settings.persistent_absence_threshold,
+        "pathways:severe_absence_threshold": settings.severe_absence_threshold,
+        "pathways:gap_index_ks2_method": settings.gap_index_ks2_method,
+        "pathways:gap_trend_years": settings.gap_trend_years,
+        "pathways:rolling_window_years": settings.rolling_window_years,
+        "pathways:categorisation_rules": settings.categorisation_rules,
+        "pathways:labels": LABELS,
+        "pathways:measures": measure_definitions(),
+    }
+
+
+def dbt_args(command: str, settings: Settings, *extra: str) -> list[str]:
+    """``dbt <command> --target <target> --vars <json> [extra]`` for any dbt command
+    (``command`` may be two words: "docs generate", "source freshness")."""
+    return [*command.split(), "--target", settings.dbt_target, "--vars", json.dumps(dbt_vars(settings), sort_keys=True),
+            *extra]
