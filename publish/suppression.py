@@ -15,6 +15,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from config.labels import DISADVANTAGE_BREAKDOWN, DISADVANTAGED, NOT_DISADVANTAGED, TOTAL
+
+GEO = ["time_period", "measure", "geographic_level", "old_la_code", "learning_community_code"]
+TRANSITION_COUNTS = ("pupils_tracked", "below_expected_before", "caught_up", "at_expected_before", "fell_behind",
+                     "stayed_in_community")
 
 
 def primary(frame: pl.DataFrame, threshold: int, min_count: int) -> pl.Series:
@@ -39,8 +44,8 @@ def suppress(frame: pl.DataFrame, threshold: int, min_count: int, forced: pl.Ser
     f = frame.with_columns(suppressed=first, _row=pl.int_range(pl.len()))
     # relation 1: subgroups of a breakdown (with the breakdown's Total row) within one geography
     by_breakdown = ["time_period", "measure", "geographic_level", "old_la_code", "learning_community_code"]
-    totals = (f.filter(pl.col("breakdown") == "Total").select(*by_breakdown, pl.col("_row").alias("_total_row")))
-    members = f.filter(pl.col("breakdown") != "Total").join(totals, on=by_breakdown, how="left", nulls_equal=True)
+    totals = (f.filter(pl.col("breakdown") == TOTAL).select(*by_breakdown, pl.col("_row").alias("_total_row")))
+    members = f.filter(pl.col("breakdown") != TOTAL).join(totals, on=by_breakdown, how="left", nulls_equal=True)
     group_a = pl.concat([
         members.select("_row", pl.struct(*by_breakdown, "breakdown").hash().alias("_group")),
         members.filter(pl.col("_total_row").is_not_null()).select(
@@ -64,3 +69,87 @@ def suppress(frame: pl.DataFrame, threshold: int, min_count: int, forced: pl.Ser
                  .sort("denominator", "_row").group_by("_rel", "_group", maintain_order=True).first())
         suppressed |= set(extra["_row"].to_list())
     return f.with_columns(suppressed=pl.col("_row").is_in(pl.Series(sorted(suppressed), dtype=f["_row"].dtype).implode())).drop("_row")
+
+
+def withheld_cells(marts: dict[str, pl.DataFrame], threshold: int, min_count: int, rolling_years: int
+                   ) -> dict[str, dict[str, pl.Series]]:
+    """For each published mart, the suppression flags its figure columns are withheld with
+    (``cell``: the row's own figures; ``rolling``: the rolling pools), one boolean per row."""
+    flags: dict[str, dict[str, pl.Series]] = {}
+
+    outcomes = suppress(marts["learning_community_outcomes"], threshold, min_count)
+    flags["learning_community_outcomes"] = {"cell": outcomes["suppressed"]}
+    hidden = (outcomes.filter((pl.col("breakdown") == DISADVANTAGE_BREAKDOWN) & pl.col("suppressed"))
+              .select(GEO).unique().with_columns(suppressed=pl.lit(True)))
+
+    gaps = marts["learning_community_disadvantage_gaps"].with_row_index("_row")
+    gaps = gaps.join(hidden, on=GEO, how="left", nulls_equal=True).with_columns(pl.col("suppressed").fill_null(False))
+    rolling_hidden = _rolling_suppression(gaps, outcomes, threshold, min_count, rolling_years)
+    gaps = (gaps.join(rolling_hidden, on=GEO, how="left", nulls_equal=True)
+            .with_columns(pl.col("rolling_suppressed").fill_null(False)).sort("_row"))
+    flags["learning_community_disadvantage_gaps"] = {"cell": gaps["suppressed"], "rolling": gaps["rolling_suppressed"]}
+
+    index = marts["learning_community_gap_index"]
+    flags["learning_community_gap_index"] = {"cell": index.select(
+        (pl.col("disadvantaged_pupils") <= threshold) | (pl.col("other_pupils") <= threshold)).to_series()}
+
+    # a trend rests on four cells (two groups, two years): withhold it if any of them is withheld,
+    # or the withheld one could be solved for from the published change
+    trends = marts["learning_community_gap_trends"]
+    ends = hidden.select("time_period", "measure", "geographic_level", "old_la_code", "learning_community_code")
+    first = ends.rename({"time_period": "first_time_period"}).with_columns(_f=pl.lit(True))
+    last = ends.rename({"time_period": "last_time_period"}).with_columns(_l=pl.lit(True))
+    keys = ["measure", "geographic_level", "old_la_code", "learning_community_code"]
+    trends = (trends.with_row_index("_row").join(first, on=["first_time_period", *keys], how="left", nulls_equal=True)
+              .join(last, on=["last_time_period", *keys], how="left", nulls_equal=True).sort("_row")
+              .with_columns(suppressed=pl.col("_f").fill_null(False) | pl.col("_l").fill_null(False)))
+    flags["learning_community_gap_trends"] = {"cell": trends["suppressed"]}
+
+    stages = marts["learning_community_cohort_stages"]
+    shaped = stages.with_columns(
+        pl.col("reception_cohort").alias("time_period"), pl.col("stage").alias("measure"), measure_type=pl.lit("percentage"),
+        breakdown=pl.when(pl.col("subgroup") == TOTAL).then(pl.lit(TOTAL)).otherwise(pl.lit(DISADVANTAGE_BREAKDOWN)))
+    flags["learning_community_cohort_stages"] = {"cell": suppress(shaped, threshold, min_count)["suppressed"]}
+
+    moves = marts["learning_community_cohort_transitions"]
+    shaped = moves.with_columns(
+        pl.col("reception_cohort").alias("time_period"),
+        (pl.col("from_stage") + ">" + pl.col("to_stage")).alias("measure"), measure_type=pl.lit("count"),
+        numerator=pl.col("pupils_tracked").cast(pl.Float64), denominator=pl.col("pupils_tracked").cast(pl.Float64),
+        breakdown=pl.when(pl.col("subgroup") == TOTAL).then(pl.lit(TOTAL)).otherwise(pl.lit(DISADVANTAGE_BREAKDOWN)))
+    few = pl.any_horizontal([(pl.col(c) >= 1) & (pl.col(c) < min_count) for c in TRANSITION_COUNTS[1:]]
+                            + [((pl.col("below_expected_before") - pl.col("caught_up")).is_between(1, min_count - 1)),
+                               ((pl.col("at_expected_before") - pl.col("fell_behind")).is_between(1, min_count - 1))])
+    flags["learning_community_cohort_transitions"] = {
+        "cell": suppress(shaped, threshold, min_count, forced=moves.select(few).to_series())["suppressed"]}
+    return flags
+
+
+def _rolling_suppression(gaps: pl.DataFrame, outcomes: pl.DataFrame, threshold: int, min_count: int,
+                         rolling_years: int) -> pl.DataFrame:
+    """Which rolling figures to withhold.
+
+    A rolling figure pools up to ``rolling_years`` years. If some but not all of those years are
+    withheld, publishing the pool would let the withheld year be recovered by subtraction, so it
+    is withheld too ("all or none"); then the usual primary and complementary rules apply to the
+    pools themselves (learning communities add up to the authority).
+    """
+    groups = {"disadvantaged": DISADVANTAGED, "other": NOT_DISADVANTAGED}
+    year_flags = (outcomes.filter(pl.col("breakdown") == DISADVANTAGE_BREAKDOWN)
+                  .select(*GEO, "subgroup", "suppressed").sort("time_period"))
+    window = ["measure", "geographic_level", "old_la_code", "learning_community_code", "subgroup"]
+    part = year_flags.with_columns(
+        n_hidden=pl.col("suppressed").cast(pl.Int32).rolling_sum(rolling_years, min_samples=1).over(window),
+        n_years=pl.lit(1).cast(pl.Int32).rolling_sum(rolling_years, min_samples=1).over(window),
+    ).with_columns(partial=(pl.col("n_hidden") > 0) & (pl.col("n_hidden") < pl.col("n_years"))).select(*GEO, "subgroup", "partial")
+    frames = []
+    for prefix, subgroup in groups.items():
+        frames.append(gaps.select(
+            *GEO, "measure_type", pl.lit(DISADVANTAGE_BREAKDOWN).alias("breakdown"), pl.lit(subgroup).alias("subgroup"),
+            pl.col(f"rolling_{prefix}_numerator").alias("numerator"),
+            pl.col(f"rolling_{prefix}_denominator").alias("denominator"),
+            pl.col(f"rolling_{prefix}_pupils").alias("pupils")))
+    pools = pl.concat(frames).join(part, on=[*GEO, "subgroup"], how="left", nulls_equal=True)
+    pools = pools.with_columns(pl.col("partial").fill_null(False))
+    flagged = suppress(pools.drop("partial"), threshold, min_count, forced=pools["partial"])
+    return (flagged.group_by(GEO).agg(rolling_suppressed=pl.col("suppressed").any()))
