@@ -8,7 +8,6 @@ PY := $(VENV)/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
-export DAGSTER_HOME ?= $(CURDIR)/.dagster
 # bytecode caching makes every later start of dagster/dbt several seconds faster
 unexport PYTHONDONTWRITEBYTECODE
 
@@ -25,31 +24,30 @@ $(VENV)/.synced: pyproject.toml uv.lock
 
 # dagster-dbt reads the manifest at import: build it before anything imports the definitions
 $(MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
-	cd dbt_project && PATH=$(CURDIR)/$(VENV)/bin:$$PATH ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
+	$(PY) -m pathways.cli dbt parse --quiet
 	@touch $@
 
 demo: setup
-	$(PY) -m orchestration.cli demo
+	$(PY) -m pathways.cli demo
 
 demo-small: setup
-	$(PY) -m orchestration.cli demo --size small
+	$(PY) -m pathways.cli demo --size small
 
 refresh: setup
-	$(PY) -m orchestration.cli refresh
+	$(PY) -m pathways.cli refresh
 
 status: setup
-	$(PY) -m orchestration.cli status
+	$(PY) -m pathways.cli status
 
 # speed and memory, printed (never asserted): the three sizes (~1.5 h); BENCH_SIZES=tiny,default for ~4 min
 bench: setup
-	$(PY) -m orchestration.bench
+	$(PY) -m bench.benchmark
 
 test: setup
 	$(PY) -m pytest
 
 ui: setup
-	@mkdir -p $(DAGSTER_HOME)
-	$(PY) -m orchestration.cli ui
+	$(PY) -m pathways.cli ui
 
 # open a notebook in marimo: make notebook NB=gap_explorer LC=LC03
 NB ?= gap_explorer
@@ -64,8 +62,7 @@ chart-images: setup
 
 # dbt's documentation site for the warehouse (models, columns, tests, lineage)
 docs: setup
-	cd dbt_project && PATH=$(CURDIR)/$(VENV)/bin:$$PATH PATHWAYS_WAREHOUSE_PATH=$(CURDIR)/data/warehouse.duckdb \
-	  ../$(VENV)/bin/dbt docs generate --profiles-dir . --target-path target/docs
+	$(PY) -m pathways.cli dbt docs generate --target-path target/docs
 
 clean:
 	chmod -R u+w data 2>/dev/null; rm -rf data .dagster dbt_project/target dbt_project/logs

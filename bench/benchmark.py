@@ -6,8 +6,8 @@ refresh job (per-step wall time from Dagster's events), then a one-school increm
 beside a floor measured in the same run: DuckDB alone reading the same files and computing one
 aggregate per source. Progress goes to stderr as each stage ends.
 
-    .venv/bin/python -m orchestration.bench                 # default, ten, england: ~1.5 h
-    BENCH_SIZES=tiny,default .venv/bin/python -m orchestration.bench   # ~4 minutes
+    .venv/bin/python -m bench.benchmark                 # default, ten, england: ~1.5 h
+    BENCH_SIZES=tiny,default .venv/bin/python -m bench.benchmark   # ~4 minutes
 Results go to data/bench/results.json and a table on stdout.
 
 Sizes: ``default`` is the demo borough (Rotherham-shaped, 55,000 on roll, nine years); ``ten`` is
@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest.settings import PROJECT_ROOT
+from config.settings import PROJECT_ROOT
 
 _TINY = {"pupils_on_roll": 1_500, "n_learning_communities": 2, "first_year": 2023, "last_year": 2024,
          "primary_schools_per_learning_community": 3, "n_special_schools": 1}
@@ -56,22 +56,19 @@ def _peak_mb() -> tuple[float, float]:
 
 
 def _settings(workdir: Path):
-    os.environ["PATHWAYS_DATA_DIR"] = str(workdir / "data")
-    # not inherited: a warehouse path set in the shell (or by an earlier refresh in the same
-    # process) would send the benchmark's writes into that warehouse; unset, it follows data_dir
-    os.environ.pop("PATHWAYS_WAREHOUSE_PATH", None)
-    os.environ["DAGSTER_HOME"] = str(workdir / "dagster_home")
-    os.environ.setdefault("PATHWAYS_PSEUDONYMISATION_KEY", "benchmark-key")
-    os.environ["PATHWAYS_LOG_LEVEL"] = "WARNING"
-    from ingest.settings import Settings
+    """The benchmark's own settings, given explicitly: every path under its work folder (a
+    warehouse path or DAGSTER_HOME set in the shell must never receive the benchmark's writes)."""
+    from config.settings import Settings
 
-    return Settings()
+    return Settings(data_dir=workdir / "data", warehouse_path=workdir / "data" / "warehouse.duckdb",
+                    dagster_home=workdir / "dagster_home", log_level="WARNING",
+                    pseudonymisation_key=os.environ.get("PATHWAYS_PSEUDONYMISATION_KEY") or "benchmark-key")
 
 
 def generate_size(size: str, workdir: Path) -> dict:
     """Write one size's files into the inbox (in its own process: its memory is not the pipeline's)."""
-    from ingest.synthetic import BoroughSpec, generate
-    from ingest.synthetic.england import generate_authorities
+    from synthetic import BoroughSpec, generate
+    from synthetic.england import generate_authorities
 
     inbox = _settings(workdir).inbox_dir
     authorities, spec = SIZES[size]
@@ -99,12 +96,12 @@ def run_size(size: str, workdir: Path) -> dict:
     out["stages"]["validate_census"] = _validate(census, settings.validation_batch_rows)
     _say(size, f"validate census: {out['stages']['validate_census']['rows_per_second']:,} rows/s")
 
-    from orchestration.cli import run_refresh
+    from pathways.cli import run_refresh
 
     t = time.perf_counter()
     ok = run_refresh(settings)
-    out["stages"]["refresh"] = {"seconds": round(time.perf_counter() - t, 2), "ok": ok, "steps": _last_run_steps(),
-                                "assets_materialised": len(_last_run_materialised())}
+    out["stages"]["refresh"] = {"seconds": round(time.perf_counter() - t, 2), "ok": ok, "steps": _last_run_steps(settings),
+                                "assets_materialised": len(_last_run_materialised(settings))}
     _say(size, f"refresh: {out['stages']['refresh']['seconds']} s, ok={ok}, {out['stages']['refresh']['steps']}")
 
     # incremental: one new termly attendance file for one school
@@ -119,7 +116,8 @@ def run_size(size: str, workdir: Path) -> dict:
     t = time.perf_counter()
     ok_inc = run_refresh(settings, incremental=True)
     out["stages"]["incremental_refresh"] = {"seconds": round(time.perf_counter() - t, 2), "ok": ok_inc,
-                                            "steps": _last_run_steps(), "materialised": _last_run_materialised()}
+                                            "steps": _last_run_steps(settings),
+                                            "materialised": _last_run_materialised(settings)}
     _say(size, f"incremental refresh: {out['stages']['incremental_refresh']['seconds']} s, ok={ok_inc}")
     own, children = _peak_mb()
     # children: dbt, and the processes that write the extracts
@@ -174,10 +172,12 @@ def _duckdb_floor(inbox: Path) -> dict:
     return out
 
 
-def _last_run_steps() -> dict[str, float]:
+def _last_run_steps(settings) -> dict[str, float]:
     import dagster as dg
 
-    with dg.DagsterInstance.get() as instance:
+    from pathways.cli import dagster_instance
+
+    with dagster_instance(settings) as instance:
         run = instance.get_runs(filters=dg.RunsFilter(job_name="refresh"), limit=1)[0]
         stats = instance.get_run_step_stats(run.run_id)
     steps: dict[str, float] = {}
@@ -190,10 +190,12 @@ def _last_run_steps() -> dict[str, float]:
     return steps
 
 
-def _last_run_materialised() -> list[str]:
+def _last_run_materialised(settings) -> list[str]:
     import dagster as dg
 
-    with dg.DagsterInstance.get() as instance:
+    from pathways.cli import dagster_instance
+
+    with dagster_instance(settings) as instance:
         run = instance.get_runs(filters=dg.RunsFilter(job_name="refresh"), limit=1)[0]
         records = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
     return sorted({r.event_log_entry.dagster_event.asset_key.to_user_string() for r in records})
@@ -209,7 +211,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix=f"pathways-bench-{size}-") as tmp:
             figures = []
             for step in ("--generate", "--one"):  # progress and errors reach stderr as they happen
-                proc = subprocess.run([sys.executable, "-m", "orchestration.bench", step, size, tmp],
+                proc = subprocess.run([sys.executable, "-m", "bench.benchmark", step, size, tmp],
                                       stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
                 if proc.returncode != 0:
                     print(proc.stdout[-2000:], file=sys.stderr)

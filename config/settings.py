@@ -42,7 +42,12 @@ class Settings(BaseSettings):
         default=None,
         description="The key itself, for deployments that inject secrets by environment. Wins over key_file.",
     )
-    dbt_target: str = Field(default="local", description="dbt profile target: local or ci.")
+    dagster_home: Path = Field(
+        default_factory=lambda: Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster"),
+        description="Dagster's instance folder (run history, schedules). Dagster's own DAGSTER_HOME is honoured; "
+                    "default: .dagster/ in the project.")
+    dbt_target: str = Field(default="local", description="dbt profile target (dbt_project/profiles.yml).")
+    log_level: str = Field(default="INFO", description="Level of the run log printed while a refresh runs.")
     duckdb_memory_limit: str = Field(
         default="8GB", description="Memory DuckDB may use while dbt builds (it spills to disk beyond it); "
                                    "DuckDB's own default is 80% of RAM.")
@@ -78,6 +83,9 @@ class Settings(BaseSettings):
         "('average_of_subjects'), or rank their sum ('combined'). The DfE detail is unconfirmed.",
     )
     gap_trend_years: int = Field(default=5, description="Years (with results) the gap trend looks back over; at least 3.")
+    rolling_window_years: int = Field(
+        default=3, description="Years with results pooled in a rolling figure for small cohorts (this year and the "
+                               "previous ones).")
     categorisation_rules: dict[str, float] = Field(
         default_factory=dict,
         description="Overrides of the school categorisation thresholds (defaults and meanings in "
@@ -135,3 +143,22 @@ class Settings(BaseSettings):
 
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_table() -> str:
+    """The README's settings table, written from the fields above (a test keeps the README equal to it)."""
+    rows = ["| setting | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        if field.default_factory is not None:
+            default = {"dagster_home": "`.dagster/` (or `DAGSTER_HOME`)",
+                       "categorisation_rules": "see `dbt_project/macros/categorisation.sql`"}.get(name, "")
+        else:
+            value = field.default
+            if isinstance(value, Path):
+                value = value.relative_to(PROJECT_ROOT) if value.is_relative_to(PROJECT_ROOT) else \
+                    "~/" + str(value.relative_to(Path.home())) if value.is_relative_to(Path.home()) else value
+                value = f"./{value}" if not str(value).startswith(("~", "/")) else value
+            default = "unset" if value is None else f"`{value}`"
+        meaning = " ".join((field.description or "").split())
+        rows.append(f"| `PATHWAYS_{name.upper()}` | {default} | {meaning} |")
+    return "\n".join(rows)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import duckdb
 
 from expectations.runner import ValidationContext
+from expectations.reports import quarantine_reports
 from ingest.canonical import CanonicalTable, Finding
+from ingest.inbox import IntakeChecks
 
 
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -55,3 +57,9 @@ def validate_uploads(tables: list[CanonicalTable], con: duckdb.DuckDBPyConnectio
 
 def validate_upload(table: CanonicalTable, con: duckdb.DuckDBPyConnection | None, key: bytes | None) -> list[Finding]:
     return validate_uploads([table], con, key)[0]
+
+
+def intake_checks(key: bytes | None, validate: bool = True) -> IntakeChecks:
+    """The rules and reports the inbox flow (ingest.inbox) applies to each batch of uploads."""
+    return IntakeChecks(reports=quarantine_reports,
+                        validate=(lambda tables, con: validate_uploads(tables, con, key)) if validate else None)

@@ -1,12 +1,7 @@
 """Checks on the marts before anything is published (run as Dagster asset checks).
 
-Blocking (a failure stops publication):
-  rates_within_range          every percentage and rate lies in 0-100;
-  numerator_within_denominator no group has more pupils meeting a measure than it has pupils;
-  every_community_every_year  each learning community has pupils on roll in every year.
-Warning (published, but look):
-  pupil_count_stable           a community's pupils on roll moves by more than the tolerance
-                               between years (a school missing from a census upload, usually).
+``MART_CHECKS`` is the one list of them: name, whether a failure blocks publication, what each
+checks and how to fix a failure. The Dagster asset checks are built from it.
 """
 
 from __future__ import annotations
@@ -19,13 +14,50 @@ import polars as pl
 from expectations.runner import _batch_definition
 
 
-@dataclass
-class MartCheck:
+@dataclass(frozen=True)
+class MartCheckDefinition:
     name: str
     blocking: bool
+    checks: str
+    how_to_fix: str
+
+
+MART_CHECKS = [
+    MartCheckDefinition("rates_within_range", True, "Every percentage and rate lies in 0-100.",
+                        "A rate outside 0-100 means a numerator or denominator is wrong in a model: look at the "
+                        "rows listed and the measure's rule in docs/methodology.md."),
+    MartCheckDefinition("numerator_within_denominator", True, "No numerator exceeds its denominator.",
+                        "A group with more pupils meeting a measure than pupils counted: check the measure's "
+                        "population condition in dbt_project/seeds/measures.csv."),
+    MartCheckDefinition("every_community_every_year", True, "Every learning community has pupils on roll in every year.",
+                        "A community with nobody on roll in a year usually means a census upload is missing: "
+                        "run `pathways status` and send the missing school's census."),
+    MartCheckDefinition("pupil_count_stable", False,
+                        "A community's pupils on roll do not jump between years beyond the tolerance.",
+                        "Usually a school missing from one census upload; if the change is real (a school "
+                        "joined or left the community), nothing needs fixing."),
+]
+
+
+@dataclass
+class MartCheck:
+    """One check's result on this run's marts."""
+
+    name: str
     passed: bool
     description: str
     failing_rows: int = 0
+
+    def __post_init__(self):
+        if self.name not in BLOCKING:
+            raise ValueError(f"{self.name} is not in MART_CHECKS")
+
+    @property
+    def blocking(self) -> bool:
+        return BLOCKING[self.name]
+
+
+BLOCKING = {c.name: c.blocking for c in MART_CHECKS}
 
 
 def check_outcomes(outcomes: pl.DataFrame, learning_communities: list[str], tolerance: float) -> list[MartCheck]:
@@ -38,11 +70,11 @@ def check_outcomes(outcomes: pl.DataFrame, learning_communities: list[str], tole
         suite, result_format={"result_format": "SUMMARY"})
     range_r, ratio_r = result.results
     checks = [
-        MartCheck("rates_within_range", True, bool(range_r.success),
+        MartCheck("rates_within_range", bool(range_r.success),
                   "every percentage and rate lies between 0 and 100" if range_r.success else
                   f"{range_r.result.get('unexpected_count')} rates outside 0-100, e.g. {range_r.result.get('partial_unexpected_list', [])[:3]}",
                   int(range_r.result.get("unexpected_count") or 0)),
-        MartCheck("numerator_within_denominator", True, bool(ratio_r.success),
+        MartCheck("numerator_within_denominator", bool(ratio_r.success),
                   "no numerator exceeds its denominator" if ratio_r.success else
                   f"{ratio_r.result.get('unexpected_count')} rows where the numerator exceeds the denominator",
                   int(ratio_r.result.get("unexpected_count") or 0)),
@@ -53,7 +85,7 @@ def check_outcomes(outcomes: pl.DataFrame, learning_communities: list[str], tole
     present = set(roll.select("academic_year", "learning_community_code").iter_rows())
     missing = [(y, lc) for y in years for lc in learning_communities if (y, lc) not in present]
     checks.append(MartCheck(
-        "every_community_every_year", True, not missing,
+        "every_community_every_year", not missing,
         "every learning community has pupils on roll in every year" if not missing else
         "no pupils on roll for " + ", ".join(f"{lc} in {y}/{(y + 1) % 100:02d}" for y, lc in missing[:10])
         + (" ..." if len(missing) > 10 else "") + " - is a census upload missing?", len(missing)))
@@ -62,7 +94,7 @@ def check_outcomes(outcomes: pl.DataFrame, learning_communities: list[str], tole
         .filter(pl.col("previous").is_not_null()
                 & ((pl.col("numerator") - pl.col("previous")).abs() > tolerance * pl.col("previous"))))
     checks.append(MartCheck(
-        "pupil_count_stable", False, jumps.height == 0,
+        "pupil_count_stable", jumps.height == 0,
         f"pupils on roll move by no more than {tolerance:.0%} a year in every community" if jumps.height == 0 else
         "; ".join(f"{r['learning_community_code']} {int(r['previous'])} -> {int(r['numerator'])} in {r['academic_year']}"
                   for r in jumps.head(10).iter_rows(named=True)), jumps.height))

@@ -71,6 +71,13 @@ def as_json(summary: Summary, findings: list[Finding]) -> str:
     }, indent=2, default=str)
 
 
+def quarantine_reports(file: str, source: str, rows: int, findings: list[Finding]) -> dict[str, str]:
+    """The reports a quarantined upload gets beside it: text, JSON and HTML."""
+    summary = summarise(file, source, rows, findings)
+    return {"report.txt": as_text(summary, findings), "report.json": as_json(summary, findings),
+            "report.html": as_html(summary, findings)}
+
+
 def as_html(summary: Summary, findings: list[Finding]) -> str:
     e = html.escape
     colour = {"INVALID": "#b00020", "VALID WITH WARNINGS": "#8a5a00", "VALID": "#1b6e20"}[summary.verdict]

@@ -17,8 +17,7 @@ from pathlib import Path
 from ingest.archive import archive_file
 from ingest.canonical import CanonicalTable, Finding, canonicalise, peek_source
 from ingest.readers import UnreadableFile
-from ingest.report import as_html, as_json, as_text, summarise
-from ingest.settings import Settings
+from config.settings import Settings
 from ingest.warehouse import LoadResult, connect, ensure_raw_schema, load_upload
 
 IGNORED_PREFIXES = (".", "~$", "_")
@@ -63,10 +62,22 @@ def _detect(path: Path, size: int, mtime_ns: int) -> str | None:
 # validate(tables of one source, open warehouse connection) -> findings for each table, in order;
 # the warehouse gives cross-file context
 Validator = Callable[[list[CanonicalTable], object], list[list[Finding]]]
+# reports(file name, source label, rows read, findings) -> {file name in the quarantine folder: text}
+Reporter = Callable[[str, str, int, list[Finding]], dict[str, str]]
 
 
-def process_inbox(settings: Settings, sources: Iterable[str] | None = None,
-                  validate: Validator | None = None, progress: Callable[[str], None] = lambda m: None) -> InboxResult:
+@dataclass
+class IntakeChecks:
+    """What the inbox flow needs from the layer above it (expectations/): the rules that judge a
+    batch of uploads, and the reports a quarantined upload gets. Passed in, so ingest/ stays
+    files in -> raw tables."""
+
+    reports: Reporter
+    validate: Validator | None = None
+
+
+def process_inbox(settings: Settings, checks: IntakeChecks, sources: Iterable[str] | None = None,
+                  progress: Callable[[str], None] = lambda m: None) -> InboxResult:
     """Ingest every inbox file of the given sources (all when None), one transaction per file.
 
     Files of a source are read and archived one by one, validated in batches (up to
@@ -90,7 +101,7 @@ def process_inbox(settings: Settings, sources: Iterable[str] | None = None,
                 table = canonicalise(path)
             except UnreadableFile as e:
                 sha, _ = archive_file(path, settings.archive_dir)
-                _quarantine(settings, path, sha, [Finding(path.name, None, None, None, "readable_file", "error",
+                _quarantine(settings, checks, path, sha, [Finding(path.name, None, None, None, "readable_file", "error",
                                                           e.problem, "re-export the file as CSV or .xlsx")])
                 result.quarantined.append((path.name, e.problem))
                 progress(f"quarantined {path.name}: {e.problem}")
@@ -100,26 +111,26 @@ def process_inbox(settings: Settings, sources: Iterable[str] | None = None,
             sha, archived = archive_file(path, settings.archive_dir)
             if batch and (batch[0][0].source.name != table.source.name or
                           sum(t.frame.height for t, _, _ in batch) + table.frame.height > settings.validation_batch_rows):
-                _validate_and_load(settings, con, batch, validate, result, progress)
+                _validate_and_load(settings, con, batch, checks, result, progress)
                 batch = []
             batch.append((table, sha, archived))
         if batch:
-            _validate_and_load(settings, con, batch, validate, result, progress)
+            _validate_and_load(settings, con, batch, checks, result, progress)
     finally:
         con.close()
     return result
 
 
 def _validate_and_load(settings: Settings, con, batch: list[tuple[CanonicalTable, str, Path]],
-                       validate: Validator | None, result: InboxResult, progress: Callable[[str], None]) -> None:
+                       checks: IntakeChecks, result: InboxResult, progress: Callable[[str], None]) -> None:
     tables = [t for t, _, _ in batch]
     progress(f"validating {len(tables)} {tables[0].source.label} file(s), {sum(t.frame.height for t in tables):,} rows")
-    all_findings = validate(tables, con) if validate else [list(t.findings) for t in tables]
+    all_findings = checks.validate(tables, con) if checks.validate else [list(t.findings) for t in tables]
     for (table, sha, archived), findings in zip(batch, all_findings):
         path = table.path
         errors = [f for f in findings if f.severity == "error"]
         if errors:
-            _quarantine(settings, path, sha, findings, table)
+            _quarantine(settings, checks, path, sha, findings, table)
             first = errors[0]
             result.quarantined.append((path.name, f"{len(errors)} error(s); first: row {first.row}, "
                                                   f"column {first.column}: {first.message}"))
@@ -136,15 +147,14 @@ def _validate_and_load(settings: Settings, con, batch: list[tuple[CanonicalTable
                  + (f"; {len(warnings)} warning(s), first: {warnings[0].message} ({warnings[0].value})" if warnings else ""))
 
 
-def _quarantine(settings: Settings, path: Path, sha: str, findings: list[Finding],
+def _quarantine(settings: Settings, checks: IntakeChecks, path: Path, sha: str, findings: list[Finding],
                 table: CanonicalTable | None = None) -> Path:
     """Move the upload aside with its report (text, JSON, HTML); the archive keeps a copy too."""
     folder = settings.quarantine_dir / sha[:16]
     folder.mkdir(parents=True, exist_ok=True)
     shutil.move(str(path), folder / path.name)
-    summary = summarise(path.name, table.source.label if table else "unrecognised",
-                        table.raw.frame.height if table else 0, findings)
-    (folder / "report.txt").write_text(as_text(summary, findings))
-    (folder / "report.json").write_text(as_json(summary, findings))
-    (folder / "report.html").write_text(as_html(summary, findings))
+    reports = checks.reports(path.name, table.source.label if table else "unrecognised",
+                             table.raw.frame.height if table else 0, findings)
+    for name, text in reports.items():
+        (folder / name).write_text(text)
     return folder

@@ -1,4 +1,9 @@
-"""All Pathways definitions, assembled from the ``defs`` modules."""
+"""All Pathways definitions, assembled from the ``defs`` modules for one settings object.
+
+``defs`` (what ``dagster dev -m orchestration.definitions`` loads) uses the settings of the
+environment; the command line builds its own with ``build_definitions(settings)``, so the
+settings reach every asset as the ``settings`` resource and nothing reads a global.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.defs.automation import inbox_sensor, nightly_refresh, refresh_job, termly_full_refresh
+from config.settings import Settings
+from orchestration.defs.automation import inbox_sensor, refresh_job, schedules
 from orchestration.defs.checks import outcome_checks
 from orchestration.defs.dbt import pathways_dbt_models
 from orchestration.defs.ingest import raw_assets, unrecognised_uploads
@@ -23,12 +29,19 @@ def _dbt_executable() -> str:
     return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
 
 
-defs = dg.Definitions(
-    assets=[*raw_assets, unrecognised_uploads, pathways_dbt_models, publication],
-    asset_checks=[outcome_checks],
-    jobs=[refresh_job],
-    schedules=[nightly_refresh, termly_full_refresh],
-    sensors=[inbox_sensor],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable())},
-    executor=dg.in_process_executor,  # one process per run: DuckDB allows one writer
-)
+def build_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[*raw_assets, unrecognised_uploads, pathways_dbt_models, publication],
+        asset_checks=[outcome_checks],
+        jobs=[refresh_job],
+        schedules=schedules(settings),
+        sensors=[inbox_sensor],
+        resources={
+            "settings": settings,
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
+        },
+        executor=dg.in_process_executor,  # one process per run: DuckDB allows one writer
+    )
+
+
+defs = build_definitions(Settings())

@@ -1,4 +1,4 @@
-"""The ``pathways`` command: demo, refresh, validate, status, generate, ui.
+"""The ``pathways`` command: demo, refresh, validate, status, generate, ui, dbt.
 
 Runs go through a real Dagster instance (``DAGSTER_HOME``, local storage by default), so a
 refresh started here shows in the Dagster UI like one started there.
@@ -14,15 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-from ingest.settings import PROJECT_ROOT, Settings, get_settings
+from config.settings import PROJECT_ROOT, Settings, get_settings
 
 
 def _progress(msg: str) -> None:
     print(f"  {time.strftime('%H:%M:%S')}  {msg}", flush=True)
 
 
-def _dagster_home() -> Path:
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster")))
+def _dagster_home(settings: Settings) -> Path:
+    home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "dagster.yaml"
     if not cfg.exists():
@@ -31,22 +31,29 @@ def _dagster_home() -> Path:
     return home
 
 
+def dagster_instance(settings: Settings):
+    """The Dagster instance in the settings' folder (opened explicitly, not through DAGSTER_HOME)."""
+    import dagster as dg
+
+    return dg.DagsterInstance.from_config(str(_dagster_home(settings)))
+
+
 def run_refresh(settings: Settings, tags: dict | None = None, incremental: bool = False) -> bool:
     """Materialise the refresh job in this process against the Dagster instance. True on success.
 
     ``incremental``: only the sources with files waiting in the inbox, and what depends on them."""
-    _dagster_home()
     import dagster as dg
 
     from orchestration.defs.automation import selection_for_inbox
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
 
+    defs = build_definitions(settings)
     job = defs.resolve_job_def("refresh")
-    selection = selection_for_inbox(defs) if incremental else None
-    with dg.DagsterInstance.get() as instance:
+    selection = selection_for_inbox(defs, settings) if incremental else None
+    with dagster_instance(settings) as instance:
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, tags=tags or {}, asset_selection=selection,
-            run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("PATHWAYS_LOG_LEVEL", "INFO")}}}},
+            run_config={"loggers": {"console": {"config": {"log_level": settings.log_level}}}},
         )
         failed_checks = [ev.event_specific_data for ev in result.all_events
                          if ev.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not ev.event_specific_data.passed]
@@ -79,8 +86,8 @@ def cmd_demo(args) -> int:
         _progress(f"removing {settings.data_dir} for a fresh demo")
         _wipe(settings.data_dir)
     if not marker.exists():
-        from ingest.synthetic import BoroughSpec, generate, small_borough
-        from ingest.synthetic.files import write_manifest
+        from synthetic import BoroughSpec, generate, small_borough
+        from synthetic.files import write_manifest
 
         spec = small_borough() if args.size == "small" else BoroughSpec(seed=settings.demo_seed)
         print(f"Generating the demo borough ({args.size}) into {settings.inbox_dir} ...")
@@ -172,7 +179,7 @@ def cmd_refresh(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from ingest.synthetic import BoroughSpec, generate, small_borough
+    from synthetic import BoroughSpec, generate, small_borough
 
     spec = small_borough(args.seed or 7) if args.size == "small" else BoroughSpec(seed=args.seed or 372)
     manifest = generate(spec, Path(args.out), progress=_progress)
@@ -182,7 +189,7 @@ def cmd_generate(args) -> int:
 
 def cmd_status(args) -> int:
     from ingest.inbox import inbox_files
-    from ingest.publication import current_manifest
+    from publish.publication import current_manifest
 
     settings = get_settings()
     m = current_manifest(settings)
@@ -207,10 +214,9 @@ def cmd_status(args) -> int:
 
 def _last_run(settings: Settings) -> None:
     """The latest refresh in the Dagster instance, and any check that failed in it."""
-    _dagster_home()
     import dagster as dg
 
-    with dg.DagsterInstance.get() as instance:
+    with dagster_instance(settings) as instance:
         runs = instance.get_runs(filters=dg.RunsFilter(job_name="refresh"), limit=1)
         if not runs:
             print("Last refresh: none recorded in this Dagster instance")
@@ -234,7 +240,7 @@ def cmd_validate(args) -> int:
     from expectations.context import validate_upload
     from ingest.canonical import canonicalise
     from ingest.readers import UnreadableFile
-    from ingest.report import as_html, as_json, as_text, summarise
+    from expectations.reports import as_html, as_json, as_text, summarise
 
     settings = get_settings()
     path = Path(args.file)
@@ -277,12 +283,27 @@ def _emit(text: str, output: str | None) -> None:
 def cmd_ui(args) -> int:
     import subprocess
 
-    home = _dagster_home()
-    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    home = _dagster_home(get_settings())
+    env = {**os.environ, "DAGSTER_HOME": str(home)}  # the child's environment only
     cmd = [str(Path(sys.executable).parent / "dagster"), "dev", "-m", "orchestration.definitions",
            "-h", "127.0.0.1", "-p", str(args.port)]
     print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={home}); Ctrl-C to stop.")
     return subprocess.call(cmd, env=env, cwd=PROJECT_ROOT)
+
+
+def cmd_dbt(args) -> int:
+    """Any dbt command, with the settings passed as vars exactly as a refresh passes them."""
+    import subprocess
+
+    from orchestration.dbt_args import DBT_PROJECT_DIR, dbt_args
+
+    dbt = Path(sys.executable).parent / "dbt"
+    extra = [a for a in args.dbt_args if a != "--"]
+    words = [args.dbt_command]
+    while extra and not extra[0].startswith("-"):  # docs generate, source freshness
+        words.append(extra.pop(0))
+    return subprocess.call([str(dbt), *dbt_args(" ".join(words), get_settings(), *extra), "--profiles-dir", "."],
+                           cwd=DBT_PROJECT_DIR)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -312,6 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     u = sub.add_parser("ui", help="Dagster UI and daemon on 127.0.0.1")
     u.add_argument("--port", type=int, default=3000)
     u.set_defaults(fn=cmd_ui)
+    t = sub.add_parser("dbt", help="run a dbt command with the Pathways settings (e.g. pathways dbt test -s marts)")
+    t.add_argument("dbt_command")
+    t.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    t.set_defaults(fn=cmd_dbt)
     args = p.parse_args(argv)
     return args.fn(args)
 

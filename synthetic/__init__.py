@@ -5,7 +5,7 @@ deterministic for a seed. ``generate(spec, out_dir)`` writes the files; ``Boroug
 every size and share.
 """
 
-from ingest.synthetic.files import generate, year_label
-from ingest.synthetic.spec import BoroughSpec, small_borough
+from synthetic.files import generate, year_label
+from synthetic.spec import BoroughSpec, small_borough
 
 __all__ = ["BoroughSpec", "generate", "small_borough", "year_label"]

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.synthetic.files import generate
-from ingest.synthetic.spec import BoroughSpec
+from synthetic.files import generate
+from synthetic.spec import BoroughSpec
 
 FIRST_LA_CODE = 300  # synthetic codes 300, 301, ...: 3 digits, as LAESTAB and UPN need
 URNS_PER_AUTHORITY = 5_000  # URN = 100000 + authority index * 5000 + rank within the authority

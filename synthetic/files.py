@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ingest.synthetic.outcomes import Outcomes, simulate_outcomes
-from ingest.synthetic.pupils import TERMS, Population, census_date, simulate_pupils
-from ingest.synthetic.schools import Borough, build_borough
-from ingest.synthetic.spec import BoroughSpec
+from synthetic.outcomes import Outcomes, simulate_outcomes
+from synthetic.pupils import TERMS, Population, census_date, simulate_pupils
+from synthetic.schools import Borough, build_borough
+from synthetic.spec import BoroughSpec
 
 NC_LABEL = {-1: "N2", 0: "R", **{i: str(i) for i in range(1, 14)}}
 

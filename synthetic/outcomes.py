@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ingest.synthetic.pupils import Population
-from ingest.synthetic.schools import Borough
-from ingest.synthetic.spec import (
+from synthetic.pupils import Population
+from synthetic.schools import Borough
+from synthetic.spec import (
     LAST_KS1_YEAR, NATIONAL_ABSENCE, NATIONAL_GLD, NATIONAL_KS1_EXPECTED, NATIONAL_KS2_RWM,
     NATIONAL_KS4_BASICS_5, NATIONAL_PHONICS_Y1, BoroughSpec,
 )

@@ -16,8 +16,8 @@ import numpy as np
 import polars as pl
 
 from ingest.identifiers import upn_check_letters
-from ingest.synthetic.schools import Borough
-from ingest.synthetic.spec import BoroughSpec
+from synthetic.schools import Borough
+from synthetic.spec import BoroughSpec
 
 TERMS = ("autumn", "spring", "summer")
 

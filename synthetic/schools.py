@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from ingest.synthetic.spec import BoroughSpec
+from synthetic.spec import BoroughSpec
 
 PLACE_NAMES = [
     "Aston", "Brinsworth", "Clifton", "Dinnington", "Maltby", "Oakwood", "Rawmarsh", "Swinton",

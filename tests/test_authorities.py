@@ -4,13 +4,12 @@ each authority's figures are computed, ranked, suppressed and published apart.""
 import duckdb
 import polars as pl
 
-from ingest.synthetic import BoroughSpec
-from ingest.synthetic.england import generate_authorities
+from synthetic import BoroughSpec
+from synthetic.england import generate_authorities
 
 
-def test_several_authorities_are_published_apart(settings, tmp_path, monkeypatch):
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    from orchestration.cli import run_refresh
+def test_several_authorities_are_published_apart(settings):
+    from pathways.cli import run_refresh
 
     spec = BoroughSpec(first_year=2023, last_year=2024, pupils_on_roll=1_500, n_learning_communities=2,
                        primary_schools_per_learning_community=3, n_special_schools=1)

@@ -4,7 +4,7 @@ import json
 
 
 def test_benchmark_runs_at_a_tiny_size(tmp_path, monkeypatch):
-    from orchestration import bench
+    from bench import benchmark as bench
 
     out = tmp_path / "results.json"
     # tiny: one borough; england_tiny: the England size's shape (several authorities, one year)
@@ -28,8 +28,8 @@ def test_authorities_in_one_inbox_keep_their_codes_apart(tmp_path):
     """Several generated authorities share one inbox: no URN, LAESTAB, community or pupil is shared."""
     import polars as pl
 
-    from ingest.synthetic import BoroughSpec
-    from ingest.synthetic.england import generate_authorities
+    from synthetic import BoroughSpec
+    from synthetic.england import generate_authorities
 
     spec = BoroughSpec(first_year=2024, last_year=2024, pupils_on_roll=1_500, n_learning_communities=2,
                        primary_schools_per_learning_community=3, n_special_schools=1)

@@ -10,6 +10,7 @@ import pytest
 
 from ingest.archive import archive_file, sha256_file
 from ingest.canonical import canonicalise
+from expectations.context import intake_checks
 from ingest.inbox import process_inbox
 from ingest.readers import UnreadableFile
 from ingest.warehouse import connect, ensure_raw_schema, load_upload
@@ -181,7 +182,7 @@ def test_inbox_flow_loads_valid_files_and_quarantines_broken_ones(settings, smal
     copy_into_inbox([small_borough_dir / "schools.csv", small_borough_dir / "learning_communities.csv"], settings)
     broken = settings.inbox_dir / "mystery.csv"
     broken.write_text("a,b\n1,2\n")
-    result = process_inbox(settings, None)
+    result = process_inbox(settings, intake_checks(None, validate=False), None)
     assert sorted(r.source for r in result.loaded) == ["learning_communities", "schools"]
     assert [q[0] for q in result.quarantined] == ["mystery.csv"]
     assert list(settings.inbox_dir.iterdir()) == []
@@ -191,12 +192,10 @@ def test_inbox_flow_loads_valid_files_and_quarantines_broken_ones(settings, smal
 
 
 def test_invalid_upload_is_quarantined_with_readable_reports_and_nothing_loaded(settings, small_borough_dir):
-    from expectations.context import validate_uploads
-
     src = pl.read_csv(small_borough_dir / "ks4_2023-24.csv", infer_schema_length=0)
     bad = settings.inbox_dir / "ks4_results.csv"
     src.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("A*")).otherwise(pl.col("Grade")).alias("Grade")).write_csv(bad)
-    result = process_inbox(settings, ["attainment"], validate=lambda ts, con: validate_uploads(ts, con, settings.key))
+    result = process_inbox(settings, intake_checks(settings.key), ["attainment"])
     assert result.loaded == [] and result.quarantined[0][0] == "ks4_results.csv"
     assert "row 2, column Grade" in result.quarantined[0][1]
     folder = next(settings.quarantine_dir.iterdir())
@@ -212,12 +211,12 @@ def test_inbox_sensor_asks_for_a_refresh_once_per_new_set_of_files(settings, sma
 
     from orchestration.defs.automation import inbox_sensor
 
-    ctx = dg.build_sensor_context(cursor=None)
+    ctx = dg.build_sensor_context(cursor=None, resources={"settings": settings})
     assert isinstance(inbox_sensor(ctx), dg.SkipReason)
     copy_into_inbox([small_borough_dir / "schools.csv"], settings)
     first = inbox_sensor(ctx)
     assert isinstance(first, dg.RunRequest)
-    again = inbox_sensor(dg.build_sensor_context(cursor=ctx.cursor))
+    again = inbox_sensor(dg.build_sensor_context(cursor=ctx.cursor, resources={"settings": settings}))
     assert isinstance(again, dg.SkipReason)
 
 
@@ -239,8 +238,6 @@ def test_files_validated_together_are_judged_one_by_one(settings, small_borough_
     """Uploads of a source share one validation run, but each is loaded or quarantined on its
     own findings: the same pupils in two uploads are not duplicates, and one bad file does not
     hold back a good one."""
-    from expectations.context import validate_uploads
-
     src = pl.read_csv(small_borough_dir / "ks4_2023-24.csv", infer_schema_length=0)
     src.write_csv(settings.inbox_dir / "ks4_a.csv")
     schools = src["LAESTAB"].unique().sort()
@@ -249,8 +246,7 @@ def test_files_validated_together_are_judged_one_by_one(settings, small_borough_
     src.with_columns(pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("A*")).otherwise(pl.col("Grade")).alias("Grade")
                      ).write_csv(settings.inbox_dir / "ks4_c.csv")
     messages: list[str] = []
-    result = process_inbox(settings, ["attainment"], validate=lambda ts, con: validate_uploads(ts, con, settings.key),
-                           progress=messages.append)
+    result = process_inbox(settings, intake_checks(settings.key), ["attainment"], progress=messages.append)
     assert any(m.startswith("validating 3 ") for m in messages)  # one run for the three files
     assert sorted(r.file for r in result.loaded + result.duplicates) == ["ks4_a.csv", "ks4_b.csv"]
     assert [q[0] for q in result.quarantined] == ["ks4_c.csv"]
@@ -260,18 +256,16 @@ def test_files_validated_together_are_judged_one_by_one(settings, small_borough_
 def test_a_school_far_from_its_last_upload_gets_a_warning(settings, small_borough_dir):
     """A termly census where one school sent half its pupils: a warning naming that school (only
     that school: the others match their last upload), and the file still loads."""
-    from expectations.context import validate_uploads
-
     copy_into_inbox([small_borough_dir / "schools.csv", small_borough_dir / "learning_communities.csv",
                      small_borough_dir / "school_census_2023-24_autumn.csv"], settings)
-    validate = lambda ts, con: validate_uploads(ts, con, settings.key)  # noqa: E731
-    assert process_inbox(settings, None, validate=validate).quarantined == []
+    checks = intake_checks(settings.key)
+    assert process_inbox(settings, checks, None).quarantined == []
     spring = pl.read_csv(small_borough_dir / "school_census_2023-24_spring.csv", infer_schema_length=0)
     school = spring["LAESTAB"].value_counts(sort=True)["LAESTAB"][0]
     mine = spring.filter(pl.col("LAESTAB") == school)
     spring.filter(pl.col("LAESTAB") != school).vstack(mine.head(mine.height // 2)).write_csv(
         settings.inbox_dir / "school_census_2023-24_spring.csv")
-    result = process_inbox(settings, None, validate=validate)
+    result = process_inbox(settings, checks, None)
     assert [r.file for r in result.loaded] == ["school_census_2023-24_spring.csv"]
     [(file, findings)] = result.warned
     assert file == "school_census_2023-24_spring.csv"

@@ -12,7 +12,7 @@ import pytest
 
 from ingest.archive import sha256_file
 from tests.conftest import TEST_KEY
-from tests.independent import ks2_rwm_by_learning_community
+from tests.oracle import ks2_rwm_by_learning_community
 
 
 def test_pipeline_publishes_the_right_ks2_figures(refreshed, small_borough_dir):
@@ -69,13 +69,10 @@ def test_publication_is_read_only_aggregate_and_traceable(refreshed, small_borou
     assert {"LC01.xlsx", "LC01.duckdb", "LC02.xlsx", "LC02.duckdb"} <= set(extracts)
 
 
-def test_a_second_refresh_adds_nothing_and_republishes(refreshed, monkeypatch):
-    from orchestration.cli import run_refresh
+def test_a_second_refresh_adds_nothing_and_republishes(refreshed):
+    from pathways.cli import run_refresh
 
     settings = refreshed
-    monkeypatch.setenv("DAGSTER_HOME", str(settings.data_dir.parent / "dagster_home"))
-    monkeypatch.setenv("PATHWAYS_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("PATHWAYS_PSEUDONYMISATION_KEY", TEST_KEY)
     first = os.readlink(settings.published_dir / "current")
     with duckdb.connect(str(settings.warehouse), read_only=True) as wh:
         uploads = wh.execute("SELECT count(*) FROM raw.uploads").fetchall()[0][0]
@@ -138,18 +135,18 @@ def test_dbt_docs_generate_works(refreshed, tmp_path):
     import sys
     from pathlib import Path
 
-    project = Path(__file__).resolve().parent.parent / "dbt_project"
+    from orchestration.dbt_args import DBT_PROJECT_DIR, dbt_args
+
     dbt = Path(sys.executable).parent / "dbt"
-    env = {**os.environ, "PATHWAYS_WAREHOUSE_PATH": str(refreshed.warehouse)}
-    run = subprocess.run([str(dbt), "docs", "generate", "--profiles-dir", ".", "--target-path", str(tmp_path)],
-                         cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run([str(dbt), *dbt_args("docs generate", refreshed, "--target-path", str(tmp_path)),
+                          "--profiles-dir", "."], cwd=DBT_PROJECT_DIR, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-2000:]
     catalog = json.loads((tmp_path / "catalog.json").read_text())
     assert "model.pathways.learning_community_gap_trends" in catalog["nodes"]
 
 
 def test_eyfs_and_attendance_figures_match_an_independent_computation(refreshed, small_borough_dir):
-    from tests.independent import gld_by_learning_community, overall_absence_borough
+    from tests.oracle import gld_by_learning_community, overall_absence_borough
 
     with duckdb.connect(str(refreshed.warehouse), read_only=True) as wh:
         mart = wh.sql("""SELECT academic_year, geographic_level, learning_community_code, measure, numerator, denominator

@@ -16,31 +16,26 @@ import duckdb
 import polars as pl
 import pytest
 
-from tests.conftest import TEST_KEY, copy_into_inbox
+from tests.conftest import TEST_KEY, copy_into_inbox, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    return {"DAGSTER_HOME": str(tmp / "dagster_home"), "PATHWAYS_DATA_DIR": str(tmp / "data"),
-            "PATHWAYS_PSEUDONYMISATION_KEY": TEST_KEY}
+def _env(settings) -> dict[str, str]:
+    """The same settings for a `pathways` command in another process."""
+    return {**os.environ, "PATHWAYS_DAGSTER_HOME": str(settings.dagster_home), "PATHWAYS_DATA_DIR": str(settings.data_dir),
+            "PATHWAYS_WAREHOUSE_PATH": str(settings.warehouse), "PATHWAYS_PSEUDONYMISATION_KEY": TEST_KEY}
 
 
 @pytest.fixture(scope="module")
 def borough(small_borough_dir, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("wap")
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in _env(tmp).items():
-            mp.setenv(k, v)
-        mp.delenv("PATHWAYS_WAREHOUSE_PATH", raising=False)
-        from ingest.settings import Settings
-        from orchestration.cli import run_refresh
+    from pathways.cli import run_refresh
 
-        settings = Settings()
-        settings.inbox_dir.mkdir(parents=True)
-        copy_into_inbox(sorted(small_borough_dir.iterdir()), settings)
-        assert run_refresh(settings)
-        yield settings, tmp, mp
+    settings = make_settings(tmp_path_factory.mktemp("wap"))
+    settings.inbox_dir.mkdir(parents=True)
+    copy_into_inbox(sorted(small_borough_dir.iterdir()), settings)
+    assert run_refresh(settings)
+    return settings
 
 
 def _snapshot(settings) -> tuple[str, dict[str, str]]:
@@ -53,9 +48,9 @@ def _snapshot(settings) -> tuple[str, dict[str, str]]:
 
 
 def test_a_failing_blocking_check_publishes_nothing_then_the_fix_publishes(borough, small_borough_dir, capsys):
-    from orchestration.cli import run_refresh
+    from pathways.cli import run_refresh
 
-    settings, _, _ = borough
+    settings = borough
     before = _snapshot(settings)
     # a learning community added to the reference before any school moved into it
     lcs = pl.read_csv(small_borough_dir / "learning_communities.csv")
@@ -95,7 +90,7 @@ def _reader_loop(settings, stop: threading.Event, seen: list, errors: list):
 
 
 def test_readers_in_other_processes_never_see_half_a_publication(borough):
-    settings, tmp, _ = borough
+    settings = borough
     first, _ = _snapshot(settings)
     stop = threading.Event()
     seen: list[str] = []
@@ -103,8 +98,8 @@ def test_readers_in_other_processes_never_see_half_a_publication(borough):
     reader = threading.Thread(target=_reader_loop, args=(settings, stop, seen, errors))
     reader.start()
     try:
-        proc = subprocess.run([sys.executable, "-m", "orchestration.cli", "refresh"], cwd=ROOT,
-                              env={**os.environ, **_env(tmp)}, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run([sys.executable, "-m", "pathways.cli", "refresh"], cwd=ROOT,
+                              env=_env(settings), capture_output=True, text=True, timeout=600)
     finally:
         stop.set()
         reader.join()
@@ -114,12 +109,12 @@ def test_readers_in_other_processes_never_see_half_a_publication(borough):
 
 
 def test_a_run_killed_mid_build_leaves_the_publication_and_the_next_run_succeeds(borough):
-    from orchestration.cli import run_refresh
+    from pathways.cli import run_refresh
 
-    settings, tmp, _ = borough
+    settings = borough
     before = _snapshot(settings)
-    proc = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "refresh"], cwd=ROOT,
-                            env={**os.environ, **_env(tmp)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen([sys.executable, "-m", "pathways.cli", "refresh"], cwd=ROOT,
+                            env=_env(settings), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
     deadline = time.time() + 300
     for line in proc.stdout:

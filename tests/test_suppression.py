@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from ingest.suppression import suppress
+from publish.suppression import suppress
 
 
 def _cell(lc, breakdown, subgroup, n, d, level="Learning community", la="372"):

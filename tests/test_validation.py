@@ -11,7 +11,7 @@ import pytest
 
 from expectations.runner import ValidationContext, validate_table
 from ingest.canonical import canonicalise
-from orchestration.cli import main
+from pathways.cli import main
 
 Mutation = Callable[[pl.DataFrame], pl.DataFrame]
 
@@ -38,7 +38,7 @@ def _duplicate_first_row(df: pl.DataFrame) -> pl.DataFrame:
 
 def _read(path: Path) -> pl.DataFrame:
     if path.suffix == ".xlsx":
-        from tests.independent import read_excel_with_title
+        from tests.oracle import read_excel_with_title
 
         raw = pl.read_excel(path, infer_schema_length=0)
         return read_excel_with_title(path) if raw.columns[0] != "UPN" else raw

@@ -1,10 +1,11 @@
 """The refresh job, its schedules, and the inbox sensor."""
 
+import hashlib
 
 import dagster as dg
 
+from config.settings import Settings
 from ingest.inbox import detect, inbox_files
-from ingest.settings import get_settings
 
 UNRECOGNISED = dg.AssetKey(["inbox", "unrecognised"])
 
@@ -13,24 +14,25 @@ refresh_job = dg.define_asset_job(
     description="Ingest the inbox, build the marts with dbt, run the checks and publish.",
 )
 
-_settings = get_settings()
-nightly_refresh = dg.ScheduleDefinition(
-    name="nightly_refresh", job=refresh_job, cron_schedule=_settings.nightly_refresh_cron,
-    execution_timezone="Europe/London", default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Nightly refresh: picks up whatever arrived during the day.",
-)
-termly_full_refresh = dg.ScheduleDefinition(
-    name="termly_full_refresh", job=refresh_job, cron_schedule=_settings.termly_full_refresh_cron,
-    execution_timezone="Europe/London", default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Start of each term: a full rebuild after the census and attendance returns.",
-)
+
+def schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
+    return [
+        dg.ScheduleDefinition(
+            name="nightly_refresh", job=refresh_job, cron_schedule=settings.nightly_refresh_cron,
+            execution_timezone="Europe/London", default_status=dg.DefaultScheduleStatus.RUNNING,
+            description="Nightly refresh: picks up whatever arrived during the day."),
+        dg.ScheduleDefinition(
+            name="termly_full_refresh", job=refresh_job, cron_schedule=settings.termly_full_refresh_cron,
+            execution_timezone="Europe/London", default_status=dg.DefaultScheduleStatus.RUNNING,
+            description="Start of each term: a full rebuild after the census and attendance returns."),
+    ]
 
 
-def selection_for_inbox(defs: dg.Definitions) -> list[dg.AssetKey] | None:
+def selection_for_inbox(defs: dg.Definitions, settings: Settings) -> list[dg.AssetKey] | None:
     """The raw assets of the sources waiting in the inbox and everything downstream of them (None:
     everything, when a file's source is unknown). One school's attendance file then rebuilds the
     attendance models and the marts, not the census, attainment or pupil premium models."""
-    sources = {detect(p) for p in inbox_files(get_settings().inbox_dir)}
+    sources = {detect(p) for p in inbox_files(settings.inbox_dir)}
     if not sources or None in sources:
         return None
     raw = [dg.AssetKey(["raw", s]) for s in sorted(sources)]
@@ -40,18 +42,16 @@ def selection_for_inbox(defs: dg.Definitions) -> list[dg.AssetKey] | None:
 
 @dg.sensor(job=refresh_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
            description="Starts a refresh when new files land in data/inbox/ (only what depends on their sources).")
-def inbox_sensor(context: dg.SensorEvaluationContext):
-    files = inbox_files(get_settings().inbox_dir)
+def inbox_sensor(context: dg.SensorEvaluationContext, settings: dg.ResourceParam[Settings]):
+    files = inbox_files(settings.inbox_dir)
     if not files:
         return dg.SkipReason("inbox empty")
     stamp = ",".join(f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in files)
-    import hashlib
-
     key = hashlib.sha256(stamp.encode()).hexdigest()[:16]
     if key == context.cursor:
         return dg.SkipReason("no new files since the last refresh request")
     context.update_cursor(key)
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
 
-    return dg.RunRequest(run_key=key, asset_selection=selection_for_inbox(defs),
+    return dg.RunRequest(run_key=key, asset_selection=selection_for_inbox(build_definitions(settings), settings),
                          tags={"pathways/trigger": "inbox", "pathways/files": str(len(files))})

@@ -4,28 +4,19 @@ The blocking ones stop publication: Dagster will not run the publish step after 
 blocking check, and publish itself re-reads this run's check results (stack notes, trap 5).
 """
 
-import duckdb
 import dagster as dg
+import duckdb
 
-from expectations.marts import check_outcomes
-from ingest.settings import get_settings
+from config.settings import Settings
+from expectations.marts import MART_CHECKS, check_outcomes
 
 OUTCOMES = dg.AssetKey(["marts", "learning_community_outcomes"])
-SPECS = [
-    dg.AssetCheckSpec("rates_within_range", asset=OUTCOMES, blocking=True,
-                      description="Every percentage and rate lies in 0-100."),
-    dg.AssetCheckSpec("numerator_within_denominator", asset=OUTCOMES, blocking=True,
-                      description="No numerator exceeds its denominator."),
-    dg.AssetCheckSpec("every_community_every_year", asset=OUTCOMES, blocking=True,
-                      description="Every learning community has pupils on roll in every year."),
-    dg.AssetCheckSpec("pupil_count_stable", asset=OUTCOMES, blocking=False,
-                      description="A community's pupils on roll do not jump between years beyond the tolerance."),
-]
+SPECS = [dg.AssetCheckSpec(c.name, asset=OUTCOMES, blocking=c.blocking, description=f"{c.checks} How to fix: {c.how_to_fix}")
+         for c in MART_CHECKS]
 
 
 @dg.multi_asset_check(specs=SPECS, can_subset=False, name="learning_community_outcomes_checks")
-def outcome_checks(context: dg.AssetCheckExecutionContext):
-    settings = get_settings()
+def outcome_checks(context: dg.AssetCheckExecutionContext, settings: dg.ResourceParam[Settings]):
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         outcomes = con.sql("SELECT * FROM marts.learning_community_outcomes").pl()
         communities = [r[0] for r in con.execute(

@@ -1,6 +1,5 @@
 """dbt models as Dagster assets; dbt tests become asset checks."""
 
-
 import os
 import shutil
 from collections.abc import Mapping
@@ -10,8 +9,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from ingest.settings import get_settings
-from orchestration.environment import export_settings
+from config.settings import Settings
+from orchestration.dbt_args import dbt_args
 from orchestration.project import dbt_project
 
 
@@ -37,17 +36,16 @@ INVOCATIONS_KEPT = 10  # dbt's folders of artifacts and logs per run, under dbt_
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, project=dbt_project)
-def pathways_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    export_settings(get_settings())  # the profile reads the warehouse path the ingest assets wrote
-    invocation = dbt.cli(["build"], context=context)
+def pathways_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: dg.ResourceParam[Settings]):
+    invocation = dbt.cli(dbt_args("build", settings), context=context)
     yield from invocation.stream()
     _keep_partial_parse(invocation.target_path)
 
 
 def _keep_partial_parse(run_target: Path) -> None:
     """Each run has its own target folder, seeded from target/partial_parse.msgpack. That file
-    is from `dbt parse` at setup, whose profile (warehouse path) differs, so dbt parsed the whole
-    project again (about 2.5 s); keeping this run's parse state lets the next run skip that.
+    is from `dbt parse` at setup, whose vars (warehouse path) may differ, so dbt would parse the
+    whole project again (about 2.5 s); keeping this run's parse state lets the next run skip that.
     Old run folders are pruned so the target folder does not grow with every refresh."""
     target = run_target.parent
     state = run_target / "partial_parse.msgpack"

@@ -1,11 +1,10 @@
 """One asset per raw table: each takes its source's files from the inbox (via ``ingest``)."""
 
-
 import dagster as dg
 
-from expectations.context import validate_uploads
+from config.settings import Settings
+from expectations.context import intake_checks
 from ingest.inbox import InboxResult, process_inbox
-from ingest.settings import get_settings
 
 RAW_SOURCES = {
     "learning_communities": "Learning communities and their collaboratives (reference).",
@@ -18,12 +17,12 @@ RAW_SOURCES = {
 REFERENCE = ("learning_communities", "schools")
 
 
-def _report(context: dg.AssetExecutionContext, source: str, result: InboxResult) -> dg.MaterializeResult:
+def _report(source: str, result: InboxResult, settings: Settings) -> dg.MaterializeResult:
     if result.quarantined:
         lines = "\n".join(f"- {f}: {why}" for f, why in result.quarantined)
         raise dg.Failure(
             description=f"{len(result.quarantined)} {source} file(s) quarantined; nothing from them was loaded:\n{lines}",
-            metadata={"quarantine": str(get_settings().quarantine_dir)},
+            metadata={"quarantine": str(settings.quarantine_dir)},
         )
     return dg.MaterializeResult(metadata={
         "files_loaded": dg.MetadataValue.int(len(result.loaded)),
@@ -41,20 +40,18 @@ def _raw_asset(source: str, description: str) -> dg.AssetsDefinition:
     deps = [] if source in REFERENCE else [dg.AssetKey(["raw", "schools"])]
 
     @dg.asset(key=["raw", source], group_name="ingest", description=description, deps=deps, kinds={"duckdb", "python"})
-    def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        settings = get_settings()
-        result = process_inbox(settings, [source], validate=lambda tables, con: validate_uploads(tables, con, settings.key),
-                               progress=context.log.info)
-        return _report(context, source, result)
+    def _asset(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
+        result = process_inbox(settings, intake_checks(settings.key), [source], progress=context.log.info)
+        return _report(source, result, settings)
 
     return _asset
 
 
 @dg.asset(key=["inbox", "unrecognised"], group_name="ingest", kinds={"python"},
           description="Inbox files no source recognises (or that cannot be read): archived and quarantined with a report.")
-def unrecognised_uploads(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    result = process_inbox(get_settings(), [None], progress=context.log.info)
-    return _report(context, "unrecognised", result)
+def unrecognised_uploads(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
+    result = process_inbox(settings, intake_checks(None, validate=False), [None], progress=context.log.info)
+    return _report("unrecognised", result, settings)
 
 
 raw_assets = [_raw_asset(s, d) for s, d in RAW_SOURCES.items()]

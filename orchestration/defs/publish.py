@@ -2,19 +2,26 @@
 
 A failing dbt test does not stop a downstream Python asset in the same run (dagster issues
 25112, 18472), so publish reads this run's check results itself and refuses to publish when
-any blocking (error-severity) check failed.
+any blocking (error-severity) check failed. What it publishes is the dbt manifest's
+publication contract, and it depends on every table in it.
 """
 
+import json
 
 import dagster as dg
 
-from ingest.publication import PublicationBlocked, publish
-from ingest.settings import get_settings
+from config.settings import Settings
+from orchestration.defs.dbt import translator
+from orchestration.project import dbt_project
+from publish.contract import load_contract
+from publish.publication import PublicationBlocked, publish
 
-PUBLISHED_MARTS = [
-    dg.AssetKey(["marts", "learning_community_outcomes"]),
-    dg.AssetKey(["marts", "learning_community_disadvantage_gaps"]),
-]
+
+def published_asset_keys() -> list[dg.AssetKey]:
+    """The asset key of every model and seed the publication contract lists."""
+    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"]
+    return sorted((translator.get_asset_key(nodes[t.node]) for t in load_contract(dbt_project.manifest_path).values()),
+                  key=lambda k: k.to_user_string())
 
 
 def run_check_results(context: dg.AssetExecutionContext) -> list[dict]:
@@ -37,13 +44,13 @@ def run_check_results(context: dg.AssetExecutionContext) -> list[dict]:
     return results
 
 
-@dg.asset(key=["published", "pathways"], group_name="publish", deps=PUBLISHED_MARTS, kinds={"duckdb"},
+@dg.asset(key=["published", "pathways"], group_name="publish", deps=published_asset_keys(), kinds={"duckdb"},
           description="The read-only publication (aggregates only, suppressed) and per-learning-community extracts, "
                       "swapped into data/published/current atomically.")
-def publication(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def publication(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
     checks = run_check_results(context)
     try:
-        pub = publish(get_settings(), checks, progress=context.log.info)
+        pub = publish(settings, dbt_project.manifest_path, checks, progress=context.log.info)
     except PublicationBlocked as e:
         raise dg.Failure(description=f"Nothing was published; the last good publication stays. {e}") from e
     m = pub.manifest
