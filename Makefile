@@ -11,7 +11,7 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 # bytecode caching makes every later start of dagster/dbt several seconds faster
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup demo demo-small test ui refresh status bench clean notebook chart-images docs
+.PHONY: setup demo demo-small test lint ui refresh status bench clean notebook chart-images docs
 
 setup: $(VENV)/.synced $(MANIFEST)
 
@@ -43,8 +43,13 @@ status: setup
 bench: setup
 	$(PY) -m bench.benchmark
 
-test: setup
-	$(PY) -m pytest
+# the linters, then the suite (CI runs this through .ci/run); `make test PYTEST_ARGS="-m 'not slow'"` for the fast part
+test: setup lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/sqlfluff lint dbt_project/models --processes 2 --disable-progress-bar
 
 ui: setup
 	$(PY) -m pathways.cli ui

@@ -31,8 +31,8 @@ class Settings(BaseSettings):
     )
     warehouse_path: Path | None = Field(
         default=None,
-        description="Working DuckDB file written by ingest and dbt. Default: <data_dir>/warehouse.duckdb. "
-        "The dbt profile reads the same value (PATHWAYS_WAREHOUSE_PATH).",
+        description="Working DuckDB file written by ingest and dbt (default: <data_dir>/warehouse.duckdb); "
+        "dbt's profile gets it as the var pathways:warehouse_path.",
     )
     key_file: Path = Field(
         default=Path.home() / ".config" / "pathways" / "pseudonymisation.key",
@@ -54,8 +54,8 @@ class Settings(BaseSettings):
 
     # --- the borough --------------------------------------------------------------------
     la_code: int = Field(default=372, description="Old (3-digit) LA code of the authority (Rotherham 372).")
-    la_name: str = Field(default="Rotherham")
-    new_la_code: str = Field(default="E08000018")
+    la_name: str = Field(default="Rotherham", description="The authority's name, for the EES la_name column.")
+    new_la_code: str = Field(default="E08000018", description="The authority's 9-character ONS code (new_la_code).")
 
     # --- publication rules ----------------------------------------------------------------
     suppression_threshold: int = Field(
@@ -93,11 +93,12 @@ class Settings(BaseSettings):
     )
 
     # --- schedules --------------------------------------------------------------------------
-    nightly_refresh_cron: str = Field(default="0 2 * * *")
-    termly_full_refresh_cron: str = Field(default="0 3 1 1,4,9 *")
+    nightly_refresh_cron: str = Field(default="0 2 * * *", description="When the nightly refresh runs (cron, Europe/London).")
+    termly_full_refresh_cron: str = Field(default="0 3 1 1,4,9 *",
+                                          description="When the start-of-term full refresh runs (cron, Europe/London).")
 
     # --- the demo borough ------------------------------------------------------------------
-    demo_seed: int = Field(default=372)
+    demo_seed: int = Field(default=372, description="Seed of the demo borough `make demo` generates.")
 
     @property
     def inbox_dir(self) -> Path:

@@ -1,4 +1,4 @@
-"""Code sets the rules check against (shared/domain.md). Ethnicity and SEN need codes are read
+"""Code sets the rules check against (docs/methodology.md#identifiers and #subgroups-and-breakdowns). Ethnicity and SEN need codes are read
 from the dbt seeds, so the warehouse and the validator use one list."""
 
 from __future__ import annotations

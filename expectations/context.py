@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import duckdb
 
-from expectations.runner import ValidationContext
 from expectations.reports import quarantine_reports
+from expectations.runner import ValidationContext
 from ingest.canonical import CanonicalTable, Finding
 from ingest.inbox import IntakeChecks
 

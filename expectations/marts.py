@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import great_expectations as gx
 import polars as pl
 
+from config.labels import LEARNING_COMMUNITY, TOTAL
 from expectations.runner import _batch_definition
 
 
@@ -72,15 +73,16 @@ def check_outcomes(outcomes: pl.DataFrame, learning_communities: list[str], tole
     checks = [
         MartCheck("rates_within_range", bool(range_r.success),
                   "every percentage and rate lies between 0 and 100" if range_r.success else
-                  f"{range_r.result.get('unexpected_count')} rates outside 0-100, e.g. {range_r.result.get('partial_unexpected_list', [])[:3]}",
+                  f"{range_r.result.get('unexpected_count')} rates outside 0-100, "
+                  f"e.g. {range_r.result.get('partial_unexpected_list', [])[:3]}",
                   int(range_r.result.get("unexpected_count") or 0)),
         MartCheck("numerator_within_denominator", bool(ratio_r.success),
                   "no numerator exceeds its denominator" if ratio_r.success else
                   f"{ratio_r.result.get('unexpected_count')} rows where the numerator exceeds the denominator",
                   int(ratio_r.result.get("unexpected_count") or 0)),
     ]
-    roll = outcomes.filter((pl.col("measure") == "pupils_on_roll") & (pl.col("breakdown") == "Total")
-                           & (pl.col("geographic_level") == "Learning community"))
+    roll = outcomes.filter((pl.col("measure") == "pupils_on_roll") & (pl.col("breakdown") == TOTAL)
+                           & (pl.col("geographic_level") == LEARNING_COMMUNITY))
     years = sorted(roll["academic_year"].unique().to_list())
     present = set(roll.select("academic_year", "learning_community_code").iter_rows())
     missing = [(y, lc) for y in years for lc in learning_communities if (y, lc) not in present]

@@ -2,7 +2,7 @@
 
 Each rule is a GE expectation whose ``meta`` says, in the data lead's words, what it checks,
 how severe a failure is (error: the file is refused; warning: loaded, but look) and how to fix
-it. Sources for the rules: shared/domain.md (DfE census rules and code sets).
+it. Sources for the rules: docs/methodology.md (DfE census rules and code sets, with their public URLs).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import great_expectations as gx
-
 from great_expectations.expectations.row_conditions import Column
 
 from expectations import code_sets as cs

@@ -1,6 +1,6 @@
 """Pupil and school identifiers: UPN check letters, ULN check digits, keyed pseudonyms.
 
-UPN rules follow the GovTalk UPN standard v2.0 (see shared/domain.md): the check letter is
+UPN rules follow the GovTalk UPN standard v2.0 (docs/methodology.md#upn): the check letter is
 sum(value(char_p) * p for p in 2..13) mod 23 mapped onto ``CHECK_LETTERS``.
 """
 

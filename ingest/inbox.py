@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from config.settings import Settings
 from ingest.archive import archive_file
 from ingest.canonical import CanonicalTable, Finding, canonicalise, peek_source
 from ingest.readers import UnreadableFile
-from config.settings import Settings
 from ingest.warehouse import LoadResult, connect, ensure_raw_schema, load_upload
 
 IGNORED_PREFIXES = (".", "~$", "_")

@@ -93,7 +93,8 @@ def _read_csv(path: Path) -> RawTable:
         frame = pl.read_csv(io.StringIO(text), separator=sep, infer_schema=False, quote_char='"',
                             truncate_ragged_lines=False)
     except pl.exceptions.PolarsError as e:  # ComputeError / NoDataError carry a useful first line
-        raise UnreadableFile(path, f"not a readable {('tab' if sep == chr(9) else 'comma')}-separated table: {str(e).splitlines()[0]}") from e
+        kind = "tab" if sep == "\t" else "comma"
+        raise UnreadableFile(path, f"not a readable {kind}-separated table: {str(e).splitlines()[0]}") from e
     if frame.width < 2:
         raise UnreadableFile(path, "found only one column: is the separator a comma or a tab?")
     frame = frame.rename({c: c.strip() for c in frame.columns})

@@ -1,15 +1,16 @@
 """The raw layer of the working warehouse: tables, lineage, and loading one upload atomically.
 
 Each upload is loaded in one transaction: all of its rows or none. Loading the same content
-twice adds nothing (unless a later upload superseded it: then sending it again restores it). A later upload covering the same (academic year, term, school) - and
-stage, for attainment - supersedes the earlier rows, and the supersession is recorded.
+twice adds nothing (unless a later upload superseded it: then sending it again restores it). A
+later upload covering the same (academic year, term, school) - and stage, for attainment -
+supersedes the earlier rows, and the supersession is recorded.
 Pupils are pseudonymised here: the UPN becomes ``pupil_key``, a keyed hash.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -85,7 +86,7 @@ def load_upload(con: duckdb.DuckDBPyConnection, table: CanonicalTable, sha: str,
     if _is_live(con, upload_id):
         return LoadResult(upload_id, source, name, "duplicate", 0)
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     frame = table.frame
     if "upn" in frame.columns:
         frame = frame.with_columns(pupil_key=pseudonymise(frame["upn"], key)).drop("upn")

@@ -9,7 +9,6 @@ def _():
     import altair as alt
     import marimo as mo
     import polars as pl
-
     from pathways_notebook import numeric, open_publication, save_chart
 
     params, con, lc = open_publication(mo.cli_args())
@@ -27,7 +26,8 @@ def _(alt, con, lc, numeric, pl, save_chart):
         WHERE o.measure IN ('overall_absence_rate', 'persistent_absence')
           AND o.breakdown IN ('Total', 'Disadvantage', 'SEN provision', 'Gypsy, Roma and Traveller')
           AND (o.learning_community_code = ?
-               OR (o.geographic_level = 'Local authority' AND o.old_la_code = (SELECT old_la_code FROM dim_learning_communities WHERE learning_community_code = ?)))""", [lc, lc]).pl(), "value")
+               OR (o.geographic_level = 'Local authority' AND o.old_la_code =
+                (SELECT old_la_code FROM dim_learning_communities WHERE learning_community_code = ?)))""", [lc, lc]).pl(), "value")
     att = att.with_columns(year=(pl.col("time_period") // 100).cast(pl.String) + "/"
                            + (pl.col("time_period") % 100).cast(pl.String).str.zfill(2),
                            area=pl.col("area").replace({lc: "This community"}))

@@ -9,7 +9,6 @@ def _():
     import altair as alt
     import marimo as mo
     import polars as pl
-
     from pathways_notebook import numeric, open_publication, save_chart
 
     params, con, lc = open_publication(mo.cli_args())
@@ -30,7 +29,8 @@ def _(alt, cohort, con, lc, numeric, pl, save_chart):
         SELECT stage, stage_order, subgroup, coalesce(learning_community_code, 'Borough') AS area, value, denominator
         FROM learning_community_cohort_stages
         WHERE reception_year = ? AND (learning_community_code = ?
-            OR (geographic_level = 'Local authority' AND old_la_code = (SELECT old_la_code FROM dim_learning_communities WHERE learning_community_code = ?)))
+            OR (geographic_level = 'Local authority' AND old_la_code =
+                (SELECT old_la_code FROM dim_learning_communities WHERE learning_community_code = ?)))
         ORDER BY stage_order""", [cohort, lc, lc]).pl(), "value", "denominator")
     stages = stages.with_columns(series=pl.col("area").replace({lc: "This community"}) + ": " + pl.col("subgroup"))
     step = alt.Chart(stages.drop_nulls("value").to_pandas()).mark_line(interpolate="step-after", point=True).encode(

@@ -9,7 +9,6 @@ def _():
     import altair as alt
     import marimo as mo
     import polars as pl
-
     from pathways_notebook import newcombe_gap, numeric, open_publication, save_chart
 
     params, con, lc = open_publication(mo.cli_args())
@@ -28,7 +27,8 @@ def _(con, lc, newcombe_gap, numeric, pl):
         SELECT g.*, m.measure_label, m.stage_order FROM learning_community_disadvantage_gaps g
         JOIN measures m USING (measure)
         WHERE g.measure IN (SELECT unnest(?)) AND (g.learning_community_code = ?
-            OR (g.geographic_level = 'Local authority' AND g.old_la_code = (SELECT old_la_code FROM dim_learning_communities WHERE learning_community_code = ?)))
+            OR (g.geographic_level = 'Local authority' AND g.old_la_code =
+                (SELECT old_la_code FROM dim_learning_communities WHERE learning_community_code = ?)))
     """, [headline, lc, lc]).pl()
     gaps = numeric(gaps, "gap", "national_gap", "disadvantaged_numerator", "disadvantaged_denominator",
                    "other_numerator", "other_denominator")
@@ -70,7 +70,8 @@ def _(con, lc, mo, numeric):
     index = numeric(con.execute("""
         SELECT time_period, stage, coalesce(learning_community_code, 'Borough') AS area, gap_index, national_gap_index
         FROM learning_community_gap_index WHERE learning_community_code = ?
-            OR (geographic_level = 'Local authority' AND old_la_code = (SELECT old_la_code FROM dim_learning_communities WHERE learning_community_code = ?))
+            OR (geographic_level = 'Local authority' AND old_la_code =
+                (SELECT old_la_code FROM dim_learning_communities WHERE learning_community_code = ?))
         ORDER BY stage, time_period, area""", [lc, lc]).pl(), "gap_index")
     trends = con.execute("""
         SELECT m.measure_label, t.first_time_period, t.last_time_period, t.gap_change, t.gap_change_per_year,

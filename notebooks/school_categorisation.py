@@ -9,7 +9,6 @@ def _():
     import altair as alt
     import marimo as mo
     import polars as pl
-
     from pathways_notebook import open_publication, save_chart
 
     params, con, lc = open_publication(mo.cli_args())

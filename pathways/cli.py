@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from config.labels import DISADVANTAGED, NOT_DISADVANTAGED, TOTAL
 from config.settings import PROJECT_ROOT, Settings, get_settings
 
 
@@ -44,8 +45,8 @@ def run_refresh(settings: Settings, tags: dict | None = None, incremental: bool 
     ``incremental``: only the sources with files waiting in the inbox, and what depends on them."""
     import dagster as dg
 
-    from orchestration.defs.automation import selection_for_inbox
     from orchestration.definitions import build_definitions
+    from orchestration.defs.automation import selection_for_inbox
 
     defs = build_definitions(settings)
     job = defs.resolve_job_def("refresh")
@@ -130,21 +131,21 @@ def summary(settings: Settings) -> str:
                    g.disadvantaged_denominator, g.other_denominator
             FROM learning_community_disadvantage_gaps g
             LEFT JOIN learning_community_outcomes p
-              ON p.time_period = g.time_period AND p.measure = 'pupils_on_roll' AND p.breakdown = 'Total'
+              ON p.time_period = g.time_period AND p.measure = 'pupils_on_roll' AND p.breakdown = ?
              AND p.geographic_level = g.geographic_level AND p.old_la_code = g.old_la_code
              AND p.learning_community_code IS NOT DISTINCT FROM g.learning_community_code
             WHERE g.measure = 'ks2_rwm_expected' AND g.time_period = ?
-            ORDER BY g.geographic_level, g.old_la_code, g.learning_community_code""", [year]).fetchall()
-        nat = con.execute("SELECT max(CASE WHEN subgroup = 'Disadvantaged' THEN value END), "
-                          "max(CASE WHEN subgroup = 'Not known to be disadvantaged' THEN value END) "
-                          "FROM national_benchmarks WHERE measure = 'ks2_rwm_expected' AND time_period = ?", [year]).fetchall()[0]
+            ORDER BY g.geographic_level, g.old_la_code, g.learning_community_code""", [TOTAL, year]).fetchall()
+        nat = con.execute("SELECT max(CASE WHEN subgroup = ? THEN value END), max(CASE WHEN subgroup = ? THEN value END) "
+                          "FROM national_benchmarks WHERE measure = 'ks2_rwm_expected' AND time_period = ?",
+                          [DISADVANTAGED, NOT_DISADVANTAGED, year]).fetchall()[0]
     label = f"{str(year)[:4]}/{str(year)[4:]}"
     out = [f"\nKS2 reading, writing and maths at the expected standard, {label} (publication {_current_id(settings)})",
            "'c' = withheld (small numbers). Gap = other minus disadvantaged, percentage points.",
            "On roll = pupils on roll at all ages that year (the KS2 percentages are of the KS2 cohort).\n",
            f"{'Learning community':<34} {'On roll':>7} {'Disadv. %':>10} {'Other %':>8} {'Gap':>6}",
            "-" * 69]
-    for code, name, pupils, dis, oth, gap, dd, od in rows:
+    for code, name, pupils, dis, oth, gap, _dis_n, _oth_n in rows:
         if code == "ALL":
             out.append("-" * 69)
         out.append(f"{(name or code)[:34]:<34} {pupils or '':>7} {dis:>10} {oth:>8} {gap:>6}")
@@ -238,9 +239,9 @@ def cmd_validate(args) -> int:
     import duckdb
 
     from expectations.context import validate_upload
+    from expectations.reports import as_html, as_json, as_text, summarise
     from ingest.canonical import canonicalise
     from ingest.readers import UnreadableFile
-    from expectations.reports import as_html, as_json, as_text, summarise
 
     settings = get_settings()
     path = Path(args.file)

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from config.labels import LOCAL_AUTHORITY
+from config.labels import DISADVANTAGE_BREAKDOWN, LOCAL_AUTHORITY, TOTAL
 
 WORKBOOK_SHEETS = ("learning_community_disadvantage_gaps", "learning_community_gap_trends", "learning_community_outcomes",
                    "learning_community_gap_index", "learning_community_cohort_transitions", "school_categories",
@@ -72,7 +72,7 @@ def _write_extract(folder: Path, lc: str, parts: dict[str, pl.DataFrame]) -> tup
         for name in WORKBOOK_SHEETS:
             frame = parts[name]
             if name == "learning_community_outcomes":  # the workbook keeps the headline breakdowns; the .duckdb has all
-                frame = frame.filter(pl.col("breakdown").is_in(["Total", "Disadvantage"]))
+                frame = frame.filter(pl.col("breakdown").is_in([TOTAL, DISADVANTAGE_BREAKDOWN]))
             frame = frame.drop([c for c in ("country_code", "country_name", "new_la_code", "old_la_code", "suppressed")
                                 if c in frame.columns])
             # widths from the header and the first rows: xlsxwriter's autofit measures every cell

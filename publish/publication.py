@@ -17,7 +17,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -28,6 +28,7 @@ from publish.contract import ContractError, check_columns, load_contract
 from publish.extracts import write_extracts
 from publish.masking import SUPPRESSED, mask
 from publish.suppression import withheld_cells
+
 
 @dataclass
 class Publication:
@@ -66,7 +67,7 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
     except ContractError as e:
         raise PublicationBlocked(f"the publication contract is broken: {e}") from e
     t0 = time.perf_counter()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     pub_id = now.strftime("%Y%m%dT%H%M%S%fZ")
     root = settings.published_dir
     root.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,8 @@ between 1 and ``min_count - 1``: a published 1 or 2 can identify a child.
 Secondary: a withheld cell must not be recoverable by subtraction. Two additive relations
 hold in the outcomes table: a breakdown's subgroups add up to its 'Total' row, and the
 learning communities add up to their local authority (each authority on its own, where one
-warehouse holds several). Whenever exactly one cell of such a group is withheld, the next smallest cell of that group is withheld too; this repeats until
-nothing changes.
+warehouse holds several). Whenever exactly one cell of such a group is withheld, the next
+smallest cell of that group is withheld too; this repeats until nothing changes.
 """
 
 from __future__ import annotations

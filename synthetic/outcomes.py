@@ -19,8 +19,14 @@ import polars as pl
 from synthetic.pupils import Population
 from synthetic.schools import Borough
 from synthetic.spec import (
-    LAST_KS1_YEAR, NATIONAL_ABSENCE, NATIONAL_GLD, NATIONAL_KS1_EXPECTED, NATIONAL_KS2_RWM,
-    NATIONAL_KS4_BASICS_5, NATIONAL_PHONICS_Y1, BoroughSpec,
+    LAST_KS1_YEAR,
+    NATIONAL_ABSENCE,
+    NATIONAL_GLD,
+    NATIONAL_KS1_EXPECTED,
+    NATIONAL_KS2_RWM,
+    NATIONAL_KS4_BASICS_5,
+    NATIONAL_PHONICS_Y1,
+    BoroughSpec,
 )
 
 FULL_TERM_SESSIONS = (142, 118, 124)
@@ -82,7 +88,7 @@ def simulate_outcomes(spec: BoroughSpec, borough: Borough, pop: Population, rng:
                 + school_effect[pop.summer_school[idx, w]] + lc_effect[lc])
 
     for w, y in enumerate(spec.years):
-        def at(nc: int) -> np.ndarray:
+        def at(nc: int, w: int = w, y: int = y) -> np.ndarray:
             return np.flatnonzero((pop.summer_school[:, w] >= 0) & (y - cohort == nc))
 
         # ---- EYFSP: 17 goals, GLD = expected in E01-E12 -------------------------------------

@@ -215,7 +215,8 @@ def simulate_pupils(spec: BoroughSpec, borough: Borough, rng: np.random.Generato
         choose = np.where(~spec_pupil & (nc >= 3) & (nc <= 6), lc_slot[1], choose)
         own_sec = np.where(rng.random(P) < 0.9, secondary_of[home_lc], secondaries[rng.integers(0, len(secondaries), P)])
         choose = np.where(~spec_pupil & (nc >= 7) & (nc <= 11), own_sec, choose)
-        choose = np.where(~spec_pupil & (nc >= 12), sixth_forms[rng.integers(0, max(1, len(sixth_forms)), P)] if len(sixth_forms) else -1, choose)
+        sixth_form = sixth_forms[rng.integers(0, max(1, len(sixth_forms)), P)] if len(sixth_forms) else -1
+        choose = np.where(~spec_pupil & (nc >= 12), sixth_form, choose)
         school_a = np.where(new, choose, cur)
         in_year &= school_a >= 0
         start = np.where(y == join_year, _join_dates(y, join_term, rng, P), np.datetime64(f"{y}-09-01"))

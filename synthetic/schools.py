@@ -135,7 +135,9 @@ def build_borough(spec: BoroughSpec, rng: np.random.Generator) -> Borough:
             academy_urn += int(rng.integers(1, 40))
             school_rows.append({**r, "urn": academy_urn,
                                 "school_name": r["school_name"].replace("Comprehensive School", "Academy").replace("School", "Academy"),
-                                "establishment_type": {"Special": "Academy special converter", "Pupil referral unit": "Academy alternative provision converter"}.get(r["phase"], "Academy converter"),
+                                "establishment_type": {"Special": "Academy special converter",
+                                                       "Pupil referral unit": "Academy alternative provision converter"
+                                                       }.get(r["phase"], "Academy converter"),
                                 "open_date": conv_date, "close_date": None, "predecessor_urn": int(r["urn"])})
         else:
             school_rows.append({**r, "open_date": open_date, "close_date": None, "predecessor_urn": None})

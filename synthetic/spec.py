@@ -1,7 +1,7 @@
 """What the synthetic borough looks like: sizes, shares and calibration targets.
 
 Every number here is a setting of ``BoroughSpec``; the defaults model Rotherham (LA 372).
-National targets come from ``shared/domain.md`` (DfE releases); the borough sits a little
+National targets come from DfE releases (docs/methodology.md#national-benchmarks); the borough sits a little
 below national (``la_offset_pp``), as Rotherham does. Years are the academic year's start
 (2023 means 2023/24, results in summer 2024).
 """

@@ -17,8 +17,9 @@ TEST_KEY = "pathways-test-key-not-secret"
 def make_settings(root: Path, **overrides) -> Settings:
     """Settings for a test, every path under ``root`` and given explicitly (a variable set in the
     shell cannot send a test's writes elsewhere)."""
-    return Settings(data_dir=root / "data", warehouse_path=root / "data" / "warehouse.duckdb",
-                    dagster_home=root / "dagster_home", pseudonymisation_key=TEST_KEY, **overrides)
+    values = {"data_dir": root / "data", "warehouse_path": root / "data" / "warehouse.duckdb",
+              "dagster_home": root / "dagster_home", "pseudonymisation_key": TEST_KEY, **overrides}
+    return Settings(**values)
 
 
 @pytest.fixture(scope="session")

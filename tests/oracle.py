@@ -1,5 +1,5 @@
 """Figures computed straight from the generated files with polars, independently of ingest/
-and dbt, to check the warehouse against. Written from the DfE definitions in shared/domain.md."""
+and dbt, to check the warehouse against. Written from the DfE definitions in docs/methodology.md, never from the SQL."""
 
 from __future__ import annotations
 

@@ -4,12 +4,14 @@
 -- expected; KS2 reading, writing and maths at the expected standard; KS4 grade 4+ in English
 -- and maths. Disadvantage, school and learning community are as at that stage.
 with stages as (
-    select pupil_key, academic_year, academic_year - 0 as reception_year, 'eyfs' as stage, 1 as stage_order,
+    select
+        pupil_key, academic_year, academic_year - 0 as reception_year, 'eyfs' as stage, 1 as stage_order,
         laestab, learning_community_code, has_good_level_of_development as is_expected
     from {{ ref('int_eyfs_pupils') }}
     union all
     select pupil_key, academic_year, academic_year - 1, 'phonics', 2, laestab, learning_community_code, met_standard
-    from {{ ref('int_phonics_pupils') }} where nc_year = '1'
+    from {{ ref('int_phonics_pupils') }}
+    where nc_year = '1'
     union all
     select pupil_key, academic_year, academic_year - 2, 'ks1', 3, laestab, learning_community_code, is_rwm_expected
     from {{ ref('int_ks1_pupils') }}

@@ -9,8 +9,10 @@ with goals as (
         academic_year,
         max(laestab) as laestab,
         sum(case when result = '2' then 1 else 0 end) as goals_at_expected,
-        sum(case when result = '2' and subject in ('E01','E02','E03','E04','E05','E06','E07','E08','E09','E10','E11','E12')
-                 then 1 else 0 end) as prime_and_specific_goals_at_expected,
+        sum(case when result = '2' and subject in ('E01', 'E02', 'E03', 'E04', 'E05', 'E06', 'E07', 'E08', 'E09', 'E10', 'E11', 'E12')
+                then 1
+            else 0
+        end) as prime_and_specific_goals_at_expected,
         sum(case when result = '2' and subject in ('E01', 'E02') then 1 else 0 end) as communication_goals_at_expected,
         sum(case when result = '2' and subject in ('E08', 'E09', 'E10') then 1 else 0 end) as literacy_goals_at_expected
     from {{ ref('stg_attainment__results') }}

@@ -17,22 +17,26 @@ ks4 as (
 )
 
 {% if var('pathways:gap_index_ks2_method') == 'combined' %}
-select pupil_key, academic_year, laestab, learning_community_code, 'ks2' as stage, 'reading_and_maths' as subject,
-    cast(reading_scaled_score + maths_scaled_score as {{ dbt.type_float() }}) as score, is_disadvantaged
-from ks2
-where reading_scaled_score is not null and maths_scaled_score is not null
+    select
+        pupil_key, academic_year, laestab, learning_community_code, 'ks2' as stage, 'reading_and_maths' as subject,
+        cast(reading_scaled_score + maths_scaled_score as {{ dbt.type_float() }}) as score, is_disadvantaged
+    from ks2
+    where reading_scaled_score is not null and maths_scaled_score is not null
 {% else %}
-select pupil_key, academic_year, laestab, learning_community_code, 'ks2' as stage, 'reading' as subject,
-    cast(reading_scaled_score as {{ dbt.type_float() }}) as score, is_disadvantaged
-from ks2
-where reading_scaled_score is not null
-union all
-select pupil_key, academic_year, laestab, learning_community_code, 'ks2' as stage, 'maths' as subject,
-    cast(maths_scaled_score as {{ dbt.type_float() }}) as score, is_disadvantaged
-from ks2
-where maths_scaled_score is not null
+    select
+        pupil_key, academic_year, laestab, learning_community_code, 'ks2' as stage, 'reading' as subject,
+        cast(reading_scaled_score as {{ dbt.type_float() }}) as score, is_disadvantaged
+    from ks2
+    where reading_scaled_score is not null
+    union all
+    select
+        pupil_key, academic_year, laestab, learning_community_code, 'ks2' as stage, 'maths' as subject,
+        cast(maths_scaled_score as {{ dbt.type_float() }}) as score, is_disadvantaged
+    from ks2
+    where maths_scaled_score is not null
 {% endif %}
 union all
-select pupil_key, academic_year, laestab, learning_community_code, 'ks4' as stage, 'english_and_maths' as subject,
+select
+    pupil_key, academic_year, laestab, learning_community_code, 'ks4' as stage, 'english_and_maths' as subject,
     cast(english_points + maths_points as {{ dbt.type_float() }}) as score, is_disadvantaged
 from ks4

@@ -17,10 +17,12 @@ with results as (
 select
     results.*,
     est.learning_community_code,
-    coalesce(reading_result in ('EXS', 'GDS'), false) as is_reading_expected,
-    coalesce(writing_result in ('EXS', 'GDS'), false) as is_writing_expected,
-    coalesce(maths_result in ('EXS', 'GDS'), false) as is_maths_expected,
-    coalesce(reading_result in ('EXS', 'GDS') and writing_result in ('EXS', 'GDS') and maths_result in ('EXS', 'GDS'), false)
-        as is_rwm_expected
+    coalesce(results.reading_result in ('EXS', 'GDS'), false) as is_reading_expected,
+    coalesce(results.writing_result in ('EXS', 'GDS'), false) as is_writing_expected,
+    coalesce(results.maths_result in ('EXS', 'GDS'), false) as is_maths_expected,
+    coalesce(
+        results.reading_result in ('EXS', 'GDS') and results.writing_result in ('EXS', 'GDS')
+        and results.maths_result in ('EXS', 'GDS'), false
+    ) as is_rwm_expected
 from results
 left join {{ ref('int_establishments') }} as est on results.laestab = est.laestab

@@ -33,4 +33,4 @@ select
 from linked
 inner join estimates
     on linked.academic_year = estimates.academic_year
-    and linked.prior_attainment_group = estimates.prior_attainment_group
+        and linked.prior_attainment_group = estimates.prior_attainment_group

@@ -38,7 +38,8 @@ english_slot as (
         greatest(coalesce(language_points, 0), coalesce(literature_points, 0)) as best_english,
         case when language_points is not null and literature_points is not null then 2 else 1 end as english_weight,
         case when language_points is not null and literature_points is not null
-             then least(language_points, literature_points) end as other_english
+                then least(language_points, literature_points)
+        end as other_english
     from english
 ),
 
@@ -47,9 +48,10 @@ non_core as (
         pupil_key, academic_year, points,
         ebacc_pillar in ('Science', 'Humanities', 'Languages') or subject = 'COMP' as counts_for_ebacc,
         row_number() over (
-            partition by pupil_key, academic_year,
+            partition by
+                pupil_key, academic_year,
                 (ebacc_pillar in ('Science', 'Humanities', 'Languages') or subject = 'COMP')
-            order by points desc, subject
+            order by points desc, subject asc
         ) as rank_in_pool
     from entries
     where subject not in ('ENLA', 'ENLI', 'MATH')
@@ -63,9 +65,11 @@ ebacc_slots as (
 ),
 
 open_pool as (
-    select pupil_key, academic_year, points from non_core where not (counts_for_ebacc and rank_in_pool <= 3)
+    select pupil_key, academic_year, points from non_core
+    where not (counts_for_ebacc and rank_in_pool <= 3)
     union all
-    select pupil_key, academic_year, other_english from english_slot where other_english is not null
+    select pupil_key, academic_year, other_english from english_slot
+    where other_english is not null
 ),
 
 open_slots as (
@@ -86,8 +90,10 @@ pillars as (
         max(case when ebacc_pillar = 'Languages' then points end) as best_language,
         sum(case when ebacc_pillar = 'Science' and science_rank <= 2 then points else 0 end) as best_two_science
     from (
-        select *, row_number() over (
-            partition by pupil_key, academic_year, ebacc_pillar order by points desc, subject) as science_rank
+        select
+            *, row_number() over (
+                partition by pupil_key, academic_year, ebacc_pillar order by points desc, subject asc
+            ) as science_rank
         from entries
     ) as e
     group by pupil_key, academic_year
@@ -95,7 +101,8 @@ pillars as (
 
 maths as (
     select pupil_key, academic_year, max(points) as maths_points
-    from entries where subject = 'MATH'
+    from entries
+    where subject = 'MATH'
     group by pupil_key, academic_year
 ),
 
@@ -110,7 +117,7 @@ cohort as (
     -- a pupil on the census and in the results keeps the census school
     select pupil_key, academic_year, laestab, 1 as priority
     from {{ ref('int_pupil_years') }}
-    where nc_year_number = 11 and academic_year in (select academic_year from result_schools)
+    where nc_year_number = 11 and academic_year in (select rs.academic_year from result_schools as rs)
     union all
     select pupil_key, academic_year, laestab, 2 as priority from result_schools
 ),
@@ -132,11 +139,13 @@ select
     coalesce(e.best_english, 0) as english_points,
     coalesce(m.maths_points, 0) as maths_points,
     coalesce(e.best_english * e.english_weight, 0) + 2 * coalesce(m.maths_points, 0)
-        + coalesce(eb.ebacc_points, 0) + coalesce(op.open_points, 0) as attainment_8,
+    + coalesce(eb.ebacc_points, 0) + coalesce(op.open_points, 0) as attainment_8,
     coalesce(e.best_english >= 4 and m.maths_points >= 4, false) as has_basics_grade_4,
     coalesce(e.best_english >= 5 and m.maths_points >= 5, false) as has_basics_grade_5,
-    (coalesce(e.best_english, 0) + coalesce(m.maths_points, 0) + coalesce(p.best_two_science, 0)
-        + coalesce(p.best_humanity, 0) + coalesce(p.best_language, 0)) / 6.0 as ebacc_average_point_score
+    (
+        coalesce(e.best_english, 0) + coalesce(m.maths_points, 0) + coalesce(p.best_two_science, 0)
+        + coalesce(p.best_humanity, 0) + coalesce(p.best_language, 0)
+    ) / 6.0 as ebacc_average_point_score
 from one_school as c
 left join english_slot as e on c.pupil_key = e.pupil_key and c.academic_year = e.academic_year
 left join maths as m on c.pupil_key = m.pupil_key and c.academic_year = m.academic_year

@@ -38,4 +38,4 @@ left join {{ ref('int_pupil_years') }} as spine
 left join {{ ref('int_establishments') }} as est
     on coalesce(both_years.retake_laestab, spine.laestab, both_years.year1_laestab) = est.laestab
 -- only years for which a check exists (no check in 2019/20 and 2020/21 means no Year 2 figure)
-where both_years.academic_year in (select distinct academic_year from {{ ref('int_phonics_pupils') }})
+where both_years.academic_year in (select distinct checks.academic_year from {{ ref('int_phonics_pupils') }} as checks)

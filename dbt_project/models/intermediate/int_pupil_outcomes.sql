@@ -11,21 +11,21 @@
 {% set measures = var('pathways:measures') %}
 
 {% for m in measures %}
-select
-    pupil_key,
-    academic_year,
-    laestab,
-    learning_community_code,
-    '{{ m.stage }}' as stage,
-    '{{ m.measure }}' as measure,
-    '{{ m.measure_type }}' as measure_type,
-    {% if m.measure_type == 'percentage' -%}
-    case when {{ m.numerator }} then 1.0 else 0.0 end
-    {%- else -%}
-    cast({{ m.numerator }} as {{ dbt.type_float() }})
-    {%- endif %} as numerator,
-    cast({{ m.denominator }} as {{ dbt.type_float() }}) as denominator
-from {{ ref(m.pupil_model) }}
-where {{ m.population }}
-{% if not loop.last %}union all{% endif %}
+    select
+        pupil_key,
+        academic_year,
+        laestab,
+        learning_community_code,
+        '{{ m.stage }}' as stage,
+        '{{ m.measure }}' as measure,
+        '{{ m.measure_type }}' as measure_type,
+        {% if m.measure_type == 'percentage' -%}
+            case when {{ m.numerator }} then 1.0 else 0.0 end
+        {%- else -%}
+            cast({{ m.numerator }} as {{ dbt.type_float() }})
+        {%- endif %} as numerator,
+        cast({{ m.denominator }} as {{ dbt.type_float() }}) as denominator
+    from {{ ref(m.pupil_model) }}
+    where {{ m.population }}
+    {% if not loop.last %}union all{% endif %}
 {% endfor %}

@@ -31,46 +31,58 @@ traits as (
 long as (
     select pupil_key, academic_year, {{ label('total') }} as breakdown, {{ label('total') }} as subgroup from traits
     union all
-    select pupil_key, academic_year, {{ label('disadvantage_breakdown') }},
+    select
+        pupil_key, academic_year, {{ label('disadvantage_breakdown') }},
         {{ disadvantage_subgroup('is_disadvantaged') }}
     from traits
     union all
-    select pupil_key, academic_year, 'SEN provision',
+    select
+        pupil_key, academic_year, 'SEN provision',
         case when not on_census then 'Unclassified'
-             when sen_provision = 'E' then 'EHC plan'
-             when sen_provision = 'K' then 'SEN support'
-             else 'No SEN' end
+            when sen_provision = 'E' then 'EHC plan'
+            when sen_provision = 'K' then 'SEN support'
+            else 'No SEN'
+        end
     from traits
     union all
-    select pupil_key, academic_year, 'SEN primary need',
+    select
+        pupil_key, academic_year, 'SEN primary need',
         case when not on_census then 'Unclassified'
-             when sen_provision in ('E', 'K') then coalesce(sen_primary_need, 'Not recorded')
-             else 'No SEN' end
+            when sen_provision in ('E', 'K') then coalesce(sen_primary_need, 'Not recorded')
+            else 'No SEN'
+        end
     from traits
     union all
-    select pupil_key, academic_year, 'First language',
+    select
+        pupil_key, academic_year, 'First language',
         case when is_eal then 'Known or believed to be other than English'
-             when not is_eal then 'Known or believed to be English'
-             else 'Unclassified' end
+            when not is_eal then 'Known or believed to be English'
+            else 'Unclassified'
+        end
     from traits
     union all
-    select pupil_key, academic_year, 'Sex',
+    select
+        pupil_key, academic_year, 'Sex',
         case sex when 'M' then 'Male' when 'F' then 'Female' else 'Unclassified' end
     from traits
     union all
     select pupil_key, academic_year, 'Ethnicity major group', coalesce(ethnicity_major_group, 'Unclassified')
     from traits
     union all
-    select pupil_key, academic_year, 'Gypsy, Roma and Traveller',
+    select
+        pupil_key, academic_year, 'Gypsy, Roma and Traveller',
         case when not on_census then 'Unclassified'
-             when is_gypsy_roma_traveller then 'Gypsy, Roma or Traveller'
-             else 'Not Gypsy, Roma or Traveller' end
+            when is_gypsy_roma_traveller then 'Gypsy, Roma or Traveller'
+            else 'Not Gypsy, Roma or Traveller'
+        end
     from traits
     union all
-    select pupil_key, academic_year, 'Mobility',
+    select
+        pupil_key, academic_year, 'Mobility',
         case when not on_census then 'Unclassified'
-             when arrived_after_autumn_census or moved_school_this_year then 'Mobile'
-             else 'Stable' end
+            when arrived_after_autumn_census or moved_school_this_year then 'Mobile'
+            else 'Stable'
+        end
     from traits
 )
 

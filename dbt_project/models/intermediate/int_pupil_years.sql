@@ -30,7 +30,7 @@ ranked as (
         *,
         row_number() over (
             partition by pupil_key, academic_year
-            order by case term when 'spring' then 1 when 'autumn' then 2 else 3 end, entry_date desc, laestab
+            order by case term when 'spring' then 1 when 'autumn' then 2 else 3 end, entry_date desc, laestab asc
         ) as preference
     from main_enrolments
 )

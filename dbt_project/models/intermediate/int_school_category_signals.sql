@@ -26,7 +26,8 @@ la as (
 -- attendance is compared with the authority's schools of the same phase (a special school with
 -- special schools)
 same_phase as (
-    select s.academic_year, s.old_la_code, s.measure, est.phase,
+    select
+        s.academic_year, s.old_la_code, s.measure, est.phase,
         100.0 * sum(s.numerator) / nullif(sum(s.denominator), 0) as phase_value
     from {{ ref('int_school_year_measures') }} as s
     inner join {{ ref('int_establishments') }} as est on s.laestab = est.laestab
@@ -46,9 +47,10 @@ attainment as (
         h.measure
     from headline as h
     left join national as n
-        on n.time_period = {{ time_period('h.academic_year') }} and n.measure = h.measure and n.subgroup = {{ label('total') }}
-    left join la on la.academic_year = h.academic_year and la.old_la_code = h.old_la_code and la.measure = h.measure
-        and la.subgroup = {{ label('total') }}
+        on n.time_period = {{ time_period('h.academic_year') }} and h.measure = n.measure and n.subgroup = {{ label('total') }}
+    left join la
+        on h.academic_year = la.academic_year and h.old_la_code = la.old_la_code and h.measure = la.measure
+            and la.subgroup = {{ label('total') }}
     where h.subgroup = {{ label('total') }} and h.pupils >= {{ r.min_pupils }}
 ),
 
@@ -60,18 +62,19 @@ gaps as (
         nat_o.value - nat_d.value as national_gap
     from headline as d
     inner join headline as o
-        on o.laestab = d.laestab and o.academic_year = d.academic_year and o.measure = d.measure
-        and o.subgroup = {{ label('not_disadvantaged') }}
+        on d.laestab = o.laestab and d.academic_year = o.academic_year and d.measure = o.measure
+            and o.subgroup = {{ label('not_disadvantaged') }}
     left join national as nat_d
-        on nat_d.time_period = {{ time_period('d.academic_year') }} and nat_d.measure = d.measure and nat_d.subgroup = {{ label('disadvantaged') }}
+        on nat_d.time_period = {{ time_period('d.academic_year') }} and d.measure = nat_d.measure and nat_d.subgroup = {{ label('disadvantaged') }}
     left join national as nat_o
-        on nat_o.time_period = {{ time_period('d.academic_year') }} and nat_o.measure = d.measure
-        and nat_o.subgroup = {{ label('not_disadvantaged') }}
+        on nat_o.time_period = {{ time_period('d.academic_year') }} and d.measure = nat_o.measure
+            and nat_o.subgroup = {{ label('not_disadvantaged') }}
     where d.subgroup = {{ label('disadvantaged') }} and d.pupils >= {{ r.min_pupils }} and o.pupils >= {{ r.min_pupils }}
 ),
 
 trend as (
-    select laestab, academic_year, measure,
+    select
+        laestab, academic_year, measure,
         value - lag(value) over (partition by laestab, measure order by academic_year) as change
     from headline
     where subgroup = {{ label('total') }} and pupils >= {{ r.min_pupils }}
@@ -81,42 +84,55 @@ attendance as (
     select s.laestab, s.academic_year, s.measure, s.value - p.phase_value as difference
     from {{ ref('int_school_year_measures') }} as s
     inner join {{ ref('int_establishments') }} as est on s.laestab = est.laestab
-    inner join same_phase as p on p.academic_year = s.academic_year and p.old_la_code = s.old_la_code
-        and p.measure = s.measure and p.phase = est.phase
+    inner join
+        same_phase
+            as p
+        on s.academic_year = p.academic_year and s.old_la_code = p.old_la_code
+            and s.measure = p.measure and est.phase = p.phase
     where s.measure in ('overall_absence_rate', 'persistent_absence') and s.subgroup = {{ label('total') }}
         and s.pupils >= {{ r.min_pupils }}
 ),
 
 signals as (
-    select laestab, academic_year, rule,
+    select
+        laestab, academic_year, rule,
         case when difference <= -{{ r.attainment_red_pp }} then 'red' else 'amber' end as level,
         measure || ' ' || cast(round(-difference, 1) as {{ dbt.type_string() }}) || ' points below the ' || compared_with || ' figure'
             as reason
-    from attainment where difference <= -{{ r.attainment_amber_pp }}
+    from attainment
+    where difference <= -{{ r.attainment_amber_pp }}
     union all
-    select laestab, academic_year, 'progress',
+    select
+        laestab, academic_year, 'progress',
         case when value <= {{ r.progress_red }} then 'red' else 'amber' end,
         'local progress 8 of ' || cast(round(value, 2) as {{ dbt.type_string() }})
     from {{ ref('int_school_year_measures') }}
     where measure = 'ks4_local_progress_8' and subgroup = {{ label('total') }} and pupils >= {{ r.min_pupils }}
         and value <= {{ r.progress_amber }}
     union all
-    select laestab, academic_year, 'gap',
+    select
+        laestab, academic_year, 'gap',
         case when gap - national_gap >= {{ r.gap_red_pp }} then 'red' else 'amber' end,
         measure || ' disadvantaged gap ' || cast(round(gap, 1) as {{ dbt.type_string() }})
-            || ' points, ' || cast(round(gap - national_gap, 1) as {{ dbt.type_string() }}) || ' wider than national'
-    from gaps where gap - national_gap >= {{ r.gap_amber_pp }}
+        || ' points, ' || cast(round(gap - national_gap, 1) as {{ dbt.type_string() }}) || ' wider than national'
+    from gaps
+    where gap - national_gap >= {{ r.gap_amber_pp }}
     union all
-    select laestab, academic_year, 'gap', 'amber',
+    select
+        laestab, academic_year, 'gap', 'amber',
         measure || ' disadvantaged gap widened by ' || cast(round(gap - previous_gap, 1) as {{ dbt.type_string() }})
-            || ' points since the previous year'
-    from gaps where gap - previous_gap >= {{ r.gap_widened_pp }}
+        || ' points since the previous year'
+    from gaps
+    where gap - previous_gap >= {{ r.gap_widened_pp }}
     union all
-    select laestab, academic_year, 'trend', 'amber',
+    select
+        laestab, academic_year, 'trend', 'amber',
         measure || ' fell ' || cast(round(-change, 1) as {{ dbt.type_string() }}) || ' points since the previous year'
-    from trend where change <= -{{ r.decline_amber_pp }}
+    from trend
+    where change <= -{{ r.decline_amber_pp }}
     union all
-    select laestab, academic_year, 'attendance',
+    select
+        laestab, academic_year, 'attendance',
         case when measure = 'persistent_absence' or difference >= {{ r.absence_red_pp }} then 'red' else 'amber' end,
         measure || ' ' || cast(round(difference, 1) as {{ dbt.type_string() }}) || ' points above schools of the same phase'
     from attendance

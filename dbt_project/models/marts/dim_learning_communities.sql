@@ -7,5 +7,5 @@ select
     lc.collaborative,
     count(est.laestab) as schools
 from {{ ref('stg_reference__learning_communities') }} as lc
-left join {{ ref('int_establishments') }} as est on est.learning_community_code = lc.learning_community_code
+left join {{ ref('int_establishments') }} as est on lc.learning_community_code = est.learning_community_code
 group by lc.learning_community_code, lc.learning_community_name, lc.collaborative

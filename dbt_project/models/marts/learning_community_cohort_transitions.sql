@@ -21,7 +21,7 @@ with pairs as (
         coalesce(a.learning_community_code = b.learning_community_code, false) as stayed_in_community
     from {{ ref('int_cohort_stage_results') }} as a
     inner join {{ ref('int_cohort_stage_results') }} as b
-        on a.pupil_key = b.pupil_key and b.stage_order > a.stage_order
+        on a.pupil_key = b.pupil_key and a.stage_order < b.stage_order
 ),
 
 tagged as (

@@ -38,13 +38,13 @@ rolling as (
         pivoted.*,
         {% for col in ['disadvantaged_numerator', 'disadvantaged_denominator', 'disadvantaged_pupils',
                        'other_numerator', 'other_denominator', 'other_pupils'] %}
-        sum({{ col }}) over (
-            partition by geographic_level, old_la_code, learning_community_code, measure order by time_period
-            rows between {{ var('pathways:rolling_window_years') - 1 }} preceding and current row
-        ) as rolling_{{ col }},
+            sum({{ col }}) over (
+                partition by pivoted.geographic_level, pivoted.old_la_code, pivoted.learning_community_code, pivoted.measure order by pivoted.time_period
+                rows between {{ var('pathways:rolling_window_years') - 1 }} preceding and current row
+            ) as rolling_{{ col }},
         {% endfor %}
         count(*) over (
-            partition by geographic_level, old_la_code, learning_community_code, measure order by time_period
+            partition by pivoted.geographic_level, pivoted.old_la_code, pivoted.learning_community_code, pivoted.measure order by pivoted.time_period
             rows between {{ var('pathways:rolling_window_years') - 1 }} preceding and current row
         ) as rolling_years
     from pivoted
@@ -54,10 +54,10 @@ valued as (
     select
         rolling.*,
         {% for prefix in ['', 'rolling_'] %}
-        {% for group in ['disadvantaged', 'other'] %}
-        {{ ratio_value('measure_type', prefix ~ group ~ '_numerator', prefix ~ group ~ '_denominator', 2) }}
-            as {{ prefix }}{{ group }}_value{% if not loop.last %},{% endif %}
-        {% endfor %}{% if not loop.last %},{% endif %}
+            {% for group in ['disadvantaged', 'other'] %}
+                {{ ratio_value('measure_type', prefix ~ group ~ '_numerator', prefix ~ group ~ '_denominator', 2) }}
+                    as {{ prefix }}{{ group }}_value{% if not loop.last %},{% endif %}
+            {% endfor %}{% if not loop.last %},{% endif %}
         {% endfor %}
     from rolling
 ),
@@ -82,7 +82,8 @@ select
     valued.other_numerator, valued.other_denominator, cast(valued.other_pupils as {{ dbt.type_bigint() }}) as other_pupils,
     round(valued.other_value, 1) as other_value,
     round(case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
-               else valued.disadvantaged_value - valued.other_value end, 1) as gap,
+        else valued.disadvantaged_value - valued.other_value
+    end, 1) as gap,
     case when valued.measure_type = 'average' then 'points' else 'percentage points' end as gap_unit,
     valued.rolling_years,
     valued.rolling_disadvantaged_numerator, valued.rolling_disadvantaged_denominator, cast(valued.rolling_disadvantaged_pupils as {{ dbt.type_bigint() }}) as rolling_disadvantaged_pupils,
@@ -90,16 +91,20 @@ select
     valued.rolling_other_numerator, valued.rolling_other_denominator, cast(valued.rolling_other_pupils as {{ dbt.type_bigint() }}) as rolling_other_pupils,
     round(valued.rolling_other_value, 1) as rolling_other_value,
     round(case when valued.higher_is_better then valued.rolling_other_value - valued.rolling_disadvantaged_value
-               else valued.rolling_disadvantaged_value - valued.rolling_other_value end, 1) as rolling_gap,
+        else valued.rolling_disadvantaged_value - valued.rolling_other_value
+    end, 1) as rolling_gap,
     national.national_disadvantaged_value,
     national.national_other_value,
     round(case when valued.higher_is_better then national.national_other_value - national.national_disadvantaged_value
-               else national.national_disadvantaged_value - national.national_other_value end, 1) as national_gap,
+        else national.national_disadvantaged_value - national.national_other_value
+    end, 1) as national_gap,
     round(
         case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
-             else valued.disadvantaged_value - valued.other_value end
+            else valued.disadvantaged_value - valued.other_value
+        end
         - case when valued.higher_is_better then national.national_other_value - national.national_disadvantaged_value
-               else national.national_disadvantaged_value - national.national_other_value end, 1
+            else national.national_disadvantaged_value - national.national_other_value
+        end, 1
     ) as gap_against_national
 from valued
 left join national

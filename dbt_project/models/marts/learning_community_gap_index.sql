@@ -16,14 +16,14 @@ with scores as (
 ranked as (
     select
         scores.*,
-        rank() over (partition by academic_year, old_la_code, stage, subject order by score)
-            + (count(*) over (partition by academic_year, old_la_code, stage, subject, score) - 1) / 2.0 as mean_rank,
-        count(*) over (partition by academic_year, old_la_code, stage, subject) as ranked_pupils
+        rank() over (partition by scores.academic_year, scores.old_la_code, scores.stage, scores.subject order by scores.score)
+        + (count(*) over (partition by scores.academic_year, scores.old_la_code, scores.stage, scores.subject, scores.score) - 1) / 2.0 as mean_rank,
+        count(*) over (partition by scores.academic_year, scores.old_la_code, scores.stage, scores.subject) as ranked_pupils
     from scores
 ),
 
 percentiles as (
-    select ranked.*, mean_rank / ranked_pupils as percentile_rank
+    select ranked.*, ranked.mean_rank / ranked.ranked_pupils as percentile_rank
     from ranked
 ),
 
@@ -38,8 +38,10 @@ by_geography as (
 subject_index as (
     select
         by_geography.*,
-        20 * (other_percentile_sum / nullif(other_pupils, 0)
-              - disadvantaged_percentile_sum / nullif(disadvantaged_pupils, 0)) as subject_gap_index
+        20 * (
+            by_geography.other_percentile_sum / nullif(by_geography.other_pupils, 0)
+            - by_geography.disadvantaged_percentile_sum / nullif(by_geography.disadvantaged_pupils, 0)
+        ) as subject_gap_index
     from by_geography
 ),
 
@@ -74,4 +76,4 @@ from combined
 left join {{ ref('stg_reference__learning_communities') }} as lc
     on combined.learning_community_code = lc.learning_community_code
 left join {{ ref('national_gap_index') }} as national
-    on national.time_period = {{ time_period('combined.academic_year') }} and national.stage = combined.stage
+    on national.time_period = {{ time_period('combined.academic_year') }} and combined.stage = national.stage

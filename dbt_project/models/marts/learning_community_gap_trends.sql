@@ -16,8 +16,11 @@ with gaps as (
     select
         g.*,
         m.higher_is_better,
-        row_number() over (partition by g.geographic_level, g.old_la_code, g.learning_community_code, g.measure
-            order by g.time_period desc)
+        row_number()
+            over (
+                partition by g.geographic_level, g.old_la_code, g.learning_community_code, g.measure
+                order by g.time_period desc
+            )
             as years_back
     from {{ ref('learning_community_disadvantage_gaps') }} as g
     inner join {{ ref('measures') }} as m on g.measure = m.measure
@@ -29,13 +32,13 @@ windowed as (
         gaps.*,
         -- sampling variance of the gap (percentage points squared), two independent proportions
         10000 * (
-            (other_numerator / nullif(other_denominator, 0)) * (1 - other_numerator / nullif(other_denominator, 0))
-                / nullif(other_denominator, 0)
-            + (disadvantaged_numerator / nullif(disadvantaged_denominator, 0))
-                * (1 - disadvantaged_numerator / nullif(disadvantaged_denominator, 0)) / nullif(disadvantaged_denominator, 0)
+            (gaps.other_numerator / nullif(gaps.other_denominator, 0)) * (1 - gaps.other_numerator / nullif(gaps.other_denominator, 0))
+            / nullif(gaps.other_denominator, 0)
+            + (gaps.disadvantaged_numerator / nullif(gaps.disadvantaged_denominator, 0))
+            * (1 - gaps.disadvantaged_numerator / nullif(gaps.disadvantaged_denominator, 0)) / nullif(gaps.disadvantaged_denominator, 0)
         ) as gap_variance
     from gaps
-    where years_back <= {{ var('pathways:gap_trend_years') }}
+    where gaps.years_back <= {{ var('pathways:gap_trend_years') }}
 ),
 
 ends as (
@@ -55,13 +58,13 @@ slope as (
     select
         w.geographic_level, w.old_la_code, w.learning_community_code, w.measure,
         sum((w.academic_year - e.mean_year) * (w.gap - e.mean_gap))
-            / nullif(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year)), 0) as gap_change_per_year,
+        / nullif(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year)), 0) as gap_change_per_year,
         sqrt(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year) * w.gap_variance))
-            / nullif(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year)), 0) as gap_change_per_year_se
+        / nullif(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year)), 0) as gap_change_per_year_se
     from windowed as w
     inner join ends as e
         on w.geographic_level = e.geographic_level and w.measure = e.measure and w.old_la_code = e.old_la_code
-        and w.learning_community_code is not distinct from e.learning_community_code
+            and w.learning_community_code is not distinct from e.learning_community_code
     group by w.geographic_level, w.old_la_code, w.learning_community_code, w.measure
 ),
 
@@ -77,13 +80,13 @@ paired as (
         f.national_gap as national_first_gap, l.national_gap as national_last_gap
     from ends as e
     inner join windowed as f
-        on f.geographic_level = e.geographic_level and f.measure = e.measure and f.old_la_code = e.old_la_code
-        and f.learning_community_code is not distinct from e.learning_community_code
-        and f.time_period = e.first_time_period
+        on e.geographic_level = f.geographic_level and e.measure = f.measure and e.old_la_code = f.old_la_code
+            and f.learning_community_code is not distinct from e.learning_community_code
+            and e.first_time_period = f.time_period
     inner join windowed as l
-        on l.geographic_level = e.geographic_level and l.measure = e.measure and l.old_la_code = e.old_la_code
-        and l.learning_community_code is not distinct from e.learning_community_code
-        and l.time_period = e.last_time_period
+        on e.geographic_level = l.geographic_level and e.measure = l.measure and e.old_la_code = l.old_la_code
+            and l.learning_community_code is not distinct from e.learning_community_code
+            and e.last_time_period = l.time_period
     where e.years_in_window >= 3
 ),
 
@@ -91,11 +94,11 @@ proportions as (
     select
         paired.*,
         -- sign of each proportion in the change: +1 adds to the gap change, -1 subtracts
-        case when higher_is_better then 1 else -1 end as s,
+        case when paired.higher_is_better then 1 else -1 end as s,
         {% for p in ['d1', 'o1', 'd2', 'o2'] %}
-        {{ p }}_x / nullif({{ p }}_n, 0) as {{ p }}_p,
-        {{ wilson_bound(p ~ '_x', p ~ '_n', '-') }} as {{ p }}_l,
-        {{ wilson_bound(p ~ '_x', p ~ '_n', '+') }} as {{ p }}_u{% if not loop.last %},{% endif %}
+            {{ p }}_x / nullif({{ p }}_n, 0) as {{ p }}_p,
+            {{ wilson_bound(p ~ '_x', p ~ '_n', '-') }} as {{ p }}_l,
+            {{ wilson_bound(p ~ '_x', p ~ '_n', '+') }} as {{ p }}_u{% if not loop.last %},{% endif %}
         {% endfor %}
     from paired
 ),
@@ -105,16 +108,18 @@ intervals as (
     -- when lower is better every sign flips.
     select
         proportions.*,
-        s * ((o2_p - d2_p) - (o1_p - d1_p)) as change,
-        case when s = 1 then
-            sqrt(power(o2_p - o2_l, 2) + power(d1_p - d1_l, 2) + power(d2_u - d2_p, 2) + power(o1_u - o1_p, 2))
-        else
-            sqrt(power(d2_p - d2_l, 2) + power(o1_p - o1_l, 2) + power(o2_u - o2_p, 2) + power(d1_u - d1_p, 2))
+        proportions.s * ((proportions.o2_p - proportions.d2_p) - (proportions.o1_p - proportions.d1_p)) as change,
+        case when proportions.s = 1
+                then
+                    sqrt(power(proportions.o2_p - proportions.o2_l, 2) + power(proportions.d1_p - proportions.d1_l, 2) + power(proportions.d2_u - proportions.d2_p, 2) + power(proportions.o1_u - proportions.o1_p, 2))
+            else
+                sqrt(power(proportions.d2_p - proportions.d2_l, 2) + power(proportions.o1_p - proportions.o1_l, 2) + power(proportions.o2_u - proportions.o2_p, 2) + power(proportions.d1_u - proportions.d1_p, 2))
         end as below,
-        case when s = 1 then
-            sqrt(power(o2_u - o2_p, 2) + power(d1_u - d1_p, 2) + power(d2_p - d2_l, 2) + power(o1_p - o1_l, 2))
-        else
-            sqrt(power(d2_u - d2_p, 2) + power(o1_u - o1_p, 2) + power(o2_p - o2_l, 2) + power(d1_p - d1_l, 2))
+        case when proportions.s = 1
+                then
+                    sqrt(power(proportions.o2_u - proportions.o2_p, 2) + power(proportions.d1_u - proportions.d1_p, 2) + power(proportions.d2_p - proportions.d2_l, 2) + power(proportions.o1_p - proportions.o1_l, 2))
+            else
+                sqrt(power(proportions.d2_u - proportions.d2_p, 2) + power(proportions.o1_u - proportions.o1_p, 2) + power(proportions.o2_p - proportions.o2_l, 2) + power(proportions.d1_p - proportions.d1_l, 2))
         end as above
     from proportions
 )
@@ -158,5 +163,5 @@ select
     end as compared_with_national
 from intervals as i
 inner join slope
-    on slope.geographic_level = i.geographic_level and slope.measure = i.measure and slope.old_la_code = i.old_la_code
-    and slope.learning_community_code is not distinct from i.learning_community_code
+    on i.geographic_level = slope.geographic_level and i.measure = slope.measure and i.old_la_code = slope.old_la_code
+        and slope.learning_community_code is not distinct from i.learning_community_code

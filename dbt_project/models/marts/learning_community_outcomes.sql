@@ -21,7 +21,7 @@ traits as (
         pupil_key,
         academic_year,
         {% for b in breakdowns %}
-        max(case when breakdown = '{{ b }}' then subgroup end) as trait_{{ loop.index }}{% if not loop.last %},{% endif %}
+            max(case when breakdown = '{{ b }}' then subgroup end) as trait_{{ loop.index }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from {{ ref('int_pupil_subgroups') }}
     group by pupil_key, academic_year
@@ -34,7 +34,7 @@ aggregated as (
         grouping(outcomes.learning_community_code) as is_authority,
         case
             {% for b in breakdowns %}
-            when grouping(traits.trait_{{ loop.index }}) = 0 then '{{ b }}'
+                when grouping(traits.trait_{{ loop.index }}) = 0 then '{{ b }}'
             {% endfor %}
             else {{ label('total') }}
         end as breakdown,
@@ -49,8 +49,8 @@ aggregated as (
         ({{ keys }}, outcomes.learning_community_code),
         ({{ keys }}),
         {% for b in breakdowns %}
-        ({{ keys }}, outcomes.learning_community_code, traits.trait_{{ loop.index }}),
-        ({{ keys }}, traits.trait_{{ loop.index }}){% if not loop.last %},{% endif %}
+            ({{ keys }}, outcomes.learning_community_code, traits.trait_{{ loop.index }}),
+            ({{ keys }}, traits.trait_{{ loop.index }}){% if not loop.last %},{% endif %}
         {% endfor %}
     )
 ),

@@ -20,7 +20,7 @@ counts as (
         {{ dbt.listagg("s.level || ': ' || s.reason", "'; '", "order by s.level desc, s.rule") }} as reasons
     from judged as j
     left join {{ ref('int_school_category_signals') }} as s
-        on s.laestab = j.laestab and s.academic_year = j.academic_year
+        on j.laestab = s.laestab and j.academic_year = s.academic_year
     group by j.laestab, j.academic_year
 )
 

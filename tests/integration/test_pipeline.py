@@ -11,7 +11,6 @@ import polars as pl
 import pytest
 
 from ingest.archive import sha256_file
-from tests.conftest import TEST_KEY
 from tests.oracle import ks2_rwm_by_learning_community
 
 

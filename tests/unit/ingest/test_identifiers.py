@@ -2,12 +2,16 @@ import numpy as np
 import polars as pl
 
 from ingest.identifiers import (
-    is_valid_uln, is_valid_upn, pseudonymise, upn_check_letter, upn_check_letters,
+    is_valid_uln,
+    is_valid_upn,
+    pseudonymise,
+    upn_check_letter,
+    upn_check_letters,
 )
 
 
 def test_upn_check_letter_matches_the_govtalk_examples():
-    # shared/domain.md: B801200005001 valid, A801200005001 invalid, P207000016049 valid (not Q)
+    # docs/methodology.md#upn: B801200005001 valid, A801200005001 invalid, P207000016049 valid (not Q)
     assert is_valid_upn("B801200005001")
     assert not is_valid_upn("A801200005001")
     assert is_valid_upn("P207000016049")

@@ -8,9 +8,9 @@ import duckdb
 import polars as pl
 import pytest
 
+from expectations.context import intake_checks
 from ingest.archive import archive_file, sha256_file
 from ingest.canonical import canonicalise
-from expectations.context import intake_checks
 from ingest.inbox import process_inbox
 from ingest.readers import UnreadableFile
 from ingest.warehouse import connect, ensure_raw_schema, load_upload
@@ -145,7 +145,8 @@ def test_a_corrected_file_supersedes_the_same_school_and_term_only(tmp_path, sma
     assert fix.superseded_rows == corrected.height + 1
     total = con.execute("SELECT count(*) FROM raw.census").fetchall()[0][0]
     assert total == full.rows - 1
-    other = con.execute("SELECT count(*) FROM raw.census WHERE laestab <> ? AND upload_id = ?", [int(school), full.upload_id]).fetchall()[0][0]
+    other = con.execute("SELECT count(*) FROM raw.census WHERE laestab <> ? AND upload_id = ?",
+                        [int(school), full.upload_id]).fetchall()[0][0]
     assert other == src.filter(pl.col("LAESTAB") != school).height
     rec = con.execute("SELECT superseded_upload_id, superseded_by_upload_id, rows_removed FROM raw.supersessions").fetchall()
     assert rec == [(full.upload_id, fix.upload_id, corrected.height + 1)]

@@ -11,7 +11,11 @@ import pytest
 from ingest.identifiers import is_valid_uln, is_valid_upn
 from synthetic import BoroughSpec, generate, small_borough
 from synthetic.spec import (
-    NATIONAL_ABSENCE, NATIONAL_GLD, NATIONAL_KS2_RWM, NATIONAL_KS4_BASICS_5, NATIONAL_PHONICS_Y1,
+    NATIONAL_ABSENCE,
+    NATIONAL_GLD,
+    NATIONAL_KS2_RWM,
+    NATIONAL_KS4_BASICS_5,
+    NATIONAL_PHONICS_Y1,
 )
 from tests.oracle import census, ks2_rwm_by_learning_community, read_excel_with_title
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 CHARTS = {"gap_explorer": ["gap_explorer"], "cohort_journey": ["cohort_journey"],
           "school_categorisation": ["school_categorisation"], "attendance": ["attendance"]}
 

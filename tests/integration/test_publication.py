@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import TEST_KEY, copy_into_inbox, make_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(settings) -> dict[str, str]:

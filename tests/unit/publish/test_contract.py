@@ -1,0 +1,74 @@
+"""The publication contract fails closed: a column it does not describe, or a figure with no
+suppression flag, stops publication with the table and column named."""
+
+import json
+
+import polars as pl
+import pytest
+
+from orchestration.project import dbt_project
+from publish.contract import ContractError, check_columns, load_contract
+from publish.masking import SUPPRESSED, mask
+
+
+@pytest.fixture(scope="module")
+def contract():
+    return load_contract(dbt_project.manifest_path)
+
+
+def test_the_contract_lists_the_published_marts_and_no_pupil_level_model(contract):
+    assert {"learning_community_outcomes", "learning_community_disadvantage_gaps", "school_categories",
+            "measures", "national_benchmarks"} <= set(contract)
+    assert "dim_pupils" not in contract and not any(t.startswith(("int_", "stg_")) for t in contract)
+    assert not any("pupil_key" in t.columns for t in contract.values())
+
+
+def test_every_published_model_has_an_enforced_contract_and_described_columns():
+    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"]
+    for node in nodes.values():
+        if node["resource_type"] == "model" and node["config"].get("group") == "publication":
+            assert node["config"]["contract"]["enforced"], node["name"]
+            assert all(c.get("description") and c.get("data_type") for c in node["columns"].values()), node["name"]
+
+
+def test_pupil_level_models_are_private_or_outside_the_publication():
+    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"]
+    assert nodes["model.pathways.dim_pupils"]["access"] == "private"
+    assert nodes["model.pathways.dim_pupils"]["config"]["group"] == "pupil_level"
+
+
+def test_an_undescribed_column_is_refused_by_name(contract):
+    outcomes = contract["learning_community_outcomes"]
+    with pytest.raises(ContractError, match="value_renamed"):
+        check_columns(outcomes, [*outcomes.columns, "value_renamed"])
+    with pytest.raises(ContractError, match="does not have"):
+        check_columns(outcomes, [c for c in outcomes.columns if c != "value"])
+
+
+def test_a_column_without_a_disclosure_role_is_refused(tmp_path):
+    manifest = {"nodes": {"model.pathways.m": {
+        "resource_type": "model", "name": "m", "alias": "m", "schema": "marts", "config": {"group": "publication"},
+        "columns": {"time_period": {"meta": {"disclosure": "classifier"}}, "pupils": {"meta": {}}}}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ContractError, match=r"m\.pupils"):
+        load_contract(tmp_path / "manifest.json")
+
+
+def test_figures_are_withheld_by_their_flag_and_classifiers_are_not(contract):
+    outcomes = contract["learning_community_outcomes"]
+    row = {c: None for c in outcomes.columns}
+    frame = pl.DataFrame([{**row, "time_period": 202324, "measure": "m", "numerator": 1.0, "denominator": 10.0,
+                           "pupils": 10, "value": 10.0},
+                          {**row, "time_period": 202324, "measure": "m", "numerator": 50.0, "denominator": 100.0,
+                           "pupils": 100, "value": 50.0}])
+    out = mask(outcomes, frame, {"cell": pl.Series([True, False])})
+    assert out.row(0, named=True)["numerator"] == SUPPRESSED and out.row(0, named=True)["value"] == SUPPRESSED
+    assert out.row(0, named=True)["time_period"] == 202324
+    assert out.row(1, named=True)["value"] == "50.0" and out.row(1, named=True)["numerator"] == "50"
+
+
+def test_a_figure_whose_flag_is_not_computed_is_refused(contract):
+    outcomes = contract["learning_community_outcomes"]
+    frame = pl.DataFrame({c: [None] for c in outcomes.columns})
+    with pytest.raises(ContractError, match="withheld with 'cell'"):
+        mask(outcomes, frame, {})
