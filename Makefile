@@ -11,7 +11,7 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 # bytecode caching makes every later start of dagster/dbt several seconds faster
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup demo demo-small test lint ui refresh status bench clean notebook chart-images docs
+.PHONY: setup demo demo-small test lint ui refresh status bench clean notebook chart-images docs docs-serve
 
 setup: $(VENV)/.synced $(MANIFEST)
 
@@ -65,9 +65,16 @@ chart-images: setup
 	for nb in gap_explorer cohort_journey school_categorisation attendance; do \
 	  PATHWAYS_CHART_DIR=$(CURDIR)/docs/images $(PY) notebooks/$$nb.py --learning-community LC03 > /dev/null || exit 1; done
 
-# dbt's documentation site for the warehouse (models, columns, tests, lineage)
+# dbt's documentation site for the warehouse (models, columns, tests, lineage to the exposures),
+# as one self-contained page; `make docs-serve` serves the same site on http://127.0.0.1:8080
 docs: setup
-	$(PY) -m pathways.cli dbt docs generate --target-path target/docs
+	@test -f "$$($(PY) -c 'from config.settings import Settings; print(Settings().warehouse)')" || \
+	  { echo "No warehouse yet: run 'make demo' (or a refresh) first; the site describes the built warehouse."; exit 1; }
+	$(PY) -m pathways.cli dbt docs generate --static --target-path target/docs
+	@echo "Documentation: open file://$(CURDIR)/dbt_project/target/docs/static_index.html in a browser (or: make docs-serve)"
+
+docs-serve: docs
+	$(PY) -m pathways.cli dbt docs serve --target-path target/docs --host 127.0.0.1 --port 8080 --no-browser
 
 clean:
 	chmod -R u+w data 2>/dev/null; rm -rf data .dagster dbt_project/target dbt_project/logs

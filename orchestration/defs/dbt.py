@@ -38,8 +38,60 @@ INVOCATIONS_KEPT = 10  # dbt's folders of artifacts and logs per run, under dbt_
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, project=dbt_project)
 def pathways_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: dg.ResourceParam[Settings]):
     invocation = dbt.cli(dbt_args("build", settings), context=context)
-    yield from invocation.stream()
+    # dbt holds DuckDB's one write lock until it exits, so the tables' row counts and columns are
+    # read afterwards (dagster-dbt's fetch_row_counts would query while dbt still writes)
+    events, failure = [], None
+    try:
+        events.extend(invocation.stream())
+    except Exception as e:  # dbt failed: report what it did build, then fail the step
+        failure = e
+    yield from with_table_metadata(events, settings)
     _keep_partial_parse(invocation.target_path)
+    if failure is not None:
+        raise failure
+
+
+def with_table_metadata(events: list, settings: Settings) -> list:
+    """Each materialised model's event, with its row count and column schema (the columns as
+    built, described from the model's YAML) for the Dagster UI."""
+    import duckdb
+
+    nodes = {n["unique_id"]: n for n in _manifest_nodes(dbt_project.manifest_path)}
+    out = []
+    try:
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+    except duckdb.Error:
+        return events
+    with con:
+        for event in events:
+            unique_id = event.metadata.get("unique_id") if isinstance(event, dg.Output | dg.AssetMaterialization) else None
+            node = nodes.get(getattr(unique_id, "value", unique_id))
+            if node is None or node["resource_type"] not in ("model", "seed"):
+                out.append(event)
+                continue
+            relation = f"{node['schema']}.{node.get('alias') or node['name']}"
+            try:
+                rows = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+                columns = con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                      "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                                      [node["schema"], node.get("alias") or node["name"]]).fetchall()
+            except duckdb.Error:
+                out.append(event)
+                continue
+            described = node.get("columns", {})
+            schema = dg.TableSchema(columns=[
+                dg.TableColumn(name, type_.lower(), description=(described.get(name) or {}).get("description") or None)
+                for name, type_ in columns])
+            out.append(event.with_metadata({**event.metadata, "dagster/row_count": dg.MetadataValue.int(rows),
+                                            "dagster/column_schema": dg.MetadataValue.table_schema(schema),
+                                            "dagster/relation_identifier": relation}))
+    return out
+
+
+def _manifest_nodes(manifest_path: Path) -> list[dict]:
+    import json
+
+    return list(json.loads(manifest_path.read_text())["nodes"].values())
 
 
 def _keep_partial_parse(run_target: Path) -> None:

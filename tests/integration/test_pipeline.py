@@ -160,3 +160,20 @@ def test_eyfs_and_attendance_figures_match_an_independent_computation(refreshed,
         row = mart.filter((pl.col("academic_year") == year) & (pl.col("measure") == "overall_absence_rate")
                           & (pl.col("geographic_level") == "Local authority"))
         assert (row["numerator"][0], row["denominator"][0]) == (missed, possible)
+
+
+def test_dbt_assets_carry_row_counts_and_columns_in_dagster(refreshed):
+    """What an analyst sees on a mart's page in the Dagster UI: its row count and its columns."""
+    import dagster as dg
+
+    from pathways.cli import dagster_instance
+
+    with dagster_instance(refreshed) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "learning_community_outcomes"]))
+    metadata = event.asset_materialization.metadata
+    with duckdb.connect(str(refreshed.warehouse), read_only=True) as wh:
+        rows = wh.execute("SELECT count(*) FROM marts.learning_community_outcomes").fetchone()[0]
+    assert metadata["dagster/row_count"].value == rows > 0
+    columns = {c.name: c for c in metadata["dagster/column_schema"].value.columns}
+    assert {"time_period", "measure", "numerator", "denominator", "value"} <= set(columns)
+    assert columns["value"].description and columns["numerator"].type == "double"
