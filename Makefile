@@ -11,7 +11,7 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 # bytecode caching makes every later start of dagster/dbt several seconds faster
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup demo demo-small test lint ui refresh status bench clean notebook chart-images docs docs-serve
+.PHONY: setup demo demo-small test lint ui refresh status bench clean notebook notebook-edit chart-images docs docs-serve
 
 setup: $(VENV)/.synced $(MANIFEST)
 
@@ -54,11 +54,15 @@ lint: setup
 ui: setup
 	$(PY) -m pathways.cli ui
 
-# open a notebook in marimo: make notebook NB=gap_explorer LC=LC03
+# open a notebook as an app (every cell runs on opening, a community picker at the top):
+# make notebook NB=gap_explorer LC=LC03; make notebook-edit to change the notebook itself
 NB ?= gap_explorer
 LC ?= LC01
 notebook: setup
-	cd notebooks && ../$(PY) -m marimo edit $(NB).py -- --learning-community $(LC)
+	cd notebooks && ../$(PY) -m marimo run $(NB).py --host 127.0.0.1 --port 2718 -- --learning-community $(LC)
+
+notebook-edit: setup
+	cd notebooks && ../$(PY) -m marimo edit $(NB).py --host 127.0.0.1 --port 2718 -- --learning-community $(LC)
 
 # re-render the chart images in docs/images from the demo publication
 chart-images: setup

@@ -9,36 +9,45 @@ def _():
     import altair as alt
     import marimo as mo
     import polars as pl
-    from pathways_notebook import numeric, open_publication, save_chart
+    from pathways_notebook import community_or_borough, community_picker, numeric, open_publication, period, save_chart
 
-    params, con, lc = open_publication(mo.cli_args())
+    params, pub = open_publication(mo.cli_args())
+    picker, message = community_picker(mo, pub, params.learning_community)
     # the cohort followed furthest: the one with the most stages published (ties: the latest)
-    cohorts = con.execute("""
+    cohorts = pub.con.execute("""
         SELECT reception_year, count(DISTINCT stage) AS stages FROM learning_community_cohort_stages
-        WHERE geographic_level = 'Local authority' GROUP BY 1 ORDER BY stages DESC, reception_year DESC""").pl()
+        WHERE learning_community_code IS NULL GROUP BY 1 ORDER BY stages DESC, reception_year DESC""").pl()
     cohort = int(params.cohort or cohorts["reception_year"][0])
-    mo.md(f"# Cohort journey 0-19: pupils who started Reception in {cohort}/{(cohort + 1) % 100:02d}, {lc}\n"
-          "Each stage's headline: EYFS good level of development, phonics in Year 1, KS1 and KS2 reading, "
-          "writing and maths, KS4 grade 4+ in English and maths.")
-    return alt, cohort, con, lc, mo, numeric, pl, save_chart
+    mo.vstack([mo.md("# Cohort journey 0-19"), picker, message or mo.md(""), mo.md(pub.caption)])
+    return alt, cohort, community_or_borough, mo, numeric, period, picker, pl, pub, save_chart
 
 
 @app.cell
-def _(alt, cohort, con, lc, numeric, pl, save_chart):
-    stages = numeric(con.execute("""
+def _(cohort, mo, period, picker, pub):
+    lc = picker.value
+    con = pub.con
+    mo.md(f"## Pupils who started Reception in {period(cohort * 100 + (cohort + 1) % 100)}, "
+          f"{pub.communities[lc]} ({lc})\n"
+          "Each stage's headline: EYFS good level of development, phonics in Year 1, KS1 and KS2 reading, "
+          "writing and maths, KS4 grade 4+ in English and maths.")
+    return con, lc
+
+
+@app.cell
+def _(alt, cohort, community_or_borough, con, lc, numeric, period, pl, save_chart):
+    where, args = community_or_borough(lc)
+    stages = numeric(con.execute(f"""
         SELECT stage, stage_order, subgroup, coalesce(learning_community_code, 'Borough') AS area, value, denominator
         FROM learning_community_cohort_stages
-        WHERE reception_year = ? AND (learning_community_code = ?
-            OR (geographic_level = 'Local authority' AND old_la_code =
-                (SELECT old_la_code FROM dim_learning_communities WHERE learning_community_code = ?)))
-        ORDER BY stage_order""", [cohort, lc, lc]).pl(), "value", "denominator")
+        WHERE reception_year = ? AND {where}
+        ORDER BY stage_order""", [cohort, *args]).pl(), "value", "denominator")
     stages = stages.with_columns(series=pl.col("area").replace({lc: "This community"}) + ": " + pl.col("subgroup"))
     step = alt.Chart(stages.drop_nulls("value").to_pandas()).mark_line(interpolate="step-after", point=True).encode(
         x=alt.X("stage:N", sort=["eyfs", "phonics", "ks1", "ks2", "ks4"], title="Stage"),
         y=alt.Y("value:Q", title="% at the expected standard", scale=alt.Scale(domain=[0, 100])),
         color=alt.Color("series:N", title=None), strokeDash=alt.StrokeDash("area:N", title=None),
         tooltip=["series", "stage", "value", "denominator"],
-    ).properties(width=520, height=300, title=f"Cohort {cohort}/{(cohort + 1) % 100:02d} stage by stage")
+    ).properties(width=520, height=300, title=f"Cohort {period(cohort * 100 + (cohort + 1) % 100)} stage by stage")
     save_chart(step, "cohort_journey")
     step
     return (stages,)

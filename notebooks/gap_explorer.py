@@ -9,27 +9,32 @@ def _():
     import altair as alt
     import marimo as mo
     import polars as pl
-    from pathways_notebook import newcombe_gap, numeric, open_publication, save_chart
+    from pathways_notebook import community_or_borough, community_picker, newcombe_gap, numeric, open_publication, period_expr, save_chart
 
-    params, con, lc = open_publication(mo.cli_args())
-    communities = con.sql("SELECT learning_community_code, learning_community_name FROM dim_learning_communities ORDER BY 1").pl()
-    lc_name = communities.filter(pl.col("learning_community_code") == lc)["learning_community_name"][0]
-    mo.md(f"# Disadvantage gap explorer: {lc_name} ({lc})\n"
-          f"Publication `{params.publication.parent.name}`. The gap is other pupils minus disadvantaged pupils, "
-          "so a positive gap means disadvantaged pupils are behind. Withheld (small) figures are left out.")
-    return alt, con, lc, lc_name, mo, newcombe_gap, numeric, pl, save_chart
+    params, pub = open_publication(mo.cli_args())
+    picker, message = community_picker(mo, pub, params.learning_community)
+    mo.vstack([mo.md("# Disadvantage gap explorer"), picker, message or mo.md(""), mo.md(pub.caption)])
+    return alt, community_or_borough, mo, newcombe_gap, numeric, period_expr, picker, pl, pub, save_chart
 
 
 @app.cell
-def _(con, lc, newcombe_gap, numeric, pl):
+def _(mo, picker, pub):
+    lc = picker.value
+    con = pub.con
+    lc_name = pub.communities[lc]
+    mo.md(f"## {lc_name} ({lc})\nThe gap is other pupils minus disadvantaged pupils, so a positive gap means "
+          "disadvantaged pupils are behind. Withheld (small) figures are left out.")
+    return con, lc, lc_name
+
+
+@app.cell
+def _(community_or_borough, con, lc, newcombe_gap, numeric, period_expr, pl):
     headline = ["eyfs_good_level_of_development", "phonics_y1_met", "ks1_rwm_expected", "ks2_rwm_expected", "ks4_basics_grade_5"]
     gaps = con.execute("""
         SELECT g.*, m.measure_label, m.stage_order FROM learning_community_disadvantage_gaps g
         JOIN measures m USING (measure)
-        WHERE g.measure IN (SELECT unnest(?)) AND (g.learning_community_code = ?
-            OR (g.geographic_level = 'Local authority' AND g.old_la_code =
-                (SELECT old_la_code FROM dim_learning_communities WHERE learning_community_code = ?)))
-    """, [headline, lc, lc]).pl()
+        WHERE g.measure IN (SELECT unnest(?)) AND {where}
+    """.format(where=community_or_borough(lc, "g")[0]), [headline, *community_or_borough(lc, "g")[1]]).pl()
     gaps = numeric(gaps, "gap", "national_gap", "disadvantaged_numerator", "disadvantaged_denominator",
                    "other_numerator", "other_denominator")
     intervals = [newcombe_gap(r["other_numerator"], r["other_denominator"], r["disadvantaged_numerator"],
@@ -38,8 +43,8 @@ def _(con, lc, newcombe_gap, numeric, pl):
     gaps = gaps.with_columns(
         lower=pl.Series([i[0] for i in intervals], dtype=pl.Float64),
         upper=pl.Series([i[1] for i in intervals], dtype=pl.Float64),
-        area=pl.when(pl.col("geographic_level") == "Local authority").then(pl.lit("Borough")).otherwise(pl.lit("This community")),
-        year=(pl.col("time_period") // 100).cast(pl.String) + "/" + (pl.col("time_period") % 100).cast(pl.String).str.zfill(2),
+        area=pl.when(pl.col("learning_community_code").is_null()).then(pl.lit("Borough")).otherwise(pl.lit("This community")),
+        year=period_expr(),
     )
     national = gaps.filter(pl.col("area") == "Borough").select(
         "measure_label", "stage_order", "year", pl.col("national_gap").alias("gap")).drop_nulls("gap").with_columns(
@@ -66,18 +71,19 @@ def _(alt, lc, plotted, save_chart):
 
 
 @app.cell
-def _(con, lc, mo, numeric):
-    index = numeric(con.execute("""
+def _(community_or_borough, con, lc, mo, numeric, period_expr):
+    index = numeric(con.execute(f"""
         SELECT time_period, stage, coalesce(learning_community_code, 'Borough') AS area, gap_index, national_gap_index
-        FROM learning_community_gap_index WHERE learning_community_code = ?
-            OR (geographic_level = 'Local authority' AND old_la_code =
-                (SELECT old_la_code FROM dim_learning_communities WHERE learning_community_code = ?))
-        ORDER BY stage, time_period, area""", [lc, lc]).pl(), "gap_index")
+        FROM learning_community_gap_index WHERE {community_or_borough(lc)[0]}
+        ORDER BY stage, time_period, area""", community_or_borough(lc)[1]).pl(),
+        "gap_index").with_columns(year=period_expr()).drop("time_period")
     trends = con.execute("""
         SELECT m.measure_label, t.first_time_period, t.last_time_period, t.gap_change, t.gap_change_per_year,
                t.gap_change_per_year_lower_95, t.gap_change_per_year_upper_95, t.trend, t.compared_with_national
         FROM learning_community_gap_trends t JOIN measures m USING (measure)
-        WHERE t.learning_community_code = ? ORDER BY m.stage_order, m.measure""", [lc]).pl()
+        WHERE t.learning_community_code = ? ORDER BY m.stage_order, m.measure""", [lc]).pl().with_columns(
+        first_year=period_expr("first_time_period"), last_year=period_expr("last_time_period")).drop(
+        "first_time_period", "last_time_period")
     mo.vstack([mo.md("## Gap index (DfE method; pupils ranked within the borough)"), mo.ui.table(index.to_pandas()),
                mo.md("## Is the gap narrowing? (trend per year with its 95% interval)"), mo.ui.table(trends.to_pandas())])
     return index, trends

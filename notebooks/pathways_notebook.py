@@ -1,4 +1,5 @@
-"""Shared helpers for the notebooks: open the publication read-only, read parameters, save charts.
+"""Shared helpers for the notebooks: open the publication read-only, read parameters, pick a
+learning community, label periods, save charts.
 
 Notebooks read the published database only (never the warehouse or pupil data).
 """
@@ -6,12 +7,17 @@ Notebooks read the published database only (never the warehouse or pupil data).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from config.labels import LOCAL_AUTHORITY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,13 +34,73 @@ def parameters(argv: dict | None = None) -> argparse.Namespace:
                               cohort=args.get("cohort"))
 
 
-def open_publication(cli_args: dict) -> tuple[argparse.Namespace, duckdb.DuckDBPyConnection, str]:
-    """Parameters, a read-only connection and the learning community (default: the first)."""
+@dataclass
+class Publication:
+    """The publication a notebook reads: its id and date (from its manifest) and a read-only connection."""
+
+    publication_id: str
+    created_at: datetime | None
+    path: Path
+    con: duckdb.DuckDBPyConnection
+    communities: dict[str, str]          # code -> name
+
+    @property
+    def caption(self) -> str:
+        when = f", published {self.created_at:%d %B %Y at %H:%M} UTC" if self.created_at else ""
+        return f"Publication **{self.publication_id}**{when} (`{self.path}`)."
+
+
+def open_publication(cli_args: dict) -> tuple[argparse.Namespace, Publication]:
+    """Parameters and the publication (the current one unless --publication names another)."""
     params = parameters(cli_args)
     con = connect(params.publication)
-    lc = params.learning_community or con.sql(
-        "SELECT min(learning_community_code) FROM dim_learning_communities").fetchall()[0][0]
-    return params, con, lc
+    folder = params.publication.resolve().parent
+    manifest = folder / "manifest.json"
+    meta = json.loads(manifest.read_text()) if manifest.exists() else {}
+    created = meta.get("created_at")
+    communities = dict(con.execute("SELECT learning_community_code, learning_community_name "
+                                   "FROM dim_learning_communities ORDER BY 1").fetchall())
+    return params, Publication(meta.get("publication_id", folder.name),
+                               datetime.fromisoformat(created) if created else None, params.publication, con, communities)
+
+
+def community_picker(mo, pub: Publication, requested: str | None):
+    """A learning community drop-down (the requested one, else the first) and, when the requested
+    code is not in this publication, a message saying so (a script run stops with it instead)."""
+    codes = list(pub.communities)
+    if not codes:
+        raise SystemExit("This publication has no learning communities.")
+    message = None
+    if requested and requested not in pub.communities:
+        text = (f"There is no learning community {requested} in publication {pub.publication_id}. "
+                f"Its communities are {', '.join(codes)}.")
+        if not mo.running_in_notebook():
+            raise SystemExit(text)
+        message = mo.callout(mo.md(text + f" Showing {codes[0]}: choose another above."), kind="warn")
+        requested = None
+    options = {f"{code} {name}": code for code, name in pub.communities.items()}
+    label = next(k for k, v in options.items() if v == (requested or codes[0]))
+    return mo.ui.dropdown(options=options, value=label, label="Learning community"), message
+
+
+def period(time_period: int) -> str:
+    """An EES time period as people write the academic year: 202324 -> '2023/24'."""
+    return f"{time_period // 100}/{time_period % 100:02d}"
+
+
+def period_expr(column: str = "time_period") -> pl.Expr:
+    """``period`` for a polars column."""
+    c = pl.col(column)
+    return (c // 100).cast(pl.String) + "/" + (c % 100).cast(pl.String).str.zfill(2)
+
+
+# this community, or its authority (the borough): a WHERE fragment and its parameters
+COMMUNITY_OR_BOROUGH = """({alias}learning_community_code = ? OR ({alias}geographic_level = ? AND {alias}old_la_code =
+    (SELECT old_la_code FROM dim_learning_communities WHERE learning_community_code = ?)))"""
+
+
+def community_or_borough(lc: str, alias: str = "") -> tuple[str, list]:
+    return COMMUNITY_OR_BOROUGH.format(alias=f"{alias}." if alias else ""), [lc, LOCAL_AUTHORITY, lc]
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:

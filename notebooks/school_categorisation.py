@@ -9,21 +9,29 @@ def _():
     import altair as alt
     import marimo as mo
     import polars as pl
-    from pathways_notebook import open_publication, save_chart
+    from pathways_notebook import community_picker, open_publication, period_expr, save_chart
 
-    params, con, lc = open_publication(mo.cli_args())
-    mo.md(f"# School categorisation review: {lc}\nGreen / amber / red per school per year from the configured "
-          "rules (attainment against national, local progress, disadvantaged gaps, trend, attendance), with the reasons.")
-    return alt, con, lc, mo, pl, save_chart
+    params, pub = open_publication(mo.cli_args())
+    picker, message = community_picker(mo, pub, params.learning_community)
+    mo.vstack([mo.md("# School categorisation review"), picker, message or mo.md(""), mo.md(pub.caption)])
+    return alt, mo, period_expr, picker, pl, pub, save_chart
 
 
 @app.cell
-def _(alt, con, lc, pl, save_chart):
+def _(mo, picker, pub):
+    lc = picker.value
+    con = pub.con
+    mo.md(f"## {pub.communities[lc]} ({lc})\nGreen / amber / red per school per year from the configured rules "
+          "(attainment against national, local progress, disadvantaged gaps, trend, attendance), with the reasons.")
+    return con, lc
+
+
+@app.cell
+def _(alt, con, lc, period_expr, save_chart):
     cats = con.execute("""
         SELECT school_name, phase, time_period, category, reasons FROM school_categories
         WHERE learning_community_code = ? ORDER BY phase, school_name, time_period""", [lc]).pl()
-    cats = cats.with_columns(year=(pl.col("time_period") // 100).cast(pl.String) + "/"
-                             + (pl.col("time_period") % 100).cast(pl.String).str.zfill(2))
+    cats = cats.with_columns(year=period_expr())
     grid = alt.Chart(cats.to_pandas()).mark_rect(stroke="white").encode(
         x=alt.X("year:O", title="Academic year"), y=alt.Y("school_name:N", title=None, sort=alt.SortField("phase")),
         color=alt.Color("category:N", scale=alt.Scale(domain=["green", "amber", "red"], range=["#2e7d32", "#f9a825", "#c62828"]),

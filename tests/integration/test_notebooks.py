@@ -31,3 +31,23 @@ def test_notebooks_keep_no_outputs_and_read_only_the_publication():
         text = nb.read_text()
         assert "warehouse" not in text.lower() or nb.name == "pathways_notebook.py", nb.name
         assert "read_only=True" in (NOTEBOOKS / "pathways_notebook.py").read_text()
+
+
+def test_an_unknown_community_gets_a_plain_sentence_not_a_traceback(refreshed):
+    run = subprocess.run([sys.executable, str(NOTEBOOKS / "gap_explorer.py"), "--publication",
+                          str(refreshed.published_dir / "current"), "--learning-community", "LC99"],
+                         cwd=NOTEBOOKS, capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0
+    assert "There is no learning community LC99" in run.stderr and "LC01, LC02" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_the_header_names_the_real_publication_and_periods_read_as_academic_years(refreshed):
+    sys.path.insert(0, str(NOTEBOOKS))
+    from pathways_notebook import open_publication, period
+
+    _, pub = open_publication({"publication": str(refreshed.published_dir / "current")})
+    current = os.readlink(refreshed.published_dir / "current")
+    assert pub.publication_id == current and current in pub.caption and pub.created_at is not None
+    assert set(pub.communities) == {"LC01", "LC02"}
+    assert period(202324) == "2023/24" and period(200910) == "2009/10"
