@@ -29,6 +29,37 @@ class PathwaysTranslator(DagsterDbtTranslator):
         return dbt_resource_props.get("fqn", ["", "models"])[1]
 
 
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return spec._replace(description=describe_test(manifest["nodes"][unique_id]))
+
+
+def describe_test(node: Mapping[str, Any]) -> str:
+    """What a dbt test checks, in words, and how to act on a failure (shown on its Dagster check)."""
+    meta = {**node.get("meta", {}), **node.get("config", {}).get("meta", {})}
+    test = node.get("test_metadata") or {}
+    kwargs = test.get("kwargs", {})
+    args = kwargs.get("arguments", kwargs)
+    column = node.get("column_name") or args.get("column_name")
+    model = next((n.split(".")[-1] for n in node.get("depends_on", {}).get("nodes", [])), "the model")
+    what = node.get("description") or meta.get("checks") or {
+        "not_null": f"`{column}` is never empty in {model}.",
+        "unique": f"Each `{column}` appears once in {model}.",
+        "accepted_values": f"`{column}` in {model} is one of: {', '.join(map(str, args.get('values', [])))}.",
+        "relationships": f"Every `{column}` in {model} exists in {str(args.get('to', '')).replace('ref(', '').rstrip(')')}.",
+        "unique_combination": f"{model} has one row per {', '.join(args.get('columns', []))} (its grain).",
+        "expression_is_true": f"Every row of {model} satisfies `{args.get('expression')}`.",
+        "breakdowns_match_subgroups": f"Every breakdown of int_pupil_subgroups reaches {model}.",
+    }.get(test.get("name", ""), f"dbt test {node['name']} on {model}.")
+    blocking = (node.get("config", {}).get("severity") or "error").lower() == "error"
+    fix = meta.get("how_to_fix") or (
+        f"List the failing rows with `.venv/bin/pathways dbt test --select {node['name']} --store-failures`; "
+        f"the rule is in {model}'s header comment and docs/methodology.md.")
+    return f"{what} {'A failure blocks publication.' if blocking else 'A failure is a warning.'} How to fix: {fix}"
+
+
 translator = PathwaysTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 

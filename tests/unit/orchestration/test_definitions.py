@@ -19,3 +19,21 @@ def test_all_definitions_load():
     assert defs.resolve_job_def("refresh") is not None
     assert {s.name for s in defs.schedules} == {"nightly_refresh", "termly_full_refresh"}
     assert {s.name for s in defs.sensors} == {"inbox_sensor"}
+
+
+def test_every_check_says_what_it_checks_and_how_to_fix_a_failure():
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    for key in graph.asset_check_keys:
+        description = graph.get_check_spec(key).description or ""
+        assert "How to fix:" in description and len(description.split("How to fix:")[0].strip()) > 10, key
+
+
+def test_the_publish_asset_depends_on_every_published_table():
+    from orchestration.definitions import defs
+    from orchestration.defs.publish import published_asset_keys
+
+    graph = defs.resolve_asset_graph()
+    parents = graph.get(dg.AssetKey(["published", "pathways"])).parent_keys
+    assert set(published_asset_keys()) <= parents and len(published_asset_keys()) >= 13
