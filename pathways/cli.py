@@ -1,4 +1,4 @@
-"""The ``pathways`` command: demo, refresh, validate, status, generate, ui, dbt.
+"""The ``pathways`` command: demo, refresh, validate, status, generate, ui, dbt, serve, users.
 
 Runs go through a real Dagster instance (``DAGSTER_HOME``, local storage by default), so a
 refresh started here shows in the Dagster UI like one started there.
@@ -338,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("dbt_command")
     t.add_argument("dbt_args", nargs=argparse.REMAINDER)
     t.set_defaults(fn=cmd_dbt)
+    from scorecard.commands import add_commands  # serve (the scorecard) and users (its accounts)
+
+    add_commands(sub)
     args = p.parse_args(argv)
     return args.fn(args)
 
