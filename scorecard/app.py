@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -132,6 +135,9 @@ class Scorecard:
         if settings.oidc_issuer and settings.oidc_client_id:
             secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
             self.oidc = OidcClient(settings.oidc_issuer, settings.oidc_client_id, secret, settings.oidc_username_claim)
+        self.pages = PageCache()
+        self.warm = None  # set by routes: builds a publication's pages ahead of its first readers
+        self.publications.on_open = self._warm_in_background
         self.secure = (settings.scorecard_public_url or "").startswith("https://")
         self.session_cookie = "__Host-pathways" if self.secure else "pathways_session"
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
@@ -141,15 +147,40 @@ class Scorecard:
                                 need_names=views.SEN_NEEDS, stage_labels=views.STAGE_LABELS)
         self.env.filters["urlquote"] = lambda s: quote(str(s), safe="")
 
+    def _warm_in_background(self, pub: Publication) -> None:
+        def run():
+            try:
+                if self.warm is not None:
+                    self.warm(pub, _Warmer())
+            except Exception:  # warming only saves time: a page not warmed is built on its first view
+                logging.getLogger(__name__).exception("warming publication %s failed", pub.id)
+        threading.Thread(target=run, name=f"warm-{pub.id}", daemon=True).start()
+
     # --- rendering --------------------------------------------------------------------------
 
     def render(self, request: Request, template: str, session: Session | None, pub: Publication | None,
-               status: int = 200, **context) -> HTMLResponse:
-        html = self.env.get_template(template).render(
-            request_path=request.url.path, session=session, account=session.account if session else None,
-            csrf_token=session.csrf_token if session else None, publication=pub, notes=Notes(),
-            oidc_enabled=self.oidc is not None, local_accounts=self.settings.scorecard_local_accounts, **context)
+               status: int = 200, cache_key: tuple | None = None, **context) -> HTMLResponse:
+        """A page. With ``cache_key`` (everything besides the reader that decides the page), the page
+        is rendered once per publication and role, with the reader's name and form token filled in
+        per request: a publication never changes, so neither does its page."""
+        account = session.account if session else None
+        if cache_key is None or pub is None:
+            html = self._render(template, account, session.csrf_token if session else None, pub, context)
+        else:
+            key = (pub.id, template, cache_key, account.role if account else None, account.demo if account else None)
+            page = self.pages.get(key)
+            if page is None:
+                stand_in = _StandIn(account) if account else None
+                page = self._render(template, stand_in, _CSRF_MARK if account else None, pub, context)
+                self.pages.put(key, page)
+            html = page if account is None else \
+                page.replace(_NAME_MARK, str(escape(account.display_name))).replace(_CSRF_MARK, session.csrf_token)
         return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
+
+    def _render(self, template: str, account, csrf_token: str | None, pub: Publication | None, context: dict) -> str:
+        return self.env.get_template(template).render(
+            account=account, csrf_token=csrf_token, publication=pub, notes=Notes(), oidc_enabled=self.oidc is not None,
+            local_accounts=self.settings.scorecard_local_accounts, **context)
 
     def not_found(self, request: Request, session: Session | None, pub: Publication | None) -> HTMLResponse:
         return self.render(request, "error.html", session, pub, status=404, title="Page not found",
@@ -187,6 +218,10 @@ class Scorecard:
                     self.audit.record(audit.REFUSED, user, _client(request), request.url.path, 404,
                                       pub.id if pub else None, str(e))
                     return self.not_found(request, session, pub)
+                except NoPublication as e:  # a file the page needs is missing from the publication
+                    self.audit.record(audit.PAGE, user, _client(request), request.url.path, 503, pub.id if pub else None, str(e))
+                    return self.render(request, "error.html", session, pub, status=503, title="This page is not available",
+                                       kind="incomplete")
                 event = audit.DOWNLOAD if "/downloads/" in request.url.path else audit.PAGE
                 self.audit.record(event, user, _client(request), request.url.path + (
                     f"?{request.url.query}" if request.url.query else ""), response.status_code, pub.id if pub else None)
@@ -214,6 +249,53 @@ class Scorecard:
         self._set_session(response, token)
         response.delete_cookie(SIGN_IN_COOKIE, path="/")
         return response
+
+
+_NAME_MARK = "readername" + secrets.token_hex(8)
+_CSRF_MARK = "formtoken" + secrets.token_hex(8)
+
+
+class _StandIn:
+    """The reader while a page is rendered for everyone of their role: their name comes later."""
+
+    def __init__(self, account: Account):
+        self.display_name = _NAME_MARK
+        self.role, self.role_label = account.role, account.role_label
+        self.is_analyst, self.demo = account.is_analyst, account.demo
+
+
+class _Warmer:
+    """The server itself, building pages ahead of their readers; it serves nothing to anyone."""
+
+    is_analyst = True
+    communities: frozenset[str] = frozenset()
+
+
+class PageCache:
+    """Rendered pages, least recently used out first, within a memory budget."""
+
+    def __init__(self, max_bytes: int = 96 * 2**20):
+        self.max_bytes = max_bytes
+        self._pages: OrderedDict[tuple, str] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> str | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: tuple, page: str) -> None:
+        with self._lock:
+            if key in self._pages:
+                return
+            self._pages[key] = page
+            self._bytes += len(page)
+            while self._bytes > self.max_bytes and self._pages:
+                _, old = self._pages.popitem(last=False)
+                self._bytes -= len(old)
 
 
 def _secret(path: Path) -> bytes:
@@ -260,6 +342,7 @@ def create_app(settings: Settings) -> Starlette:
                                         500: lambda request, exc: _server_error(sc, request)})
     app.state.scorecard = sc
     app.add_middleware(SecurityHeaders, hsts=sc.secure)
+    sc._current()  # open the current publication now, so its pages are warmed before the first reader
     return app
 
 

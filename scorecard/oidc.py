@@ -117,23 +117,30 @@ class OidcClient:
 
     def _validate(self, id_token: str, nonce: str) -> dict:
         try:
-            try:
-                token = jwt.decode(id_token, self._key_set(), algorithms=SIGNING_ALGORITHMS)
-            except JoseError:  # the provider may have rotated its keys
-                token = jwt.decode(id_token, self._key_set(refresh=True), algorithms=SIGNING_ALGORITHMS)
-            jwt.JWTClaimsRegistry(
-                leeway=60,
-                iss={"essential": True, "value": self.issuer},
-                sub={"essential": True},
-                aud={"essential": True, "value": self.client_id},
-                exp={"essential": True},
-                iat={"essential": True},
-                nonce={"essential": True, "value": nonce},
-            ).validate(token.claims)
-        except (JoseError, ValueError) as e:
-            raise SignInFailed(f"the ID token is not valid: {e}") from e
-        claims = token.claims
-        aud = claims.get("aud")
-        if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != self.client_id:
-            raise SignInFailed("the ID token was issued to another party (azp)")
-        return claims
+            return validate_id_token(id_token, self._key_set(), self.issuer, self.client_id, nonce)
+        except SignInFailed:  # the provider may have rotated its keys since we fetched them
+            return validate_id_token(id_token, self._key_set(refresh=True), self.issuer, self.client_id, nonce)
+
+
+def validate_id_token(id_token: str, keys: KeySet, issuer: str, client_id: str, nonce: str) -> dict:
+    """The ID token's claims if it is signed by one of the provider's keys with an asymmetric
+    algorithm, issued by ``issuer`` to ``client_id`` for this sign-in (``nonce``) and in date;
+    otherwise SignInFailed (OpenID Connect Core 1.0, section 3.1.3.7)."""
+    try:
+        token = jwt.decode(id_token, keys, algorithms=SIGNING_ALGORITHMS)
+        jwt.JWTClaimsRegistry(
+            leeway=60,
+            iss={"essential": True, "value": issuer},
+            sub={"essential": True},
+            aud={"essential": True, "value": client_id},
+            exp={"essential": True},
+            iat={"essential": True},
+            nonce={"essential": True, "value": nonce},
+        ).validate(token.claims)
+    except (JoseError, ValueError, TypeError) as e:
+        raise SignInFailed(f"the ID token is not valid: {e}") from e
+    claims = token.claims
+    aud = claims.get("aud")
+    if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != client_id:
+        raise SignInFailed("the ID token was issued to another party (azp)")
+    return claims

@@ -419,33 +419,42 @@ class Source:
         return self._cached(("authorities",), build)
 
     def gaps(self, measures: tuple[str, ...] | None = None, time_period: int | None = None) -> list[GapRow]:
-        def build():
-            where, params = _where(measures=measures, time_period=time_period)
-            groups = [f"{p}_{c}" for p in ("disadvantaged", "other", "rolling_disadvantaged", "rolling_other")
-                      for c in ("value", "numerator", "denominator", "pupils")]
-            rows = self._fetch("learning_community_disadvantage_gaps",
-                               [*_GEO, "measure", *groups, "gap", "gap_unit", "rolling_years", "rolling_gap",
-                                "national_disadvantaged_value", "national_other_value", "national_gap", "gap_against_national"],
-                               where, params, order="time_period, learning_community_code NULLS FIRST")
-            return [GapRow(r["time_period"], *self._geo(r), r["measure"], self._group(r, "disadvantaged"), self._group(r, "other"),
-                           self._fig(r, "gap"), r.get("gap_unit"), r.get("rolling_years"),
-                           self._group(r, "rolling_disadvantaged"), self._group(r, "rolling_other"), self._fig(r, "rolling_gap"),
-                           self._fig(r, "national_disadvantaged_value"), self._fig(r, "national_other_value"),
-                           self._fig(r, "national_gap"), self._fig(r, "gap_against_national")) for r in rows]
-        return self._cached(("gaps", measures, time_period), build)
+        everything = self._cached(("gaps",), self._all_gaps)
+        if measures is None and time_period is None:
+            return everything
+        wanted = None if measures is None else set(measures)
+        return self._cached(("gaps", measures, time_period), lambda: [
+            g for g in everything if (wanted is None or g.measure in wanted) and (time_period is None or g.time_period == time_period)])
+
+    def _all_gaps(self) -> list[GapRow]:
+        groups = [f"{p}_{c}" for p in ("disadvantaged", "other", "rolling_disadvantaged", "rolling_other")
+                  for c in ("value", "numerator", "denominator", "pupils")]
+        rows = self._fetch("learning_community_disadvantage_gaps",
+                           [*_GEO, "measure", *groups, "gap", "gap_unit", "rolling_years", "rolling_gap",
+                            "national_disadvantaged_value", "national_other_value", "national_gap", "gap_against_national"],
+                           order="time_period, learning_community_code NULLS FIRST, measure")
+        return [GapRow(r["time_period"], *self._geo(r), r["measure"], self._group(r, "disadvantaged"), self._group(r, "other"),
+                       self._fig(r, "gap"), r.get("gap_unit"), r.get("rolling_years"),
+                       self._group(r, "rolling_disadvantaged"), self._group(r, "rolling_other"), self._fig(r, "rolling_gap"),
+                       self._fig(r, "national_disadvantaged_value"), self._fig(r, "national_other_value"),
+                       self._fig(r, "national_gap"), self._fig(r, "gap_against_national")) for r in rows]
 
     def gap_trends(self, measures: tuple[str, ...] | None = None) -> list[TrendRow]:
-        def build():
-            where, params = _where(measures=measures)
-            figs = ["first_gap", "last_gap", "gap_change", "gap_change_lower_95", "gap_change_upper_95", "gap_change_per_year",
-                    "gap_change_per_year_lower_95", "gap_change_per_year_upper_95", "trend", "national_gap_change",
-                    "compared_with_national"]
-            rows = self._fetch("learning_community_gap_trends",
-                               [*_GEO, "measure", "first_time_period", "last_time_period", "years_in_window", *figs],
-                               where, params, order="learning_community_code NULLS FIRST, measure")
-            return [TrendRow(*self._geo(r), r["measure"], r.get("first_time_period"), r.get("last_time_period"),
-                             r.get("years_in_window"), *(self._fig(r, c) for c in figs)) for r in rows]
-        return self._cached(("trends", measures), build)
+        everything = self._cached(("trends",), self._all_trends)
+        if measures is None:
+            return everything
+        wanted = set(measures)
+        return self._cached(("trends", measures), lambda: [t for t in everything if t.measure in wanted])
+
+    def _all_trends(self) -> list[TrendRow]:
+        figs = ["first_gap", "last_gap", "gap_change", "gap_change_lower_95", "gap_change_upper_95", "gap_change_per_year",
+                "gap_change_per_year_lower_95", "gap_change_per_year_upper_95", "trend", "national_gap_change",
+                "compared_with_national"]
+        rows = self._fetch("learning_community_gap_trends",
+                           [*_GEO, "measure", "first_time_period", "last_time_period", "years_in_window", *figs],
+                           order="learning_community_code NULLS FIRST, measure")
+        return [TrendRow(*self._geo(r), r["measure"], r.get("first_time_period"), r.get("last_time_period"),
+                         r.get("years_in_window"), *(self._fig(r, c) for c in figs)) for r in rows]
 
     def gap_index(self) -> list[IndexRow]:
         def build():
@@ -683,6 +692,7 @@ class Publications:
         self._keep = keep
         self._open: dict[str, Publication] = {}
         self._lock = threading.Lock()
+        self.on_open = None  # called once with each publication newly seen (the server warms its pages)
 
     def current(self) -> Publication:
         link = self.published_dir / "current"
@@ -702,8 +712,11 @@ class Publications:
             raise NoPublication(f"the current publication ({folder.name}) cannot be read") from e
         pub = Publication(folder, manifest)
         with self._lock:
+            new = key not in self._open
             pub = self._open.setdefault(key, pub)
             # keep a few recent ones open; an evicted one closes once no request holds it
             while len(self._open) > self._keep:
                 self._open.pop(next(iter(self._open)))
+        if new and self.on_open is not None:
+            self.on_open(pub)
         return pub

@@ -138,7 +138,7 @@ def routes(sc: Scorecard) -> list[Route]:
             communities = pub.whole(account).communities()
         else:
             communities = [c for code in codes for c in pub.community(account, code).communities() if c.code == code]
-        return sc.render(request, "home.html", session, pub, communities=communities)
+        return sc.render(request, "home.html", session, pub, cache_key=("home", tuple(codes)), communities=communities, nav="home")
 
     def community_page(name: str):
         def deco(fn):
@@ -159,53 +159,93 @@ def routes(sc: Scorecard) -> list[Route]:
     def ctx(pub, community, la_name, current):
         return {"community": community, "la_name": la_name, "current_page": current}
 
+    # each page's content, built once per publication (also ahead of the first reader: warm())
+    def overview_rows(src: Source, community):
+        return src._cached(("view", "headlines", community.code),
+                           lambda: views.headlines(src, community.code, community.la_code, s.scorecard_small_group))
+
+    def gap_charts(src: Source, community, la_name: str, codes: list[str]):
+        return [c for c in (src._cached(("view", "gap_chart", community.code, code),
+                                        lambda code=code: views.gap_chart(src, community.code, community.la_code,
+                                                                          community.name, la_name, code))
+                            for code in codes) if c is not None]
+
+    def index_charts(src: Source, community, la_name: str):
+        return src._cached(("view", "index", community.code),
+                           lambda: views.gap_index_charts(src, community.code, community.la_code, community.name, la_name))
+
+    def cohort_data(src: Source, community, la_name: str, ry: int | None):
+        if ry is None:
+            return None
+        return src._cached(("view", "cohort", community.code, ry),
+                           lambda: views.cohort(src, community.code, community.la_code, community.name, la_name, ry))
+
+    def school_data(src: Source, community):
+        return src._cached(("view", "schools", community.code), lambda: views.schools(src, community.code))
+
+    def attendance_data(src: Source, community, la_name: str):
+        att = src._cached(("view", "attendance", community.code),
+                          lambda: views.attendance(src, community.code, community.la_code, community.name, la_name))
+        con = src._cached(("view", "context", community.code), lambda: views.context(src, community.code, community.la_code))
+        return att, con
+
+    def headline_codes(src: Source) -> list[str]:
+        return [c for c in views.HEADLINE if c in src.measures()]
+
+    def warm(pub: Publication, reader) -> None:
+        """Build every community's default pages before anyone asks (run when a publication is first seen)."""
+        for code in pub.community_codes:
+            src = pub.community(reader, code)
+            community = next((c for c in src.communities() if c.code == code), None)
+            if community is None:
+                continue
+            la_name = src.authorities().get(community.la_code, community.la_code)
+            overview_rows(src, community)
+            gap_charts(src, community, la_name, headline_codes(src))
+            index_charts(src, community, la_name)
+            cohort_data(src, community, la_name, views.default_cohort(src))
+            school_data(src, community)
+            attendance_data(src, community, la_name)
+
+    sc.warm = warm
+
     @community_page("overview")
     def overview(request, session, pub, src: Source, community, la_name):
-        rows = src._cached(("view", "headlines", community.code, s.scorecard_small_group),
-                           lambda: views.headlines(src, community.code, community.la_code, s.scorecard_small_group))
-        return sc.render(request, "community/overview.html", session, pub, rows=rows, **ctx(pub, community, la_name, "overview"))
+        return sc.render(request, "community/overview.html", session, pub, cache_key=(community.code,),
+                         rows=overview_rows(src, community), **ctx(pub, community, la_name, "overview"))
 
     @community_page("gaps")
     def gaps(request, session, pub, src: Source, community, la_name):
         choices = views.gap_measures(src)
         wanted = request.query_params.get("measure")
-        codes = [wanted] if wanted in {m.code for m in choices} else [c for c in views.HEADLINE if c in src.measures()]
-        chosen = [c for c in (src._cached(("view", "gap_chart", community.code, code),
-                                          lambda code=code: views.gap_chart(src, community.code, community.la_code,
-                                                                            community.name, la_name, code))
-                              for code in codes) if c is not None]
-        trends = views.trend_rows(src, community.code, community.la_code)
-        index = src._cached(("view", "index", community.code),
-                            lambda: views.gap_index_charts(src, community.code, community.la_code, community.name, la_name))
-        return sc.render(request, "community/gaps.html", session, pub, charts=chosen, choices=choices,
-                         selected=wanted if len(codes) == 1 else None, trends=trends, index=index,
-                         **ctx(pub, community, la_name, "gaps"))
+        codes = [wanted] if wanted in {m.code for m in choices} else headline_codes(src)
+        return sc.render(request, "community/gaps.html", session, pub, cache_key=(community.code, tuple(codes)),
+                         charts=gap_charts(src, community, la_name, codes), choices=choices,
+                         selected=wanted if len(codes) == 1 else None, trends=views.trend_rows(src, community.code,
+                                                                                               community.la_code),
+                         index=index_charts(src, community, la_name), **ctx(pub, community, la_name, "gaps"))
 
     @community_page("cohorts")
     def cohorts(request, session, pub, src: Source, community, la_name):
         choices = views.cohort_choices(src)
         wanted = request.query_params.get("cohort", "")
         ry = int(wanted) if wanted.isdigit() and int(wanted) in {c for c, _ in choices} else views.default_cohort(src)
-        data = src._cached(("view", "cohort", community.code, ry),
-                           lambda: views.cohort(src, community.code, community.la_code, community.name, la_name, ry)) \
-            if ry is not None else None
-        return sc.render(request, "community/cohorts.html", session, pub, choices=choices, selected=ry, data=data,
+        return sc.render(request, "community/cohorts.html", session, pub, cache_key=(community.code, ry),
+                         choices=choices, selected=ry, data=cohort_data(src, community, la_name, ry),
                          **ctx(pub, community, la_name, "cohorts"))
 
     @community_page("schools")
     def schools(request, session, pub, src: Source, community, la_name):
-        data = src._cached(("view", "schools", community.code), lambda: views.schools(src, community.code))
+        data = school_data(src, community)
         wanted = request.query_params.get("year", "")
         year = int(wanted) if wanted.isdigit() and int(wanted) in {t for t, _ in data["periods"]} else data["latest"]
-        return sc.render(request, "community/schools.html", session, pub, data=data, year=year,
+        return sc.render(request, "community/schools.html", session, pub, cache_key=(community.code, year), data=data, year=year,
                          **ctx(pub, community, la_name, "schools"))
 
     @community_page("attendance")
     def attendance(request, session, pub, src: Source, community, la_name):
-        att = src._cached(("view", "attendance", community.code),
-                          lambda: views.attendance(src, community.code, community.la_code, community.name, la_name))
-        con = src._cached(("view", "context", community.code), lambda: views.context(src, community.code, community.la_code))
-        return sc.render(request, "community/attendance.html", session, pub, att=att, context=con,
+        att, con = attendance_data(src, community, la_name)
+        return sc.render(request, "community/attendance.html", session, pub, cache_key=(community.code,), att=att, context=con,
                          **ctx(pub, community, la_name, "attendance"))
 
     @community_page("downloads")
@@ -217,7 +257,8 @@ def routes(sc: Scorecard) -> list[Route]:
                 files.append((what, path.name, path.stat().st_size))
             except NotPermitted:
                 pass
-        return sc.render(request, "community/downloads.html", session, pub, files=files, tables=src.open_data(),
+        return sc.render(request, "community/downloads.html", session, pub, cache_key=(community.code,), files=files,
+                         tables=src.open_data(),
                          **ctx(pub, community, la_name, "downloads"))
 
     @sc.page()
@@ -250,12 +291,14 @@ def routes(sc: Scorecard) -> list[Route]:
         wanted = request.query_params.get("measure")
         code = wanted if wanted in {m.code for m in choices} else next((c for c in ("ks2_rwm_expected",) if
                                                                          c in {m.code for m in choices}), choices[0].code)
+        periods = src._cached(("view", "periods", code), lambda: views.periods(src, code))
         year = request.query_params.get("year", "")
-        tp = int(year) if year.isdigit() else None
+        tp = int(year) if year.isdigit() and int(year) in periods else (periods[-1] if periods else None)
         data = src._cached(("view", "compare", code, tp), lambda: views.compare(src, code, tp, s.la_code,
                                                                                s.scorecard_small_group))
         matrix = src._cached(("view", "matrix"), lambda: views.verdict_matrix(src))
-        return sc.render(request, "compare.html", session, pub, data=data, choices=choices, matrix=matrix, nav="compare")
+        return sc.render(request, "compare.html", session, pub, cache_key=(code, tp), data=data, choices=choices, matrix=matrix,
+                         nav="compare")
 
     @sc.page(analyst_only=True)
     def borough(request: Request, session: Session, pub: Publication) -> Response:
@@ -269,7 +312,8 @@ def routes(sc: Scorecard) -> list[Route]:
         att = src._cached(("view", "attendance", None, la), lambda: views.attendance(src, None, la, la_name, la_name))
         categories = src._cached(("view", "school_summary"), lambda: views.school_summary(src))
         communities = [c for c in src.communities() if c.la_code == la]
-        return sc.render(request, "borough.html", session, pub, rows=rows, index=index, att=att, categories=categories,
+        return sc.render(request, "borough.html", session, pub, cache_key=(la,), rows=rows, index=index, att=att,
+                         categories=categories,
                          communities=communities, la=la, la_name=la_name, authorities=authorities, nav="borough")
 
     # --- public pages -------------------------------------------------------------------------
@@ -277,11 +321,12 @@ def routes(sc: Scorecard) -> list[Route]:
     @sc.page(signed_in=False)
     def methodology_page(request: Request, session: Session | None, pub: Publication | None) -> Response:
         html, contents = methodology.render()
-        return sc.render(request, "methodology.html", session, pub, body=html, contents=contents, nav="methodology")
+        return sc.render(request, "methodology.html", session, pub, cache_key=(methodology.DOCUMENT.stat().st_mtime,),
+                         body=html, contents=contents, nav="methodology")
 
     @sc.page(signed_in=False)
     def accessibility(request: Request, session: Session | None, pub: Publication | None) -> Response:
-        return sc.render(request, "accessibility.html", session, pub)
+        return sc.render(request, "accessibility.html", session, pub, cache_key=())
 
     def health(request: Request) -> Response:
         return Response("ok", media_type="text/plain", headers={"cache-control": "no-store"})

@@ -414,13 +414,18 @@ def context(src: Source, geo: str | None, la_code: str) -> dict:
 
 # --- analysts: communities side by side ---------------------------------------------------------
 
+def periods(src: Source, code: str) -> list[int]:
+    """The years with results for a measure."""
+    return sorted({g.time_period for g in src.gaps((code,)) if _has_result(g)})
+
+
 def compare(src: Source, code: str, time_period: int | None, la_code: str, small_group: int) -> dict:
     measures = src.measures()
     m = measures[code]
     gaps = src.gaps((code,))
-    periods = sorted({g.time_period for g in gaps if _has_result(g)})
-    if time_period not in periods:
-        time_period = periods[-1] if periods else None
+    periods_ = periods(src, code)
+    if time_period not in periods_:
+        time_period = periods_[-1] if periods_ else None
     rows = [g for g in gaps if g.time_period == time_period]
     communities = {c.code: c for c in src.communities()}
     trends = {(t.geo, t.la_code): t for t in src.gap_trends((code,))}
@@ -443,7 +448,7 @@ def compare(src: Source, code: str, time_period: int | None, la_code: str, small
                                        [t["name"] for t in lcs], series, f"Gap ({lcs[0]['row'].gap_unit or 'points'})"),
                       charts.legend(series, "lines: 95% interval"))
     national = next((t["row"].national_gap for t in table if t["row"].national_gap.shown), None)
-    return {"measure": m, "time_period": time_period, "periods": [(t, year_label(t)) for t in periods], "table": table,
+    return {"measure": m, "time_period": time_period, "periods": [(t, year_label(t)) for t in periods_], "table": table,
             "chart": chart, "national": national}
 
 
