@@ -164,6 +164,7 @@ def _next_steps(settings: Settings) -> str:
     return (
         "\nNext:\n"
         "  make ui                      # Dagster UI on http://127.0.0.1:3000 (runs, assets, checks, schedules)\n"
+        "  make serve                   # the scorecard on http://127.0.0.1:8000, with demo sign-ins\n"
         f"  duckdb -readonly {db}\n"
         "      SELECT * FROM learning_community_disadvantage_gaps WHERE measure = 'ks2_rwm_expected';\n"
         "  or in Python: duckdb.connect('data/published/current/pathways.duckdb', read_only=True)\n"

@@ -619,7 +619,8 @@ class Publication:
 
     @property
     def id(self) -> str:
-        return str(self.manifest.get("publication_id") or self.path.name)
+        pub_id = str(self.manifest.get("publication_id") or "")
+        return pub_id if re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", pub_id) else self.path.name
 
     @property
     def created(self) -> datetime | None:
