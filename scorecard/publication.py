@@ -377,7 +377,10 @@ class Source:
             return Figure(None, NOT_AVAILABLE, "Not in this publication.")
         if row[col] is None and col.startswith("national_") and _companion(row, col) is None:
             return NO_NATIONAL
-        return figure(row[col], _companion(row, col), withheld_reason=self._withheld)
+        f = figure(row[col], _companion(row, col), withheld_reason=self._withheld)
+        if f.status == NOT_APPLICABLE and col in _AGAINST_NATIONAL:  # 'z' here: no England figure to compare with
+            return Figure(None, NOT_APPLICABLE, "No England figures are held for this measure and these years.")
+        return f
 
     def _group(self, row: dict, prefix: str) -> Group:
         return Group(*(self._fig(row, f"{prefix}_{c}") for c in ("value", "numerator", "denominator", "pupils")))
@@ -580,6 +583,7 @@ class Source:
         return lc, name or lc or str(r.get("old_la_code") or ""), str(r.get("old_la_code") or "")
 
 
+_AGAINST_NATIONAL = ("gap_against_national", "compared_with_national", "national_gap_change")
 _GEO = ["time_period", "geographic_level", "old_la_code", "la_name", "learning_community_code", "learning_community_name"]
 
 

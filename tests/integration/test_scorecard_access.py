@@ -332,3 +332,15 @@ def test_no_request_sees_half_of_a_swapped_publication(site):
     assert not failures
     assert set(seen) <= {expected_first, (second, "77.7")}, set(seen) - {expected_first, (second, "77.7")}
     assert {pub for pub, _ in seen} == {first, second}
+
+
+def test_every_definition_link_lands_on_a_definition(site):
+    analyst = signed_in(site["base"], ANALYST)
+    own = site["own"]
+    anchors = set()
+    for path in ["/", "/compare", "/borough", *(f"/communities/{own}{p}" for p in PAGES)]:
+        anchors |= set(re.findall(r'href="/methodology#([^"]+)"', analyst.get(path).text))
+    methodology = analyst.get("/methodology").text
+    ids = set(re.findall(r' id="([^"]+)"', methodology))
+    assert len(anchors) > 30 and "ks2_rwm_expected" in anchors and "disclosure-control" in anchors
+    assert anchors <= ids, anchors - ids
