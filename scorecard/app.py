@@ -136,7 +136,7 @@ class Scorecard:
             secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
             self.oidc = OidcClient(settings.oidc_issuer, settings.oidc_client_id, secret, settings.oidc_username_claim)
         self.pages = PageCache()
-        self.warm = None  # set by routes: builds a publication's pages ahead of its first readers
+        self.warm = self.warm_analysts = None  # set by routes: build a publication's pages ahead of their first readers
         self.publications.on_open = self._warm_in_background
         self.secure = (settings.scorecard_public_url or "").startswith("https://")
         self.session_cookie = "__Host-pathways" if self.secure else "pathways_session"
@@ -149,11 +149,12 @@ class Scorecard:
 
     def _warm_in_background(self, pub: Publication) -> None:
         def run():
-            try:
-                if self.warm is not None:
-                    self.warm(pub, _Warmer())
-            except Exception:  # warming only saves time: a page not warmed is built on its first view
-                logging.getLogger(__name__).exception("warming publication %s failed", pub.id)
+            for warm in (self.warm_analysts, self.warm):  # the borough's page is the slowest to build
+                try:
+                    if warm is not None:
+                        warm(pub, _Warmer())
+                except Exception:  # warming only saves time: a page not warmed is built on its first view
+                    logging.getLogger(__name__).exception("warming publication %s failed", pub.id)
         threading.Thread(target=run, name=f"warm-{pub.id}", daemon=True).start()
 
     # --- rendering --------------------------------------------------------------------------

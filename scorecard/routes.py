@@ -284,6 +284,27 @@ def routes(sc: Scorecard) -> list[Route]:
 
     # --- authority analysts -------------------------------------------------------------------
 
+    def compare_data(src: Source, code: str, tp: int | None):
+        data = src._cached(("view", "compare", code, tp), lambda: views.compare(src, code, tp, s.la_code, s.scorecard_small_group))
+        return data, src._cached(("view", "matrix"), lambda: views.verdict_matrix(src))
+
+    def borough_data(src: Source, la: str, la_name: str):
+        return {"rows": src._cached(("view", "borough", la), lambda: views.headlines(src, None, la, s.scorecard_small_group)),
+                "index": src._cached(("view", "index", None, la), lambda: views.gap_index_charts(src, None, la, la_name, la_name)),
+                "att": src._cached(("view", "attendance", None, la), lambda: views.attendance(src, None, la, la_name, la_name)),
+                "categories": src._cached(("view", "school_summary"), lambda: views.school_summary(src))}
+
+    def warm_analysts(pub: Publication, reader) -> None:
+        src = pub.whole(reader)
+        for la, name in src.authorities().items():
+            borough_data(src, la, name)
+        codes = {m.code for m in views.gap_measures(src)}
+        if "ks2_rwm_expected" in codes:
+            periods = src._cached(("view", "periods", "ks2_rwm_expected"), lambda: views.periods(src, "ks2_rwm_expected"))
+            compare_data(src, "ks2_rwm_expected", periods[-1] if periods else None)
+
+    sc.warm_analysts = warm_analysts
+
     @sc.page(analyst_only=True)
     def compare(request: Request, session: Session, pub: Publication) -> Response:
         src = pub.whole(session.account)
@@ -294,9 +315,7 @@ def routes(sc: Scorecard) -> list[Route]:
         periods = src._cached(("view", "periods", code), lambda: views.periods(src, code))
         year = request.query_params.get("year", "")
         tp = int(year) if year.isdigit() and int(year) in periods else (periods[-1] if periods else None)
-        data = src._cached(("view", "compare", code, tp), lambda: views.compare(src, code, tp, s.la_code,
-                                                                               s.scorecard_small_group))
-        matrix = src._cached(("view", "matrix"), lambda: views.verdict_matrix(src))
+        data, matrix = compare_data(src, code, tp)
         return sc.render(request, "compare.html", session, pub, cache_key=(code, tp), data=data, choices=choices, matrix=matrix,
                          nav="compare")
 
@@ -307,13 +326,8 @@ def routes(sc: Scorecard) -> list[Route]:
         wanted = request.query_params.get("authority", str(s.la_code))
         la = wanted if wanted in authorities else next(iter(authorities), str(s.la_code))
         la_name = authorities.get(la, la)
-        rows = src._cached(("view", "borough", la), lambda: views.headlines(src, None, la, s.scorecard_small_group))
-        index = src._cached(("view", "index", None, la), lambda: views.gap_index_charts(src, None, la, la_name, la_name))
-        att = src._cached(("view", "attendance", None, la), lambda: views.attendance(src, None, la, la_name, la_name))
-        categories = src._cached(("view", "school_summary"), lambda: views.school_summary(src))
         communities = [c for c in src.communities() if c.la_code == la]
-        return sc.render(request, "borough.html", session, pub, cache_key=(la,), rows=rows, index=index, att=att,
-                         categories=categories,
+        return sc.render(request, "borough.html", session, pub, cache_key=(la,), **borough_data(src, la, la_name),
                          communities=communities, la=la, la_name=la_name, authorities=authorities, nav="borough")
 
     # --- public pages -------------------------------------------------------------------------
