@@ -181,19 +181,20 @@ async def _run(base: str, accounts: list[tuple[str, str, list[str], bool]], comm
 
 def main() -> int:
     settings = get_settings()
-    current = settings.published_dir / "current"
-    if not current.is_symlink():
+    from scorecard.publication import NoPublication, Publications
+
+    try:
+        pub = Publications(settings.published_dir).current()
+    except NoPublication:
         print("No publication: run `make demo` first.", file=sys.stderr)
         return 1
     n_users = int(os.environ.get("BENCH_WEB_USERS", "50"))
     seconds = float(os.environ.get("BENCH_WEB_SECONDS", "30"))
-    manifest = json.loads((current / "manifest.json").read_text())
-    communities = sorted(manifest["extracts"])
+    communities = list(pub.community_codes)
     tmp = Path(tempfile.mkdtemp(prefix="pathways-bench-web-"))
     server = None
     try:
         (tmp / "published").symlink_to(settings.published_dir.resolve(), target_is_directory=True)
-        sys.path.insert(0, str(PROJECT_ROOT))
         from scorecard.accounts import Accounts
 
         store = Accounts(tmp / "access" / "accounts.sqlite")
@@ -222,10 +223,10 @@ def main() -> int:
                 time.sleep(0.1)
         else:
             raise RuntimeError("the scorecard did not start: " + server.stderr.read().decode()[-2000:])
-        print(f"Scorecard benchmark: publication {manifest['publication_id']}, {len(communities)} communities, "
+        print(f"Scorecard benchmark: publication {pub.id}, {len(communities)} communities, "
               f"{n_users} users ({n_analysts} analysts), {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
         results = asyncio.run(_run(base, accounts, communities, seconds))
-        results.update(publication=manifest["publication_id"], users=n_users, seconds=seconds, cpus=os.cpu_count(),
+        results.update(publication=pub.id, users=n_users, seconds=seconds, cpus=os.cpu_count(),
                        at=time.strftime("%Y-%m-%dT%H:%M:%S"))
         out = settings.data_dir / "bench" / "web.json"
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,6 @@ import json
 import os
 import secrets
 import sys
-from pathlib import Path
 
 from config.settings import Settings, get_settings
 
@@ -94,13 +93,20 @@ def _run(fn):
         return 1
 
 
+def _current(settings: Settings):
+    from scorecard.publication import NoPublication, Publications
+
+    try:
+        return Publications(settings.published_dir).current()
+    except NoPublication:
+        return None
+
+
 def _warn_unknown(settings: Settings, codes: list[str]) -> None:
-    manifest = settings.published_dir / "current" / "manifest.json"
-    if codes and manifest.exists():
-        known = set(json.loads(manifest.read_text()).get("extracts", {}))
-        unknown = sorted(set(codes) - known)
-        if unknown:
-            print(f"warning: not in the current publication: {', '.join(unknown)}", file=sys.stderr)
+    pub = _current(settings)
+    unknown = sorted(set(codes) - set(pub.community_codes)) if pub and codes else []
+    if unknown:
+        print(f"warning: not in the current publication: {', '.join(unknown)}", file=sys.stderr)
 
 
 def cmd_users_add(args) -> int:
@@ -185,8 +191,8 @@ def demo_accounts(settings: Settings) -> list[tuple[str, str, str]]:
     if not (settings.data_dir / "demo_borough.json").exists():
         raise SystemExit("--demo creates demo sign-ins for the demo borough only (run `make demo` first); "
                          "add real accounts with `pathways users add`.")
-    manifest = settings.published_dir / "current" / "manifest.json"
-    codes = sorted(json.loads(manifest.read_text()).get("extracts", {})) if manifest.exists() else []
+    pub = _current(settings)
+    codes = list(pub.community_codes) if pub else []
     lc = "LC03" if "LC03" in codes else (codes[0] if codes else "LC03")
     store = _accounts(settings)
     saved_path = settings.access_dir / "demo-sign-in.json"
@@ -235,7 +241,5 @@ def cmd_serve(args) -> int:
 
 
 def _current_label(settings: Settings) -> str:
-    link = settings.published_dir / "current"
-    if not link.is_symlink():
-        return "none yet (run `make demo` or `pathways refresh`)"
-    return Path(os.readlink(link)).name
+    pub = _current(settings)
+    return f"{pub.id} ({pub.created_label})" if pub else "none yet (run `make demo` or `pathways refresh`)"
