@@ -39,6 +39,7 @@ import duckdb
 from config.labels import LEARNING_COMMUNITY, LOCAL_AUTHORITY, TOTAL
 
 LONDON = ZoneInfo("Europe/London")
+MAX_OPEN_SOURCES = 128  # open DuckDB files per publication (each community's extract is one)
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 SHOWN = "shown"
@@ -682,9 +683,12 @@ class Publication:
 
     def _source(self, key: str, path: Path) -> Source:
         with self._lock:
-            src = self._sources.get(key)
+            src = self._sources.pop(key, None)
             if src is None:
-                src = self._sources[key] = Source(path, self.withheld_reason)
+                src = Source(path, self.withheld_reason)
+            self._sources[key] = src  # most recently used last
+            while len(self._sources) > MAX_OPEN_SOURCES:  # a regional warehouse has thousands of communities
+                self._sources.pop(next(iter(self._sources)))  # closed once no request holds it
             return src
 
 

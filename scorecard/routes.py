@@ -14,7 +14,7 @@ from scorecard import audit, methodology, views
 from scorecard.accounts import Session, SignInRefused, Throttled
 from scorecard.app import OIDC_COOKIE, SIGN_IN_COOKIE, Scorecard, _client, _safe_next
 from scorecard.oidc import SignInFailed
-from scorecard.publication import NotPermitted, Publication, Source
+from scorecard.publication import MAX_OPEN_SOURCES, NotPermitted, Publication, Source
 
 OPEN_DATA = re.compile(r"^([a-z_]{1,64})\.csv$")
 
@@ -194,7 +194,7 @@ def routes(sc: Scorecard) -> list[Route]:
 
     def warm(pub: Publication, reader) -> None:
         """Build every community's default pages before anyone asks (run when a publication is first seen)."""
-        for code in pub.community_codes:
+        for code in pub.community_codes[:MAX_OPEN_SOURCES - 1]:
             src = pub.community(reader, code)
             community = next((c for c in src.communities() if c.code == code), None)
             if community is None:
