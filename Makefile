@@ -11,7 +11,8 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 # bytecode caching makes every later start of dagster/dbt several seconds faster
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: setup demo demo-small test lint ui refresh status bench clean notebook notebook-edit chart-images docs docs-serve
+.PHONY: setup demo demo-small test lint ui refresh status bench clean notebook notebook-edit chart-images docs docs-serve \
+	serve bench-web frontend browser-test-deps
 
 setup: $(VENV)/.synced $(MANIFEST)
 
@@ -44,8 +45,19 @@ bench: setup
 	$(PY) -m bench.benchmark
 
 # the linters, then the suite (CI runs this through .ci/run); `make test PYTEST_ARGS="-m 'not slow'"` for the fast part
-test: setup lint
+test: setup lint browser-test-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# the scorecard's browser tests need Debian's chromium (installed with apt-get when missing, as root)
+# and axe-core from npm (scorecard/frontend/package-lock.json)
+browser-test-deps:
+	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && export DEBIAN_FRONTEND=noninteractive && \
+	  { apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium || \
+	    { apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium; }; }; } || \
+	  { echo "The browser tests need chromium: apt-get install chromium (as root)" >&2; exit 1; }
+	@command -v npm > /dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq npm; } || \
+	  { echo "The browser tests need npm (for axe-core): apt-get install npm (as root)" >&2; exit 1; }
+	@[ -f scorecard/frontend/node_modules/axe-core/axe.min.js ] || (cd scorecard/frontend && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -53,6 +65,20 @@ lint: setup
 
 ui: setup
 	$(PY) -m pathways.cli ui
+
+# the strategic performance group scorecard on http://127.0.0.1:8000, with demo sign-ins (run `make demo` first)
+serve: setup
+	$(PY) -m pathways.cli serve --demo
+
+# page response times with 50 signed-in users on the demo publication (printed, never asserted)
+bench-web: setup
+	$(PY) -m bench.web
+
+# rebuild the scorecard's committed static assets from npm (GOV.UK Frontend compiled for a service not on GOV.UK)
+frontend:
+	cd scorecard/frontend && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && \
+	  npx sass --style=compressed --no-source-map --load-path=node_modules scorecard.scss ../static/scorecard.css && \
+	  cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js ../static/
 
 # open a notebook as an app (every cell runs on opening, a community picker at the top):
 # make notebook NB=gap_explorer LC=LC03; make notebook-edit to change the notebook itself

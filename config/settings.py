@@ -15,7 +15,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +97,35 @@ class Settings(BaseSettings):
     termly_full_refresh_cron: str = Field(default="0 3 1 1,4,9 *",
                                           description="When the start-of-term full refresh runs (cron, Europe/London).")
 
+    # --- the scorecard (web application, scorecard/) -----------------------------------------
+    scorecard_host: str = Field(default="127.0.0.1", description="Address `pathways serve` listens on (behind a TLS proxy "
+                                                                 "in a deployment).")
+    scorecard_port: int = Field(default=8000, description="Port `pathways serve` listens on.")
+    scorecard_public_url: str | None = Field(
+        default=None, description="The scorecard's address as users reach it (https://... behind a proxy): the OpenID "
+                                  "Connect redirect address is built from it, and https makes session cookies Secure.")
+    scorecard_session_idle_minutes: int = Field(default=60, description="A signed-in session ends after this many "
+                                                                        "minutes without a request.")
+    scorecard_session_hours: int = Field(default=10, description="A signed-in session ends this many hours after sign-in, "
+                                                                 "however busy.")
+    scorecard_sign_in_attempts: int = Field(
+        default=5, description="Failed sign-ins for one account (four times this from one address) within "
+                               "scorecard_lockout_minutes before further attempts are refused.")
+    scorecard_lockout_minutes: int = Field(default=15, description="How long failed sign-ins count towards the limit.")
+    scorecard_local_accounts: bool = Field(
+        default=True, description="Allow sign-in with a local account's password (false: OpenID Connect only).")
+    scorecard_small_group: int = Field(
+        default=30, description="A group of fewer pupils than this is a small cohort: the scorecard shows its rolling "
+                                "3-year figures beside the single year.")
+    oidc_issuer: str | None = Field(
+        default=None, description="OpenID Connect issuer for sign-in (Microsoft Entra ID: "
+                                  "https://login.microsoftonline.com/<tenant-id>/v2.0); unset: local accounts only.")
+    oidc_client_id: str | None = Field(default=None, description="The scorecard's client (application) id at the issuer.")
+    oidc_client_secret: SecretStr | None = Field(default=None, description="The scorecard's client secret at the issuer.")
+    oidc_username_claim: str = Field(
+        default="email", description="ID token claim matched to a scorecard account's username (Entra ID: "
+                                     "preferred_username or email).")
+
     # --- the demo borough ------------------------------------------------------------------
     demo_seed: int = Field(default=372, description="Seed of the demo borough `make demo` generates.")
 
@@ -119,6 +148,11 @@ class Settings(BaseSettings):
     @property
     def current_publication(self) -> Path:
         return self.published_dir / "current" / "pathways.duckdb"
+
+    @property
+    def access_dir(self) -> Path:
+        """The scorecard's accounts, sessions and audit log (kept with the warehouse data, never published)."""
+        return self.data_dir / "access"
 
     @property
     def warehouse(self) -> Path:

@@ -1,4 +1,4 @@
-"""The ``pathways`` command: demo, refresh, validate, status, generate, ui, dbt.
+"""The ``pathways`` command: demo, refresh, validate, status, generate, ui, dbt, serve, users.
 
 Runs go through a real Dagster instance (``DAGSTER_HOME``, local storage by default), so a
 refresh started here shows in the Dagster UI like one started there.
@@ -164,6 +164,7 @@ def _next_steps(settings: Settings) -> str:
     return (
         "\nNext:\n"
         "  make ui                      # Dagster UI on http://127.0.0.1:3000 (runs, assets, checks, schedules)\n"
+        "  make serve                   # the scorecard on http://127.0.0.1:8000, with demo sign-ins\n"
         f"  duckdb -readonly {db}\n"
         "      SELECT * FROM learning_community_disadvantage_gaps WHERE measure = 'ks2_rwm_expected';\n"
         "  or in Python: duckdb.connect('data/published/current/pathways.duckdb', read_only=True)\n"
@@ -338,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("dbt_command")
     t.add_argument("dbt_args", nargs=argparse.REMAINDER)
     t.set_defaults(fn=cmd_dbt)
+    from scorecard.commands import add_commands  # serve (the scorecard) and users (its accounts)
+
+    add_commands(sub)
     args = p.parse_args(argv)
     return args.fn(args)
 

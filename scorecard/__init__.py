@@ -1,0 +1,1 @@
+"""The strategic performance group scorecard: a web application over the current publication."""
