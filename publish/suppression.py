@@ -122,6 +122,16 @@ def withheld_cells(marts: dict[str, pl.DataFrame], threshold: int, min_count: in
                                ((pl.col("at_expected_before") - pl.col("fell_behind")).is_between(1, min_count - 1))])
     flags["learning_community_cohort_transitions"] = {
         "cell": suppress(shaped, threshold, min_count, forced=moves.select(few).to_series())["suppressed"]}
+
+    # data-quality counts (#14): each count of pupils beside its cohort's size, as a percentage cell would
+    # be (a count of 1 or 2, or a cohort of 5 or fewer, is withheld), then communities against the authority
+    quality = marts.get("learning_community_data_quality")
+    if quality is not None:
+        shaped = quality.with_columns(
+            (pl.col("cohort") + ":" + pl.col("check_code")).alias("measure"), measure_type=pl.lit("percentage"),
+            numerator=pl.col("pupils").cast(pl.Float64), denominator=pl.col("cohort_pupils").cast(pl.Float64),
+            breakdown=pl.lit(TOTAL), subgroup=pl.lit(TOTAL))
+        flags["learning_community_data_quality"] = {"cell": suppress(shaped, threshold, min_count)["suppressed"]}
     return flags
 
 
