@@ -174,8 +174,7 @@ def disadvantage(b: Borough) -> pl.DataFrame:
     spring Y, or looked after / previously looked after on the file."""
     file = b.pupil_premium.group_by("upn", "year").agg(
         file_ever6=pl.col("ever6").any(), cla=pl.col("cla").any(), plac=pl.col("plac").any())
-    years = pl.concat([f.select("year") for f in (b.census, b.eyfsp, b.phonics, b.ks1, b.ks2, b.ks4, b.attendance,
-                                                    b.pupil_premium) if f.height]).unique()
+    years = pl.concat([f.select("year") for f in (b.census, b.pupil_premium) if f.height]).unique()
     fsm = b.census.filter(pl.col("fsm")).select("upn", pl.col("year").alias("fsm_year"), "term").unique()
     window = (fsm.join(years, how="cross")
               .filter((pl.col("fsm_year") >= pl.col("year") - 5) & (pl.col("fsm_year") <= pl.col("year"))

@@ -22,13 +22,10 @@ with pupil_premium as (
 ),
 
 years as (
+    -- the years a census or pupil premium file is held for (results and attendance come with them)
     select academic_year from {{ ref('stg_census__pupil_terms') }}
     union
-    select academic_year from {{ ref('stg_attainment__results') }}
-    union
     select academic_year from {{ ref('stg_pupil_premium__eligibility') }}
-    union
-    select academic_year from {{ ref('stg_attendance__enrolment_terms') }}
 ),
 
 fsm_censuses as (
