@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import great_expectations as gx
 import polars as pl
 
-from config.labels import LEARNING_COMMUNITY, TOTAL
+from config.labels import LEARNING_COMMUNITY, LOCAL_AUTHORITY, TOTAL
 from expectations.runner import _batch_definition
 
 
@@ -37,6 +37,13 @@ MART_CHECKS = [
                         "A community's pupils on roll do not jump between years beyond the tolerance.",
                         "Usually a school missing from one census upload; if the change is real (a school "
                         "joined or left the community), nothing needs fixing."),
+    MartCheckDefinition("disadvantage_sources_agree", False,
+                        "The pupil premium file's Ever 6 FSM and the authority's census FSM history agree on every "
+                        "pupil counted (docs/methodology.md#disadvantage-in-pathways).",
+                        "Disagreements are expected for pupils not on the January census (the file lists only "
+                        "them) and where the six-year census history is not held; others can mean a late FSM "
+                        "record or a file for the wrong year. The counts per cohort and community are in "
+                        "learning_community_data_quality; nothing needs fixing unless they grow unexpectedly."),
 ]
 
 
@@ -101,3 +108,29 @@ def check_outcomes(outcomes: pl.DataFrame, learning_communities: list[str], tole
         "; ".join(f"{r['learning_community_code']} {int(r['previous'])} -> {int(r['numerator'])} in {r['academic_year']}"
                   for r in jumps.head(10).iter_rows(named=True)), jumps.height))
     return checks
+
+
+EVER6_CHECKS = {"ever6_census_only_not_on_file": "Ever 6 on the census only, not on the pupil premium file",
+                "ever6_census_only_file_unflagged": "Ever 6 on the census only, on the file without the flag",
+                "ever6_file_only": "Ever 6 on the pupil premium file only"}
+
+
+def check_disadvantage_sources(quality: pl.DataFrame) -> MartCheck:
+    """A warning naming how many pupils, in the latest year, are disadvantaged on one Ever 6 source only:
+    the pupil premium file or the census (authority level, pupils on roll at the January census)."""
+    rows = quality.filter((pl.col("geographic_level") == LOCAL_AUTHORITY) & (pl.col("cohort") == "census")
+                          & pl.col("check_code").is_in(list(EVER6_CHECKS)))
+    if rows.height == 0:
+        return MartCheck("disadvantage_sources_agree", True, "no pupils on roll to compare the two Ever 6 sources on")
+    latest = rows.filter(pl.col("academic_year") == rows["academic_year"].max())
+    parts = []
+    for r in latest.sort("old_la_code", "check_code").iter_rows(named=True):
+        if r["pupils"]:
+            year = f"{r['academic_year']}/{(r['academic_year'] + 1) % 100:02d}"
+            parts.append(f"{r['old_la_code']} {year}: {r['pupils']} of {r['cohort_pupils']} on roll "
+                         f"{EVER6_CHECKS[r['check_code']]}")
+    total = int(latest["pupils"].sum())
+    return MartCheck("disadvantage_sources_agree", total == 0,
+                     "the two Ever 6 sources agree on every pupil on roll" if total == 0 else
+                     "; ".join(parts) + " - counted as disadvantaged either way; per cohort and community in "
+                     "learning_community_data_quality", total)

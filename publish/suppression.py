@@ -122,7 +122,22 @@ def withheld_cells(marts: dict[str, pl.DataFrame], threshold: int, min_count: in
                                ((pl.col("at_expected_before") - pl.col("fell_behind")).is_between(1, min_count - 1))])
     flags["learning_community_cohort_transitions"] = {
         "cell": suppress(shaped, threshold, min_count, forced=moves.select(few).to_series())["suppressed"]}
+
+    if "learning_community_data_quality" in marts:
+        flags["learning_community_data_quality"] = {
+            "cell": data_quality_cells(marts["learning_community_data_quality"], threshold, min_count)}
     return flags
+
+
+def data_quality_cells(quality: pl.DataFrame, threshold: int, min_count: int) -> pl.Series:
+    """Data-quality counts (#14): each count of pupils beside its cohort's size, withheld as a percentage
+    cell would be (a count or its complement of 1 or 2, or a cohort of ``threshold`` or fewer), then
+    communities against their authority. A count of 0 in a large cohort identifies nobody and is shown."""
+    shaped = quality.with_columns(
+        (pl.col("cohort") + ":" + pl.col("check_code")).alias("measure"), measure_type=pl.lit("percentage"),
+        numerator=pl.col("pupils").cast(pl.Float64), denominator=pl.col("cohort_pupils").cast(pl.Float64),
+        breakdown=pl.lit(TOTAL), subgroup=pl.lit(TOTAL)).with_columns(pupils=pl.col("cohort_pupils"))
+    return suppress(shaped, threshold, min_count)["suppressed"]
 
 
 def _rolling_suppression(gaps: pl.DataFrame, outcomes: pl.DataFrame, threshold: int, min_count: int,

@@ -65,11 +65,12 @@
     ) / (1 + {{ z }} * {{ z }} / {{ n }})
 {%- endmacro %}
 
-{# The EES columns that open every published row: time period, time identifier, geographic
-   level and the country and authority codes. #}
-{% macro ees_header(year_col, geographic_level, la_code) -%}
+{# The EES columns that open every published row: time period, time identifier (the whole
+   academic year unless told otherwise, e.g. attendance from only some terms), geographic level
+   and the country and authority codes. #}
+{% macro ees_header(year_col, geographic_level, la_code, time_identifier="'Academic year'") -%}
     {{ time_period(year_col) }} as time_period,
-    'Academic year' as time_identifier,
+    {{ time_identifier }} as time_identifier,
     {{ geographic_level }} as geographic_level,
     {{ ees_geography_columns(la_code) }}
 {%- endmacro %}

@@ -8,11 +8,12 @@ import dagster as dg
 import duckdb
 
 from config.settings import Settings
-from expectations.marts import MART_CHECKS, check_outcomes
+from expectations.marts import MART_CHECKS, check_disadvantage_sources, check_outcomes
 
 OUTCOMES = dg.AssetKey(["marts", "learning_community_outcomes"])
-SPECS = [dg.AssetCheckSpec(c.name, asset=OUTCOMES, blocking=c.blocking, description=f"{c.checks} How to fix: {c.how_to_fix}")
-         for c in MART_CHECKS]
+QUALITY = dg.AssetKey(["marts", "learning_community_data_quality"])  # read by the Ever 6 sources check
+SPECS = [dg.AssetCheckSpec(c.name, asset=OUTCOMES, blocking=c.blocking, description=f"{c.checks} How to fix: {c.how_to_fix}",
+                           additional_deps=[QUALITY]) for c in MART_CHECKS]
 
 
 @dg.multi_asset_check(specs=SPECS, can_subset=False, name="learning_community_outcomes_checks")
@@ -21,7 +22,8 @@ def outcome_checks(context: dg.AssetCheckExecutionContext, settings: dg.Resource
         outcomes = con.sql("SELECT * FROM marts.learning_community_outcomes").pl()
         communities = [r[0] for r in con.execute(
             "SELECT learning_community_code FROM marts.dim_learning_communities").fetchall()]
-    for c in check_outcomes(outcomes, communities, settings.pupil_count_tolerance):
+        quality = con.sql("SELECT * FROM marts.learning_community_data_quality").pl()
+    for c in [*check_outcomes(outcomes, communities, settings.pupil_count_tolerance), check_disadvantage_sources(quality)]:
         yield dg.AssetCheckResult(
             check_name=c.name, asset_key=OUTCOMES, passed=c.passed,
             severity=dg.AssetCheckSeverity.ERROR if c.blocking else dg.AssetCheckSeverity.WARN,

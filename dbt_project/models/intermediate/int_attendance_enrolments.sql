@@ -1,7 +1,10 @@
--- One row per pupil enrolment (pupil x school) per academic year, sessions summed over the terms.
+-- One row per pupil enrolment (pupil x school) per academic year with possible sessions, sessions
+-- summed over the terms held (docs/methodology.md#population-attendance).
 -- Business rules (EES pupil absence methodology):
---   * pupils of compulsory school age only: 5 to 15 at 31 August (60-191 months);
---   * enrolments with no possible sessions are excluded;
+--   * the population is enrolments of pupils of compulsory school age, 5 to 15 at 31 August
+--     (60-191 months): is_compulsory_school_age. An enrolment whose age is not known is not in
+--     it (counted in int_cohort_reconciliation);
+--   * enrolments with no possible sessions are not enrolments for absence and are dropped;
 --   * overall absence rate = absence sessions / possible sessions, summed (not a mean of rates);
 --   * persistent absence: the enrolment missed >= the persistent threshold (10%) of its own
 --     possible sessions; severe absence: >= the severe threshold (50%).
@@ -22,6 +25,7 @@ with enrolments as (
 select
     enrolments.*,
     est.learning_community_code,
+    coalesce(enrolments.age_months_at_31_august between 60 and 191, false) as is_compulsory_school_age,
     enrolments.absence_sessions >= {{ var('pathways:persistent_absence_threshold') }} * enrolments.possible_sessions
         as is_persistently_absent,
     enrolments.absence_sessions >= {{ var('pathways:severe_absence_threshold') }} * enrolments.possible_sessions
@@ -29,4 +33,3 @@ select
 from enrolments
 left join {{ ref('int_establishments') }} as est on enrolments.laestab = est.laestab
 where enrolments.possible_sessions > 0
-    and (enrolments.age_months_at_31_august is null or enrolments.age_months_at_31_august between 60 and 191)

@@ -11,7 +11,7 @@ with stages as (
     union all
     select pupil_key, academic_year, academic_year - 1, 'phonics', 2, laestab, learning_community_code, met_standard
     from {{ ref('int_phonics_pupils') }}
-    where nc_year = '1'
+    where nc_year = '1' and has_valid_result
     union all
     select pupil_key, academic_year, academic_year - 2, 'ks1', 3, laestab, learning_community_code, is_rwm_expected
     from {{ ref('int_ks1_pupils') }}

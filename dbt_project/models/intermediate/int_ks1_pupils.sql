@@ -1,6 +1,7 @@
 -- One row per pupil per year at the end of KS1 (teacher assessment; statutory to 2022/23).
--- Business rule: expected standard = EXS or GDS; other codes (WTS, PK1-PK4, EM, A, D) count in
--- the denominator as not met.
+-- Business rules (docs/methodology.md#cohort-ks1): expected standard = EXS or GDS; other codes
+-- (WTS, PK1-PK4, BLW, EM, A, D, Q) count in the denominator as not met; a pupil coded L (left) in
+-- reading, writing or maths is not counted, as at KS2 and in phonics.
 with results as (
     select
         pupil_key,
@@ -26,3 +27,5 @@ select
     ) as is_rwm_expected
 from results
 left join {{ ref('int_establishments') }} as est on results.laestab = est.laestab
+where coalesce(results.reading_result, '') <> 'L' and coalesce(results.writing_result, '') <> 'L'
+    and coalesce(results.maths_result, '') <> 'L'

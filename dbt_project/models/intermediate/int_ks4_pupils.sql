@@ -1,21 +1,29 @@
--- One row per pupil per year at the end of KS4 (Year 11).
--- The cohort is every pupil in Year 11 on the January census (main enrolment) plus anyone with
--- KS4 results not on the census; a pupil with no entries has Attainment 8 of 0.
--- Business rules (DfE secondary accountability, simplified to GCSE 9-1 points = grade, U = 0):
+-- One row per pupil per year in the KS4 cohort (docs/methodology.md#cohort-ks4).
+-- The cohort (DfE KS4 performance methodology): pupils in Year 11 on the spring (January) census
+-- of a year with KS4 results, main enrolment, counted at that census school (a dual-registered
+-- pupil at the main school); their results are matched by pupil, whichever school entered them.
+-- A pupil who left before January or joined after it is not in the cohort, even with results; a
+-- cohort pupil with no counted result has Attainment 8 of 0 (both are counted in
+-- int_cohort_reconciliation). Characteristics come from the same January census.
+-- Business rules (DfE secondary accountability, simplified to GCSE 9-1 points = grade, U = 0;
+-- X = entered, no result: not taken):
 --   * English slot: the better of English language and literature, double weighted only when
 --     both were taken; the other English then competes for an open slot.
 --   * Maths: double weighted.
---   * EBacc slots: best three of science, computing, humanities and languages entries.
+--   * EBacc slots: best three of the sciences (computer science counts as a science),
+--     humanities and languages entries.
 --   * Open slots: best three of everything left (including unused EBacc entries and the other English).
 --   * Basics: grade 4+ (and 5+) in English (language or literature) and maths.
---   * EBacc APS: (English + maths + best two science + best humanity + best language) / 6.
+--   * EBacc APS: (English + maths + best two sciences, computer science included + best humanity
+--     + best language) / 6.
 with entries as (
     select
         pupil_key,
         academic_year,
         laestab,
         subject,
-        coalesce(ebacc_pillar, '') as ebacc_pillar,
+        -- computer science is an EBacc science (DfE), whatever pillar the file gives it
+        case when subject = 'COMP' then 'Science' else coalesce(ebacc_pillar, '') end as ebacc_pillar,
         case when result = 'U' then 0 else result_number end as points
     from {{ ref('stg_attainment__results') }}
     where stage = 'ks4' and (result = 'U' or result_number between 1 and 9)
@@ -46,11 +54,11 @@ english_slot as (
 non_core as (
     select
         pupil_key, academic_year, points,
-        ebacc_pillar in ('Science', 'Humanities', 'Languages') or subject = 'COMP' as counts_for_ebacc,
+        ebacc_pillar in ('Science', 'Humanities', 'Languages') as counts_for_ebacc,
         row_number() over (
             partition by
                 pupil_key, academic_year,
-                (ebacc_pillar in ('Science', 'Humanities', 'Languages') or subject = 'COMP')
+                ebacc_pillar in ('Science', 'Humanities', 'Languages')
             order by points desc, subject asc
         ) as rank_in_pool
     from entries
@@ -106,36 +114,22 @@ maths as (
     group by pupil_key, academic_year
 ),
 
-result_schools as (
-    select pupil_key, academic_year, max(laestab) as laestab
-    from {{ ref('stg_attainment__results') }}
-    where stage = 'ks4'
-    group by pupil_key, academic_year
-),
-
 cohort as (
-    -- a pupil on the census and in the results keeps the census school
-    select pupil_key, academic_year, laestab, 1 as priority
+    -- Year 11 on the January census, in the years that have KS4 results
+    select pupil_key, academic_year, laestab, learning_community_code
     from {{ ref('int_pupil_years') }}
-    where nc_year_number = 11 and academic_year in (select rs.academic_year from result_schools as rs)
-    union all
-    select pupil_key, academic_year, laestab, 2 as priority from result_schools
-),
-
-one_school as (
-    select pupil_key, academic_year, laestab
-    from (
-        select *, row_number() over (partition by pupil_key, academic_year order by priority, laestab) as preference
-        from cohort
-    ) as ranked
-    where preference = 1
+    where nc_year_number = 11
+        and academic_year in (
+            select results.academic_year from {{ ref('stg_attainment__results') }} as results
+            where results.stage = 'ks4'
+        )
 )
 
 select
     c.pupil_key,
     c.academic_year,
     c.laestab,
-    est.learning_community_code,
+    c.learning_community_code,
     coalesce(e.best_english, 0) as english_points,
     coalesce(m.maths_points, 0) as maths_points,
     coalesce(e.best_english * e.english_weight, 0) + 2 * coalesce(m.maths_points, 0)
@@ -146,10 +140,9 @@ select
         coalesce(e.best_english, 0) + coalesce(m.maths_points, 0) + coalesce(p.best_two_science, 0)
         + coalesce(p.best_humanity, 0) + coalesce(p.best_language, 0)
     ) / 6.0 as ebacc_average_point_score
-from one_school as c
+from cohort as c
 left join english_slot as e on c.pupil_key = e.pupil_key and c.academic_year = e.academic_year
 left join maths as m on c.pupil_key = m.pupil_key and c.academic_year = m.academic_year
 left join ebacc_slots as eb on c.pupil_key = eb.pupil_key and c.academic_year = eb.academic_year
 left join open_slots as op on c.pupil_key = op.pupil_key and c.academic_year = op.academic_year
 left join pillars as p on c.pupil_key = p.pupil_key and c.academic_year = p.academic_year
-left join {{ ref('int_establishments') }} as est on c.laestab = est.laestab

@@ -1,41 +1,49 @@
--- One row per pupil per year in Year 2 with a phonics check in Year 1 (last year) or Year 2
--- (this year's retake). Business rule (DfE): met by the end of Year 2 = met in Year 1 or in the
--- Year 2 retake. The pupil belongs to the school of the retake, else their Year 2 census
--- school, else their Year 1 check school.
+-- One row per pupil in the "phonics by the end of Year 2" cohort of a year (docs/methodology.md#cohort-phonics-by-end-of-year-2).
+-- Business rules (DfE phonics screening check methodology, from 2023/24):
+--   * in the cohort: a pupil with a valid Year 2 check result this year, counted at the school on
+--     that record; or a pupil with a valid Year 1 result last year who is on roll at this year's
+--     January census, counted at that census school;
+--   * met by the end of Year 2 = met the standard in Year 1 or in the Year 2 check;
+--   * a pupil whose Year 1 result is held but who is not on the January census (left the
+--     authority's schools) is not in the cohort, and a Year 2 pupil whose Year 1 result was
+--     taken outside the authority is unknown unless they retook the check: both are counted in
+--     int_cohort_reconciliation, not here;
+--   * only years in which a check took place (none in 2019/20 and 2020/21).
 with year1 as (
-    select pupil_key, academic_year + 1 as academic_year, laestab, met_standard
+    select pupil_key, academic_year + 1 as academic_year, met_standard
     from {{ ref('int_phonics_pupils') }}
-    where nc_year = '1'
+    where nc_year = '1' and has_valid_result
 ),
 
 year2 as (
-    select pupil_key, academic_year, laestab, met_standard
+    select pupil_key, academic_year, laestab, learning_community_code, met_standard
     from {{ ref('int_phonics_pupils') }}
-    where nc_year = '2'
+    where nc_year = '2' and has_valid_result
 ),
 
-both_years as (
+check_years as (
+    select distinct academic_year from {{ ref('int_phonics_pupils') }}
+),
+
+cohort as (
     select
-        coalesce(year2.pupil_key, year1.pupil_key) as pupil_key,
-        coalesce(year2.academic_year, year1.academic_year) as academic_year,
-        year2.laestab as retake_laestab,
-        year1.laestab as year1_laestab,
-        coalesce(year1.met_standard, false) or coalesce(year2.met_standard, false) as met_by_end_of_year_2
+        year2.pupil_key, year2.academic_year, year2.laestab, year2.learning_community_code,
+        year2.met_standard or coalesce(year1.met_standard, false) as met_by_end_of_year_2
+    from year2
+    left join year1 on year2.pupil_key = year1.pupil_key and year2.academic_year = year1.academic_year
+    union all
+    select
+        year1.pupil_key, year1.academic_year, spine.laestab, spine.learning_community_code,
+        year1.met_standard as met_by_end_of_year_2
     from year1
-    full outer join year2
-        on year1.pupil_key = year2.pupil_key and year1.academic_year = year2.academic_year
+    inner join {{ ref('int_pupil_years') }} as spine
+        on year1.pupil_key = spine.pupil_key and year1.academic_year = spine.academic_year
+    where not exists (
+            select 1 from year2
+            where year2.pupil_key = year1.pupil_key and year2.academic_year = year1.academic_year
+        )
 )
 
-select
-    both_years.pupil_key,
-    both_years.academic_year,
-    coalesce(both_years.retake_laestab, spine.laestab, both_years.year1_laestab) as laestab,
-    est.learning_community_code,
-    both_years.met_by_end_of_year_2
-from both_years
-left join {{ ref('int_pupil_years') }} as spine
-    on both_years.pupil_key = spine.pupil_key and both_years.academic_year = spine.academic_year
-left join {{ ref('int_establishments') }} as est
-    on coalesce(both_years.retake_laestab, spine.laestab, both_years.year1_laestab) = est.laestab
--- only years for which a check exists (no check in 2019/20 and 2020/21 means no Year 2 figure)
-where both_years.academic_year in (select distinct checks.academic_year from {{ ref('int_phonics_pupils') }} as checks)
+select cohort.*
+from cohort
+where cohort.academic_year in (select check_years.academic_year from check_years)

@@ -1,8 +1,8 @@
 -- Which subgroups each pupil belongs to in each year, long: (breakdown, subgroup), always
 -- including the all-pupils row ('Total', 'Total'). A new breakdown is one more union here, not a
--- new mart. Characteristics come from the pupil-year spine (the January census); a pupil with
--- an outcome but no census row that year is 'Unclassified' except for disadvantage, which comes
--- from the pupil premium file.
+-- new mart. Characteristics come from the pupil-year record (the January census only); a pupil
+-- with an outcome but not on that census is 'Unclassified' in every breakdown except
+-- disadvantage, which int_pupil_disadvantage_years decides (docs/methodology.md#breakdowns).
 with pupil_years as (
     select distinct outcomes.pupil_key, outcomes.academic_year
     from {{ ref('int_pupil_outcomes') }} as outcomes

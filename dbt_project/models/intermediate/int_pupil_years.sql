@@ -1,11 +1,13 @@
--- The pupil-year spine: one row per pupil per academic year, from the January (spring) census,
--- or the pupil's first census of the year when they were not on roll in January.
+-- The pupil-year record: one row per pupil on roll at the spring (January) census, with the school
+-- and characteristics DfE takes from that census (docs/methodology.md#pupil-year-record).
 -- Business rules:
---   * a dual-registered pupil is counted once, at the main (M) school;
---   * the learning community is that of the school;
---   * disadvantaged = on the pupil premium file that year as Ever 6 FSM, CLA or PLAC;
---   * "arrived after the autumn census" = entry to the school after that year's October census day;
---   * "school moves this year" = more than one main school across the year's censuses.
+--   * only the January census: a pupil who left before it or joined after it has no record that
+--     year (their results count by the cohort rules, their characteristics are Unclassified);
+--   * main enrolments only (C, M, F): a dual-registered pupil is counted once, at the main school;
+--     two main rows on one census (a data error) keep the later entry date;
+--   * "arrived after the autumn census" = entry to the January school after that year's October
+--     census day; "moved school this year" = main enrolments at more than one school across the
+--     year's censuses.
 with main_enrolments as (
     select *
     from {{ ref('stg_census__pupil_terms') }}
@@ -30,9 +32,10 @@ ranked as (
         *,
         row_number() over (
             partition by pupil_key, academic_year
-            order by case term when 'spring' then 1 when 'autumn' then 2 else 3 end, entry_date desc, laestab asc
+            order by entry_date desc nulls last, laestab asc
         ) as preference
     from main_enrolments
+    where term = 'spring'
 )
 
 select
@@ -41,7 +44,7 @@ select
     ranked.academic_year - ranked.nc_year_number as reception_year,
     ranked.laestab,
     est.learning_community_code,
-    ranked.term as census_term,
+    ranked.census_date,
     ranked.nc_year,
     ranked.nc_year_number,
     ranked.age_months_at_31_august,

@@ -4,6 +4,7 @@
 --   * gap = how far disadvantaged pupils are behind: other minus disadvantaged where a higher
 --     value is better, disadvantaged minus other where lower is better (absence), so a positive
 --     gap always means disadvantaged pupils are behind; percentage points for % and rates;
+--     taken from the unrounded group values and rounded only when published (as DfE does);
 --   * rolling figures pool numerators and denominators over this and the previous years with
 --     results, `rolling_window_years` in all (default 3; years without assessments are skipped,
 --     not counted as zero);
@@ -55,7 +56,7 @@ valued as (
         rolling.*,
         {% for prefix in ['', 'rolling_'] %}
             {% for group in ['disadvantaged', 'other'] %}
-                {{ ratio_value('measure_type', prefix ~ group ~ '_numerator', prefix ~ group ~ '_denominator', 2) }}
+                {{ ratio_value('measure_type', prefix ~ group ~ '_numerator', prefix ~ group ~ '_denominator') }}
                     as {{ prefix }}{{ group }}_value{% if not loop.last %},{% endif %}
             {% endfor %}{% if not loop.last %},{% endif %}
         {% endfor %}

@@ -1,44 +1,54 @@
 -- Grain: geography x measure (percentage measures with a disadvantage gap). Is the gap narrowing?
--- Business rules:
---   * window: the latest `gap_trend_years` years with results (default 5), at least 3;
---   * change = gap in the last year minus gap in the first year of the window (percentage points;
---     positive gap = disadvantaged behind, so a negative change is narrowing);
---   * 95% confidence interval for that change by Newcombe's method extended to a difference of
---     differences (MOVER with Wilson score intervals for each of the four proportions);
---   * trend per year = least-squares slope of the gap over every year in the window, with a 95%
---     interval from each year's binomial sampling variance (it uses all the years, so it sees a
---     steady trend that two noisy end points can hide);
---   * classification, from the slope's interval: narrowing if wholly below 0, widening if
---     wholly above, else no clear change;
---   * against national: the national gap's change over the same two years, where DfE publishes
---     both (seed national_benchmarks); "faster than nationally" compares the point estimates.
+-- (docs/methodology.md#gap-trends) Business rules:
+--   * window: the latest `gap_trend_years` full academic years with results for both groups
+--     (default 5; attendance from only some terms is left out); a row needs at least 3 years;
+--   * each year's gap is taken from the unrounded group percentages (positive = disadvantaged
+--     behind), with its binomial sampling variance;
+--   * trend per year = least-squares slope of the gap over every year in the window, with two 95%
+--     intervals: one from each year's sampling variance, and one from the scatter of the years
+--     about the line (residual standard error, Student's t with years - 2 degrees of freedom),
+--     which allows for year-to-year variation beyond sampling (overdispersion). The published
+--     interval is the wider of the two on each side, and it alone decides the verdict: narrowing
+--     if wholly below 0, widening if wholly above, else no clear change. With no real trend a
+--     verdict is given at most about 1 time in 20 (tests/integration/test_trend_verdicts.py);
+--   * change = last year's gap minus the first year's, with Newcombe's interval (MOVER with Wilson
+--     intervals for the four proportions), reported beside the trend;
+--   * against national: the national gap's change per year over the same two years (seed
+--     national_benchmarks, where DfE publishes both) against the trend's interval: better than
+--     the national trend if the interval lies wholly below it, worse if wholly above, else no
+--     clear difference.
 with gaps as (
     select
         g.*,
         m.higher_is_better,
-        row_number()
-            over (
-                partition by g.geographic_level, g.old_la_code, g.learning_community_code, g.measure
-                order by g.time_period desc
-            )
-            as years_back
+        case when m.higher_is_better then 1 else -1 end as s,
+        g.other_numerator / g.other_denominator as p_o,
+        g.disadvantaged_numerator / g.disadvantaged_denominator as p_d
     from {{ ref('learning_community_disadvantage_gaps') }} as g
     inner join {{ ref('measures') }} as m on g.measure = m.measure
-    where g.measure_type = 'percentage'
+    where g.measure_type = 'percentage' and g.time_identifier = 'Academic year'
+        and g.other_denominator > 0 and g.disadvantaged_denominator > 0
+),
+
+numbered as (
+    select
+        gaps.*,
+        100 * gaps.s * (gaps.p_o - gaps.p_d) as unrounded_gap,
+        -- sampling variance of the gap (percentage points squared), two independent proportions
+        10000 * (
+            gaps.p_o * (1 - gaps.p_o) / gaps.other_denominator
+            + gaps.p_d * (1 - gaps.p_d) / gaps.disadvantaged_denominator
+        ) as gap_variance,
+        row_number() over (
+            partition by gaps.geographic_level, gaps.old_la_code, gaps.learning_community_code, gaps.measure
+            order by gaps.time_period desc
+        ) as years_back
+    from gaps
 ),
 
 windowed as (
-    select
-        gaps.*,
-        -- sampling variance of the gap (percentage points squared), two independent proportions
-        10000 * (
-            (gaps.other_numerator / nullif(gaps.other_denominator, 0)) * (1 - gaps.other_numerator / nullif(gaps.other_denominator, 0))
-            / nullif(gaps.other_denominator, 0)
-            + (gaps.disadvantaged_numerator / nullif(gaps.disadvantaged_denominator, 0))
-            * (1 - gaps.disadvantaged_numerator / nullif(gaps.disadvantaged_denominator, 0)) / nullif(gaps.disadvantaged_denominator, 0)
-        ) as gap_variance
-    from gaps
-    where gaps.years_back <= {{ var('pathways:gap_trend_years') }}
+    select * from numbered
+    where years_back <= {{ var('pathways:gap_trend_years') }}
 ),
 
 ends as (
@@ -49,18 +59,17 @@ ends as (
         max(time_period) as last_time_period,
         max(academic_year) - min(academic_year) as years_apart,
         avg(academic_year) as mean_year,
-        avg(gap) as mean_gap
+        avg(unrounded_gap) as mean_gap
     from windowed
     group by geographic_level, old_la_code, learning_community_code, measure
 ),
 
-slope as (
+slope_sums as (
     select
         w.geographic_level, w.old_la_code, w.learning_community_code, w.measure,
-        sum((w.academic_year - e.mean_year) * (w.gap - e.mean_gap))
-        / nullif(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year)), 0) as gap_change_per_year,
-        sqrt(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year) * w.gap_variance))
-        / nullif(sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year)), 0) as gap_change_per_year_se
+        sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year)) as sxx,
+        sum((w.academic_year - e.mean_year) * (w.unrounded_gap - e.mean_gap)) as sxy,
+        sum((w.academic_year - e.mean_year) * (w.academic_year - e.mean_year) * w.gap_variance) as sampling_sum
     from windowed as w
     inner join ends as e
         on w.geographic_level = e.geographic_level and w.measure = e.measure and w.old_la_code = e.old_la_code
@@ -68,11 +77,52 @@ slope as (
     group by w.geographic_level, w.old_la_code, w.learning_community_code, w.measure
 ),
 
+residuals as (
+    select
+        w.geographic_level, w.old_la_code, w.learning_community_code, w.measure,
+        sum(power(w.unrounded_gap - e.mean_gap - (ss.sxy / ss.sxx) * (w.academic_year - e.mean_year), 2))
+            as residual_sum_of_squares
+    from windowed as w
+    inner join ends as e
+        on w.geographic_level = e.geographic_level and w.measure = e.measure and w.old_la_code = e.old_la_code
+            and w.learning_community_code is not distinct from e.learning_community_code
+    inner join slope_sums as ss
+        on w.geographic_level = ss.geographic_level and w.measure = ss.measure and w.old_la_code = ss.old_la_code
+            and w.learning_community_code is not distinct from ss.learning_community_code
+    where e.years_in_window >= 3
+    group by w.geographic_level, w.old_la_code, w.learning_community_code, w.measure
+),
+
+slope as (
+    select
+        ss.geographic_level, ss.old_la_code, ss.learning_community_code, ss.measure,
+        ss.sxy / ss.sxx as gap_change_per_year,
+        -- half-widths of the two 95% intervals: sampling only, and the years' scatter about the line
+        1.959964 * sqrt(ss.sampling_sum) / ss.sxx as sampling_half_width,
+        {{ t_quantile_975('e.years_in_window - 2') }} * sqrt(r.residual_sum_of_squares / (e.years_in_window - 2) / ss.sxx)
+            as scatter_half_width
+    from slope_sums as ss
+    inner join ends as e
+        on ss.geographic_level = e.geographic_level and ss.measure = e.measure and ss.old_la_code = e.old_la_code
+            and ss.learning_community_code is not distinct from e.learning_community_code
+    inner join residuals as r
+        on ss.geographic_level = r.geographic_level and ss.measure = r.measure and ss.old_la_code = r.old_la_code
+            and ss.learning_community_code is not distinct from r.learning_community_code
+),
+
+judged as (
+    select
+        slope.*,
+        slope.gap_change_per_year - greatest(slope.sampling_half_width, slope.scatter_half_width) as lower_95,
+        slope.gap_change_per_year + greatest(slope.sampling_half_width, slope.scatter_half_width) as upper_95
+    from slope
+),
+
 paired as (
     select
         e.*,
         f.learning_community_name, f.collaborative, f.stage, f.higher_is_better,
-        f.gap as first_gap, l.gap as last_gap,
+        f.unrounded_gap as first_gap, l.unrounded_gap as last_gap,
         f.disadvantaged_numerator as d1_x, f.disadvantaged_denominator as d1_n,
         f.other_numerator as o1_x, f.other_denominator as o1_n,
         l.disadvantaged_numerator as d2_x, l.disadvantaged_denominator as d2_n,
@@ -141,27 +191,30 @@ select
     i.o1_x as first_other_numerator, i.o1_n as first_other_denominator,
     i.d2_x as last_disadvantaged_numerator, i.d2_n as last_disadvantaged_denominator,
     i.o2_x as last_other_numerator, i.o2_n as last_other_denominator,
-    i.first_gap,
-    i.last_gap,
+    round(i.first_gap, 1) as first_gap,
+    round(i.last_gap, 1) as last_gap,
     round(100 * i.change, 1) as gap_change,
     round(100 * (i.change - i.below), 1) as gap_change_lower_95,
     round(100 * (i.change + i.above), 1) as gap_change_upper_95,
-    round(slope.gap_change_per_year, 2) as gap_change_per_year,
-    round(slope.gap_change_per_year - 1.959964 * slope.gap_change_per_year_se, 2) as gap_change_per_year_lower_95,
-    round(slope.gap_change_per_year + 1.959964 * slope.gap_change_per_year_se, 2) as gap_change_per_year_upper_95,
+    round(j.gap_change_per_year, 2) as gap_change_per_year,
+    round(j.lower_95, 2) as gap_change_per_year_lower_95,
+    round(j.upper_95, 2) as gap_change_per_year_upper_95,
+    case when j.scatter_half_width > j.sampling_half_width then 'year-to-year scatter' else 'sampling variation' end
+        as interval_basis,
     case
-        when slope.gap_change_per_year + 1.959964 * slope.gap_change_per_year_se < 0 then 'narrowing'
-        when slope.gap_change_per_year - 1.959964 * slope.gap_change_per_year_se > 0 then 'widening'
+        when j.upper_95 < 0 then 'narrowing'
+        when j.lower_95 > 0 then 'widening'
         else 'no clear change'
     end as trend,
     round(i.national_last_gap - i.national_first_gap, 1) as national_gap_change,
+    round((i.national_last_gap - i.national_first_gap) / i.years_apart, 2) as national_gap_change_per_year,
     case
         when i.national_first_gap is null or i.national_last_gap is null then null
-        when 100 * i.change < i.national_last_gap - i.national_first_gap then 'narrowing faster than nationally'
-        when 100 * i.change > i.national_last_gap - i.national_first_gap then 'narrowing slower (or widening faster) than nationally'
-        else 'same as nationally'
+        when j.upper_95 < (i.national_last_gap - i.national_first_gap) / i.years_apart then 'better than the national trend'
+        when j.lower_95 > (i.national_last_gap - i.national_first_gap) / i.years_apart then 'worse than the national trend'
+        else 'no clear difference from the national trend'
     end as compared_with_national
 from intervals as i
-inner join slope
-    on i.geographic_level = slope.geographic_level and i.measure = slope.measure and i.old_la_code = slope.old_la_code
-        and slope.learning_community_code is not distinct from i.learning_community_code
+inner join judged as j
+    on i.geographic_level = j.geographic_level and i.measure = j.measure and i.old_la_code = j.old_la_code
+        and j.learning_community_code is not distinct from i.learning_community_code

@@ -1,6 +1,7 @@
 -- Grain: academic year x geography (each learning community, and each authority) x measure x
 -- breakdown x subgroup. Every row carries numerator, denominator and the pupils (enrolments,
 -- for attendance) behind them, so figures re-aggregate; layout follows the EES open-data standard.
+-- Attendance from fewer than the year's three terms carries the terms in time_identifier.
 --
 -- How: each pupil-year's subgroups (int_pupil_subgroups, long) are set side by side, joined once
 -- to the outcomes, and aggregated with GROUPING SETS - one set per breakdown, per geography -
@@ -67,7 +68,8 @@ unioned as (
 )
 
 select
-    {{ ees_header('unioned.academic_year', "unioned.geographic_level", "unioned.old_la_code") }},
+    {{ ees_header('unioned.academic_year', "unioned.geographic_level", "unioned.old_la_code",
+        "case when unioned.stage = 'attendance' then coalesce(years.attendance_time_identifier, 'Academic year') else 'Academic year' end") }},
     unioned.learning_community_code,
     lc.learning_community_name,
     lc.collaborative,
@@ -83,5 +85,7 @@ select
     {{ ratio_value('unioned.measure_type', 'unioned.numerator', 'unioned.denominator', 'm.decimals') }} as value
 from unioned
 inner join {{ ref('measures') }} as m on unioned.measure = m.measure
+-- attendance summed over only some terms says which, in its time identifier (docs/methodology.md#attendance-terms)
+left join {{ ref('dim_academic_years') }} as years on unioned.academic_year = years.academic_year
 left join {{ ref('stg_reference__learning_communities') }} as lc
     on unioned.learning_community_code = lc.learning_community_code

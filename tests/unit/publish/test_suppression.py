@@ -72,3 +72,23 @@ def test_each_authority_is_its_own_additive_group():
     # in 372, LC01's withheld disadvantaged cell still has a complement among 372's communities
     withheld = f.filter(pl.col("suppressed") & (pl.col("subgroup") == "Disadvantaged"))
     assert withheld.height >= 2 and set(withheld["old_la_code"]) == {"372"}
+
+
+
+def test_data_quality_counts_are_withheld_like_percentages_and_zeros_are_shown():
+    """A count of 1 or 2 is withheld, then another community's beside the authority (or it could be
+    recovered by subtraction); a count of 0 in a large cohort identifies nobody and is shown."""
+    from publish.suppression import data_quality_cells
+
+    def row(lc, level, check, pupils, cohort):
+        return {"time_period": 202425, "geographic_level": level, "old_la_code": "372", "learning_community_code": lc,
+                "cohort": "ks4", "check_code": check, "pupils": pupils, "cohort_pupils": cohort}
+    quality = pl.DataFrame([
+        row("LC01", "Learning community", "results_not_in_cohort", 2, 400),
+        row("LC02", "Learning community", "results_not_in_cohort", 9, 500),
+        row(None, "Local authority", "results_not_in_cohort", 11, 900),
+        row("LC01", "Learning community", "cohort_no_results", 0, 400),
+        row("LC02", "Learning community", "cohort_no_results", 0, 500),
+        row(None, "Local authority", "cohort_no_results", 0, 900),
+    ])
+    assert data_quality_cells(quality, 5, 3).to_list() == [True, True, False, False, False, False]
