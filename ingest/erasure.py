@@ -173,7 +173,7 @@ def erase(settings: Settings, upns: list[str], reference: str | None = None, rep
         progress("transaction committed")
         journal.apply(op, settings.data_dir, progress)
         progress("files replaced")
-        con.execute("CHECKPOINT")
+        journal.compact(con, settings.warehouse, progress)
         result.operation_id = op.operation_id
     finally:
         con.close()

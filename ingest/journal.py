@@ -13,6 +13,10 @@ state after:
    operation's row in ``data_protection.operations`` - the commit marker.
 4. **Apply**: the file changes (delete an expired or rewritten archive file, swap a rewritten
    quarantined file into place), then the journal is removed.
+5. **Compact**: the warehouse is copied to a new file and renamed over the old one, so the
+   deleted rows are gone from the file itself, not only marked deleted in it (DuckDB reuses the
+   space of deleted rows but does not clear it). A kill here leaves the committed warehouse and
+   a partial copy, which recovery removes.
 
 ``recover`` runs before every purge, erasure and refresh: for each journal left behind, the
 commit marker decides. No marker: the transaction never committed (DuckDB discards an
@@ -165,11 +169,43 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def compact(con: duckdb.DuckDBPyConnection, warehouse: Path, progress=lambda m: None) -> tuple[int, int]:
+    """Step 5: copy the warehouse to a new file and rename it over the old, while ``con`` (the
+    write connection) still holds the old one, so no other writer starts in between. The caller
+    closes ``con`` afterwards. Returns the file's size before and after, in bytes."""
+    tmp = compaction_leftover(warehouse)
+    remove(tmp)
+    before = warehouse.stat().st_size
+    db = con.execute("SELECT current_database()").fetchone()[0]
+    con.execute("CHECKPOINT")
+    con.execute(f"ATTACH '{tmp}' AS pathways_compacted")
+    progress("compacting the warehouse")
+    try:
+        con.execute(f'COPY FROM DATABASE "{db}" TO pathways_compacted')
+    finally:
+        con.execute("DETACH pathways_compacted")
+    wal = warehouse.with_name(warehouse.name + ".wal")
+    if wal.exists() and wal.stat().st_size:  # never expected after CHECKPOINT: keep the old file then
+        remove(tmp)
+        return before, before
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, warehouse)
+    _fsync_dir(warehouse.parent)
+    return before, warehouse.stat().st_size
+
+
+def compaction_leftover(warehouse: Path) -> Path:
+    return warehouse.with_name(f".{warehouse.name}.compact.partial")
+
+
 def recover_interrupted(data_dir: Path, warehouse: Path, progress=lambda m: None) -> list[str]:
     """Before a refresh or another operation: finish or undo whatever a kill interrupted. Cheap
     when nothing is pending (no connection is opened)."""
     folder = Path(data_dir) / JOURNAL_DIR
-    if not (pending(data_dir) or (folder.exists() and any(folder.glob("*.partial")))):
+    leftover = compaction_leftover(warehouse)
+    if not (pending(data_dir) or leftover.exists() or (folder.exists() and any(folder.glob("*.partial")))):
         return []
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb.connect(str(warehouse)) as con:  # the write lock: no operation is running
+        remove(leftover)  # a copy a kill interrupted; the warehouse itself is whole
         return recover(con, data_dir, progress)

@@ -320,7 +320,7 @@ def purge(settings: Settings, as_of: date | None = None, years: int | None = Non
         progress("transaction committed")
         journal.apply(op, settings.data_dir, progress)
         progress("files deleted")
-        con.execute("CHECKPOINT")
+        journal.compact(con, settings.warehouse, progress)
     finally:
         con.close()
     return PurgeResult(op.operation_id, plan, recovered, time.perf_counter() - t0)
@@ -331,6 +331,7 @@ def pupil_records_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
     from ingest.warehouse import connect, ensure_raw_schema
 
     con = connect(settings.warehouse)
+    journal.remove(journal.compaction_leftover(settings.warehouse))  # (holding the lock: no copy is under way)
     ensure_raw_schema(con)
     journal.ensure_schema(con)
     return con
