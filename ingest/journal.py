@@ -178,7 +178,8 @@ def compact(con: duckdb.DuckDBPyConnection, warehouse: Path, progress=lambda m: 
     before = warehouse.stat().st_size
     db = con.execute("SELECT current_database()").fetchone()[0]
     con.execute("CHECKPOINT")
-    con.execute(f"ATTACH '{tmp}' AS pathways_compacted")
+    quoted = str(tmp).replace("'", "''")
+    con.execute(f"ATTACH '{quoted}' AS pathways_compacted")
     progress("compacting the warehouse")
     try:
         con.execute(f'COPY FROM DATABASE "{db}" TO pathways_compacted')

@@ -154,7 +154,13 @@ def make_plan(settings: Settings, con: duckdb.DuckDBPyConnection | None, as_of: 
     plan = RetentionPlan(as_of.isoformat(), per, {s: last_expired_year(n, as_of) for s, n in per.items()}, {}, {},
                          quarantine_days=settings.retention_quarantine_days, export_days=settings.retention_subject_access_days)
     referenced: set[str] = set()
+    origin: dict[str, str] = {}  # a rewritten archived file's sha256 -> the sha256 of the upload as received
     if con is not None:
+        if con.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = 'data_protection' "
+                       "AND table_name = 'archive_rewrites'").fetchall():
+            for old, new in con.execute("SELECT old_sha256, new_sha256 FROM data_protection.archive_rewrites "
+                                        "WHERE new_sha256 IS NOT NULL ORDER BY rewritten_at").fetchall():
+                origin[new] = origin.get(old, old)
         counts = pupil_records.rows_by_upload_and_year(con)
         for c in counts:
             if c.academic_year is None:
@@ -205,6 +211,7 @@ def make_plan(settings: Settings, con: duckdb.DuckDBPyConnection | None, as_of: 
             if not f.is_file() or f.name in referenced:
                 continue
             stem = f.name.split(".")[0].lstrip(".")
+            stem = origin.get(stem, stem)  # a quarantined upload's copy keeps its folder's clock after an erasure
             if stem[:16] in quarantined and stem[:16] not in expired_q:
                 continue  # a quarantined upload's copy, still within its period
             if stem[:16] in expired_q or f.stat().st_mtime < cutoff:

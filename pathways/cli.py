@@ -369,6 +369,18 @@ def cmd_retention(args) -> int:
     return 0
 
 
+def _invalid_upns(upns: list[str]) -> int:
+    """2 (and a message) when any UPN is not a valid UPN; a typo must not search for, or erase, nobody."""
+    from ingest.identifiers import is_valid_upn
+
+    bad = [u for u in upns if not is_valid_upn(u.strip().upper())]
+    if bad:
+        print(f"Not a valid UPN (13 characters, the first a check letter that matches the rest): {', '.join(bad)}",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
 def _steps(msg: str) -> None:
     """Progress of a purge or erasure: its steps, not each file it deletes (the summary counts them)."""
     if not msg.startswith(("deleted /", "replaced /")):
@@ -412,6 +424,9 @@ def cmd_subject_access(args) -> int:
     from ingest import processing_log, subject_access
 
     settings = get_settings()
+    bad = _invalid_upns(args.upn)
+    if bad:
+        return bad
     with processing_log.logged(settings.data_dir, "subject_access", {"reference": args.reference}) as log:
         result = subject_access.search(settings, args.upn)
         folder = Path(args.output) if args.output else subject_access.export_folder(settings, result)
@@ -430,6 +445,9 @@ def cmd_erase(args) -> int:
     from ingest import erasure, processing_log
 
     settings = get_settings()
+    bad = _invalid_upns(args.upn)
+    if bad:
+        return bad
     if not args.yes:
         print(f"Erase every record of {', '.join(args.upn)} from the archive, quarantine, inbox and warehouse? "
               "This cannot be undone. Type the first UPN again to go ahead: ", end="", flush=True)
