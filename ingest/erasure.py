@@ -113,7 +113,8 @@ def erase(settings: Settings, upns: list[str], reference: str | None = None, rep
                 if not drop:
                     continue
                 sha, mapping = rewrite_archived(settings, path, drop, op, forbidden=upns)
-                op.delete.append(str(path))
+                if path.name.split(".")[0] != sha:  # (never the file just written)
+                    op.delete.append(str(path))
                 upload = by_file.get(path.name)
                 removed = sum(len(r) for r in drop.values())
                 result.archive_rewritten.append({"file": path.name, "source_file": upload and upload["source_file"],

@@ -94,6 +94,9 @@ def apply(journal: Journal, data_dir: Path, progress=lambda m: None) -> None:
     """Step 4: the file changes after the commit (idempotent), then the journal goes."""
     for new, old in journal.replace:
         if Path(new).exists():
+            if Path(old).exists():  # the rewritten file keeps its age (a quarantine's retention clock)
+                st = os.stat(old)
+                os.utime(new, (st.st_atime, st.st_mtime))
             os.replace(new, old)
             progress(f"replaced {old}")
     for p in journal.delete:

@@ -99,9 +99,10 @@ def rows_per_upload(con: duckdb.DuckDBPyConnection, pupil_keys: list[str]) -> di
 
 
 def repoint_upload(con: duckdb.DuckDBPyConnection, upload_id: str, source: str, sha256: str, archived_path: str,
-                   renumbered: list[tuple[int, int]], rows_removed: int) -> None:
+                   renumbered: list[tuple[int, int]], rows_removed: int, academic_years: list[int] | None = None) -> None:
     """After an archived upload is rewritten without some rows: its raw rows and record point at
-    the new file (sha256) and at the rows' new places in it (row_number old -> new)."""
+    the new file (sha256) and at the rows' new places in it (row_number old -> new); with
+    ``academic_years``, the years it still holds (after a retention rewrite)."""
     con.execute(f"UPDATE raw.{source} SET sha256 = ? WHERE upload_id = ?", [sha256, upload_id])
     moved = [(old, new) for old, new in renumbered if old != new]
     if moved:
@@ -111,6 +112,9 @@ def repoint_upload(con: duckdb.DuckDBPyConnection, upload_id: str, source: str, 
         con.unregister("renumbered")
     con.execute("UPDATE raw.uploads SET sha256 = ?, archived_path = ?, rows = greatest(rows - ?, 0) WHERE upload_id = ?",
                 [sha256, archived_path, rows_removed, upload_id])
+    if academic_years is not None:
+        con.execute("UPDATE raw.uploads SET academic_years = ? WHERE upload_id = ?",
+                    [",".join(map(str, academic_years)), upload_id])
 
 
 # --- tombstones: erased pupils stay out ---------------------------------------------------------

@@ -191,7 +191,8 @@ def make_plan(settings: Settings, con: duckdb.DuckDBPyConnection | None, as_of: 
                                       past_rows.get((u["upload_id"], u["source"]), 0))
                 try:
                     action.file_rows = _file_rows_up_to(archived, cut)
-                    plan.uploads.append(action)
+                    if action.file_rows:  # (none left: an earlier purge rewrote it already)
+                        plan.uploads.append(action)
                 except Exception as e:  # an archived file that no longer reads: a person must look
                     plan.problems.append(f"{u['source_file']}: holds years past the period but cannot be read to "
                                          f"rewrite it ({e})")
@@ -294,6 +295,8 @@ def purge(settings: Settings, as_of: date | None = None, years: int | None = Non
                     journal.roll_back(op, settings.data_dir)
                     raise
                 rewrites.append((u, sha, mapping))
+                if old.name.split(".")[0] == sha:
+                    continue  # the rewrite changed nothing: the file stays
             op.delete.append(str(old))
         op.delete += plan.quarantined + plan.orphan_files + plan.exports
         op.write(settings.data_dir)
@@ -309,7 +312,8 @@ def purge(settings: Settings, as_of: date | None = None, years: int | None = Non
             pupil_records.forget_uploads(con, [u.upload_id for u in plan.uploads if u.action == "delete"])
             for u, sha, mapping in rewrites:
                 new = settings.archive_dir / f"{sha}{Path(u.archived).suffix.lower()}"
-                pupil_records.repoint_upload(con, u.upload_id, u.source, sha, str(new), mapping, u.raw_rows)
+                kept_years = [y for y in u.years if y > plan.last_expired[u.source]]
+                pupil_records.repoint_upload(con, u.upload_id, u.source, sha, str(new), mapping, u.raw_rows, kept_years)
             new_sha = {u.upload_id: sha for u, sha, _ in rewrites}
             for u in plan.uploads:
                 con.execute("INSERT INTO data_protection.archive_rewrites VALUES (?, ?, ?, 'retention', ?, ?, now())",

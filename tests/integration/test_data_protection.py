@@ -32,7 +32,7 @@ import pytest
 from config.settings import PROJECT_ROOT, Settings
 from expectations.context import intake_checks
 from expectations.reports import quarantine_reports
-from ingest import erasure, journal, processing_log, subject_access
+from ingest import erasure, journal, processing_log, retention, subject_access
 from ingest.canonical import canonicalise
 from ingest.identifiers import pseudonymise
 from ingest.inbox import process_inbox
@@ -199,6 +199,10 @@ def test_retention_purges_exactly_what_is_past_its_period(purged):
     assert rows.height == table.height and set(rows["sha256"]) == {Path(rewritten).name.split(".")[0]}
     keyed = table.select("row_number", pupil_key=pseudonymise(table["upn"], TEST_KEY.encode()))
     assert rows.join(keyed, on="row_number").filter(pl.col("pupil_key") == pl.col("pupil_key_right")).height == rows.height
+    # and nothing more is past the period: a second review finds nothing (the rewritten upload holds 2023/24 only)
+    with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        assert retention.make_plan(s, con, date.fromisoformat(AS_OF), YEARS).empty
+        assert con.execute("SELECT academic_years FROM raw.uploads WHERE upload_id = ?", [mixed["upload_id"][0]]).fetchone() == ("2023",)
 
 
 def test_after_a_purge_the_marts_build_and_the_publication_says_what_was_purged(purged):
@@ -358,8 +362,6 @@ sys.exit(3)  # the point was never reached
 
 
 def _run(op: str, s: Settings, upn: str, as_of: str = AS_OF):
-    from ingest import retention
-
     if op == "purge":
         retention.purge(s, date.fromisoformat(as_of), YEARS)
     else:
