@@ -92,6 +92,26 @@ class Settings(BaseSettings):
         "dbt_project/macros/categorisation.sql), as JSON: {\"attainment_red_pp\": 12}.",
     )
 
+    # --- retention (docs/data-protection.md#retention: the reasons for each default) ---------
+    retention_census_years: int = Field(
+        default=12, ge=0, description="Years after the end of the academic year (31 August) that census rows and "
+        "uploads are kept: a Reception cohort's records are needed until its KS4 results, 11 years on, are final.")
+    retention_attainment_years: int = Field(
+        default=12, ge=0, description="Years after the end of the academic year that attainment rows and uploads "
+        "are kept: EYFSP results start the cohort journey that ends at KS4 11 years later.")
+    retention_pupil_premium_years: int = Field(
+        default=12, ge=0, description="Years after the end of the academic year that pupil premium rows and uploads "
+        "are kept: each stage of the cohort journey is split by that year's disadvantage.")
+    retention_attendance_years: int = Field(
+        default=6, ge=0, description="Years after the end of the academic year that attendance rows and uploads are "
+        "kept: absence feeds each year's figures and the 5-year gap trends, not the cohort journey.")
+    retention_quarantine_days: int = Field(
+        default=90, ge=0, description="Days a quarantined upload (file, reports, archived copy) is kept for its data "
+        "lead to correct and resend it; also archived files no upload refers to.")
+    retention_subject_access_days: int = Field(
+        default=90, ge=0, description="Days a subject access export under <data_dir>/subject_access/ is kept (one "
+        "month to respond, extendable by two).")
+
     # --- schedules --------------------------------------------------------------------------
     nightly_refresh_cron: str = Field(default="0 2 * * *", description="When the nightly refresh runs (cron, Europe/London).")
     termly_full_refresh_cron: str = Field(default="0 3 1 1,4,9 *",

@@ -105,3 +105,23 @@ def pseudonymise(upns: pl.Series, key: bytes) -> pl.Series:
         .join(known, on="upn", how="left", maintain_order="left")
         .get_column("pupil_key")
     )
+
+
+# Columns whose values identify a pupil: run logs and Dagster metadata show a finding's row and
+# column, never such a value (the quarantine report, kept with the file, shows it to the data lead).
+PERSONAL_COLUMNS = frozenset({"upn", "uln", "surname", "forename", "dob"})
+
+
+def value_for_log(column: str | None, value: str | None) -> str | None:
+    """A finding's value as a log may show it: withheld when the column identifies a pupil."""
+    from ingest.sources import canonical_header
+
+    if value is not None and column is not None and canonical_header(column) in PERSONAL_COLUMNS:
+        return "value withheld: it identifies a pupil"
+    return value
+
+
+def message_for_log(column: str | None, value: str | None, message: str) -> str:
+    """A finding's message as a log may show it (a personal value in it withheld)."""
+    shown = value_for_log(column, value)
+    return message.replace(str(value), "(withheld)") if shown != value and value else message

@@ -17,6 +17,9 @@ from pathlib import Path
 from config.settings import Settings
 from ingest.archive import archive_file
 from ingest.canonical import CanonicalTable, Finding, canonicalise, peek_source
+from ingest.erasure import redact_incoming
+from ingest.file_redaction import RewriteFailed
+from ingest.identifiers import message_for_log, value_for_log
 from ingest.readers import UnreadableFile
 from ingest.warehouse import LoadResult, connect, ensure_raw_schema, load_upload
 
@@ -108,6 +111,12 @@ def process_inbox(settings: Settings, checks: IntakeChecks, sources: Iterable[st
                 continue
             if wanted is not None and table.source.name not in wanted:
                 continue
+            try:  # data protection: rows about erased pupils go before the file is archived
+                table = redact_incoming(settings, con, table, progress)
+            except RewriteFailed as e:
+                result.quarantined.append((path.name, f"holds rows about an erased pupil that could not be removed "
+                                                      f"automatically ({e}); it stays in the inbox, unarchived"))
+                continue
             sha, archived = archive_file(path, settings.archive_dir)
             if batch and (batch[0][0].source.name != table.source.name or
                           sum(t.frame.height for t, _, _ in batch) + table.frame.height > settings.validation_batch_rows):
@@ -133,7 +142,8 @@ def _validate_and_load(settings: Settings, con, batch: list[tuple[CanonicalTable
             _quarantine(settings, checks, path, sha, findings, table)
             first = errors[0]
             result.quarantined.append((path.name, f"{len(errors)} error(s); first: row {first.row}, "
-                                                  f"column {first.column}: {first.message}"))
+                                                  f"column {first.column}: "
+                                                  f"{message_for_log(first.column, first.value, first.message)}"))
             progress(f"quarantined {path.name}: {len(errors)} error(s)")
             continue
         loaded = load_upload(con, table, sha, archived, settings.key, original_name=path.name)
@@ -144,7 +154,9 @@ def _validate_and_load(settings: Settings, con, batch: list[tuple[CanonicalTable
             result.warned.append((path.name, warnings))
         progress(f"{loaded.status} {path.name}: {loaded.rows:,} rows into raw.{loaded.source}"
                  + (f" (superseding {loaded.superseded_rows:,} rows)" if loaded.superseded_rows else "")
-                 + (f"; {len(warnings)} warning(s), first: {warnings[0].message} ({warnings[0].value})" if warnings else ""))
+                 + (f"; {loaded.erased_rows_refused:,} rows about erased pupils refused" if loaded.erased_rows_refused else "")
+                 + (f"; {len(warnings)} warning(s), first: {warnings[0].message} "
+                    f"({value_for_log(warnings[0].column, warnings[0].value)})" if warnings else ""))
 
 
 def _quarantine(settings: Settings, checks: IntakeChecks, path: Path, sha: str, findings: list[Finding],

@@ -18,6 +18,7 @@ import polars as pl
 
 from ingest.canonical import CanonicalTable
 from ingest.identifiers import pseudonymise
+from ingest.pupil_records import without_erased
 
 LINEAGE = """
     upload_id VARCHAR NOT NULL, source_file VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
@@ -57,6 +58,7 @@ class LoadResult:
     rows: int
     superseded_rows: int = 0
     superseded_uploads: tuple[str, ...] = ()
+    erased_rows_refused: int = 0    # rows about erased pupils not loaded (ingest/erasure.py)
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -90,6 +92,10 @@ def load_upload(con: duckdb.DuckDBPyConnection, table: CanonicalTable, sha: str,
     frame = table.frame
     if "upn" in frame.columns:
         frame = frame.with_columns(pupil_key=pseudonymise(frame["upn"], key)).drop("upn")
+    # data protection: an erased pupil's rows are refused, whatever file brings them back
+    frame, refused = without_erased(con, frame)
+    if refused and frame.height == 0:
+        return LoadResult(upload_id, source, name, "refused", 0, erased_rows_refused=refused)
     frame = frame.with_columns(upload_id=pl.lit(upload_id), source_file=pl.lit(name), sha256=pl.lit(sha),
                                loaded_at=pl.lit(now))
     wanted = [c.strip().split()[0] for c in (LINEAGE + "," + RAW_TABLES[source]).split(",")]
@@ -113,7 +119,7 @@ def load_upload(con: duckdb.DuckDBPyConnection, table: CanonicalTable, sha: str,
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return LoadResult(upload_id, source, name, "loaded", frame.height, removed, tuple(superseded))
+    return LoadResult(upload_id, source, name, "loaded", frame.height, removed, tuple(superseded), refused)
 
 
 def _is_live(con, upload_id: str) -> bool:

@@ -1,4 +1,5 @@
-"""The ``pathways`` command: demo, refresh, validate, status, generate, ui, dbt, serve, users.
+"""The ``pathways`` command: demo, refresh, validate, status, generate, ui, dbt, serve, users; and for
+data protection: retention, subject-access, erase, processing-log.
 
 Runs go through a real Dagster instance (``DAGSTER_HOME``, local storage by default), so a
 refresh started here shows in the Dagster UI like one started there.
@@ -42,7 +43,18 @@ def dagster_instance(settings: Settings):
 def run_refresh(settings: Settings, tags: dict | None = None, incremental: bool = False) -> bool:
     """Materialise the refresh job in this process against the Dagster instance. True on success.
 
-    ``incremental``: only the sources with files waiting in the inbox, and what depends on them."""
+    ``incremental``: only the sources with files waiting in the inbox, and what depends on them.
+    Who ran it and how it ended go to the processing log."""
+    from ingest.processing_log import logged
+
+    details = {"trigger": (tags or {}).get("pathways/trigger", "cli"), "incremental": incremental}
+    with logged(settings.data_dir, "refresh", details) as outcome:
+        ok = _run_refresh(settings, tags, incremental)
+        outcome["outcome"] = "succeeded" if ok else "failed"
+    return ok
+
+
+def _run_refresh(settings: Settings, tags: dict | None, incremental: bool) -> bool:
     import dagster as dg
 
     from orchestration.definitions import build_definitions
@@ -211,6 +223,7 @@ def cmd_status(args) -> int:
     print(f"Quarantine: {len(q)} upload(s)")
     for r in q[-10:]:
         print("  - " + r.read_text().splitlines()[0] + f"  (report: {r})")
+    _data_protection_status(settings)
     return 0
 
 
@@ -271,6 +284,11 @@ def cmd_validate(args) -> int:
     seconds = time.perf_counter() - t0
     summary = summarise(path.name, table.source.label, table.raw.frame.height, findings, seconds)
     _emit(render(summary, findings), args.output)
+    from ingest.archive import sha256_file
+    from ingest.processing_log import record
+
+    record(settings.data_dir, "validate", "done", {"file": path.name, "sha256": sha256_file(path), "source": table.source.label,
+                                                   "rows": summary.rows, "verdict": summary.verdict})
     return 1 if summary.errors else 0
 
 
@@ -297,15 +315,202 @@ def cmd_dbt(args) -> int:
     """Any dbt command, with the settings passed as vars exactly as a refresh passes them."""
     import subprocess
 
+    from ingest.processing_log import record
     from orchestration.dbt_args import DBT_PROJECT_DIR, dbt_args
 
+    settings = get_settings()
     dbt = Path(sys.executable).parent / "dbt"
     extra = [a for a in args.dbt_args if a != "--"]
     words = [args.dbt_command]
     while extra and not extra[0].startswith("-"):  # docs generate, source freshness
         words.append(extra.pop(0))
-    return subprocess.call([str(dbt), *dbt_args(" ".join(words), get_settings(), *extra), "--profiles-dir", "."],
+    code = subprocess.call([str(dbt), *dbt_args(" ".join(words), settings, *extra), "--profiles-dir", "."],
                            cwd=DBT_PROJECT_DIR)
+    if words[0] not in ("parse", "compile", "ls", "list", "deps", "clean", "debug"):  # these read no data
+        # who ran what against the warehouse by hand (dbt show, --store-failures read pupil-level rows)
+        record(settings.data_dir, "dbt", "succeeded" if code == 0 else "failed", {"command": " ".join(words + extra)})
+    return code
+
+
+# --- data protection: retention, subject access, erasure, the processing log ------------------
+# Each command is a thin face on a function in ingest/ that returns data (retention.make_plan /
+# purge, subject_access.search / write_export, erasure.erase, processing_log.read / verify).
+
+def cmd_retention(args) -> int:
+    """Dry run by default: what is past its retention period. --apply deletes it, then refreshes."""
+    from datetime import date
+
+    from ingest import processing_log, retention
+
+    settings = get_settings()
+    as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    if not args.apply:
+        con = _read_only_warehouse(settings)
+        try:
+            plan = retention.make_plan(settings, con, as_of, args.years)
+        finally:
+            if con is not None:
+                con.close()
+        print(json.dumps(plan.as_dict(), indent=2, default=str) if args.json else plan.describe())
+        processing_log.record(settings.data_dir, "retention_review", "done", plan.counts())
+        if not plan.empty:
+            print("\nDry run: nothing was deleted. `pathways retention --apply` (with the same options) deletes it.")
+        return 0
+    with processing_log.logged(settings.data_dir, "retention_purge", {"as_of": args.as_of, "years": args.years}) as log:
+        result = retention.purge(settings, as_of, args.years, progress=_steps)
+        log.update(operation_id=result.operation_id, **result.plan.counts())
+    print(result.plan.describe())
+    print(result.describe())
+    if result.operation_id and not args.no_refresh:
+        print("Rebuilding the pupil-level models and marts from what remains, and publishing ...")
+        if not run_refresh(settings, tags={"pathways/trigger": "retention"}):
+            print("The purge stands; the rebuild failed (see above). Run `pathways refresh` once it is fixed.", file=sys.stderr)
+            return 1
+        print(f"Published; its manifest.json records the purge under data_protection (publication {_current_id(settings)}).")
+    return 0
+
+
+def _invalid_upns(upns: list[str]) -> int:
+    """2 (and a message) when any UPN is not a valid UPN; a typo must not search for, or erase, nobody."""
+    from ingest.identifiers import is_valid_upn
+
+    bad = [u for u in upns if not is_valid_upn(u.strip().upper())]
+    if bad:
+        print(f"Not a valid UPN (13 characters, the first a check letter that matches the rest): {', '.join(bad)}",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+def _steps(msg: str) -> None:
+    """Progress of a purge or erasure: its steps, not each file it deletes (the summary counts them)."""
+    if not msg.startswith(("deleted /", "replaced /")):
+        _progress(msg)
+
+
+def _data_protection_status(settings: Settings) -> None:
+    """One line for `status`: what is past its retention period, the last purge, erasures, an interrupted operation."""
+    from ingest import journal, pupil_records, retention
+
+    if journal.pending(settings.data_dir):
+        print("Data protection: a purge or erasure was interrupted; the next refresh, purge or erasure finishes or undoes it")
+    try:
+        con = _read_only_warehouse(settings)
+    except SystemExit:
+        return
+    if con is None:
+        return
+    with con:
+        plan = retention.make_plan(settings, con)
+        purges = retention.purges_since(con, None)
+        erased = len(pupil_records.erased(con))
+    print(f"Data protection: {sum(plan.raw_rows.values()):,} raw rows and {len(plan.uploads) + len(plan.quarantined)} files "
+          f"past their retention period{' (`pathways retention` lists them)' if not plan.empty else ''}; "
+          + (f"last purge {purges[-1]['committed_at'][:16]}; " if purges else "no purge yet; ")
+          + f"{erased} pupil(s) erased")
+
+
+def _read_only_warehouse(settings: Settings):
+    import duckdb
+
+    if not settings.warehouse.exists():
+        return None
+    try:
+        return duckdb.connect(str(settings.warehouse), read_only=True)
+    except duckdb.Error as e:
+        raise SystemExit("The warehouse is busy (a refresh is running): try again when it has finished.") from e
+
+
+def cmd_subject_access(args) -> int:
+    from ingest import processing_log, subject_access
+
+    settings = get_settings()
+    bad = _invalid_upns(args.upn)
+    if bad:
+        return bad
+    with processing_log.logged(settings.data_dir, "subject_access", {"reference": args.reference}) as log:
+        result = subject_access.search(settings, args.upn)
+        folder = Path(args.output) if args.output else subject_access.export_folder(settings, result)
+        written = subject_access.write_export(result, folder)
+        # the log names the pupil by their keyed pseudonym only
+        log.update(pupil_keys=result.pupil_keys, export=str(folder), **result.summary())
+    print(result.describe())
+    print("Export (this pupil's records only; contains personal data - send it securely, then delete it):")
+    for p in written:
+        print(f"  {p}")
+    return 0
+
+
+def cmd_erase(args) -> int:
+    from expectations.reports import quarantine_reports
+    from ingest import erasure, processing_log
+
+    settings = get_settings()
+    bad = _invalid_upns(args.upn)
+    if bad:
+        return bad
+    if not args.yes:
+        print(f"Erase every record of {', '.join(args.upn)} from the archive, quarantine, inbox and warehouse? "
+              "This cannot be undone. Type the first UPN again to go ahead: ", end="", flush=True)
+        if sys.stdin.readline().strip().upper() != args.upn[0].strip().upper():
+            print("Not erased.")
+            return 1
+    with processing_log.logged(settings.data_dir, "erasure", {"reference": args.reference}) as log:
+        result = erasure.erase(settings, args.upn, args.reference, reports=quarantine_reports, progress=_steps)
+        log.update(pupil_keys=result.pupil_keys, operation_id=result.operation_id, **result.counts())
+    print(result.describe())
+    if not args.no_refresh:
+        print("Rebuilding the marts without the pupil, and publishing ...")
+        if not run_refresh(settings, tags={"pathways/trigger": "erasure"}):
+            print("The erasure stands; the rebuild failed (see above). Run `pathways refresh` once it is fixed.", file=sys.stderr)
+            return 1
+    return 0
+
+
+def cmd_processing_log(args) -> int:
+    from ingest import processing_log
+
+    settings = get_settings()
+    if args.verify:
+        problems = processing_log.verify(settings.data_dir)
+        print("\n".join(problems) if problems else f"The log is whole: {len(processing_log.read(settings.data_dir))} entries, "
+              "each following the one before.")
+        return 1 if problems else 0
+    entries = [e for e in processing_log.read(settings.data_dir)
+               if (not args.action or e["action"] == args.action) and (not args.since or e["at"] >= args.since)]
+    for e in entries[-args.limit:]:
+        details = ", ".join(f"{k}={v}" for k, v in (e.get("details") or {}).items() if not isinstance(v, list | dict))
+        print(f"{e['at'][:19]}  {e['actor']:<12} {e['action']:<17} {e['outcome']:<9} {details[:160]}")
+    if not entries:
+        print(f"No entries in {processing_log.log_path(settings.data_dir)}.")
+    return 0
+
+
+def _data_protection_commands(sub) -> None:
+    r = sub.add_parser("retention", help="what is past its retention period (dry run); --apply deletes it")
+    r.add_argument("--apply", action="store_true", help="delete it (all or nothing), then rebuild and publish")
+    r.add_argument("--years", type=int, help="one period for every pupil-level source instead of the settings")
+    r.add_argument("--as-of", help="the date to judge by (YYYY-MM-DD; default today; never in the future)")
+    r.add_argument("--no-refresh", action="store_true", help="after --apply, do not rebuild and publish")
+    r.add_argument("--json", action="store_true", help="the dry run as JSON")
+    r.set_defaults(fn=cmd_retention)
+    s = sub.add_parser("subject-access", help="every record held about one pupil, exported for the data protection officer")
+    s.add_argument("upn", nargs="+", help="the pupil's UPN (and any earlier one, e.g. a temporary UPN)")
+    s.add_argument("--output", help="folder for the export (default data/subject_access/<time>-<pseudonym>)")
+    s.add_argument("--reference", help="the request's case reference, for the processing log")
+    s.set_defaults(fn=cmd_subject_access)
+    e = sub.add_parser("erase", help="remove one pupil from the archive, quarantine, inbox and warehouse, and keep them out")
+    e.add_argument("upn", nargs="+", help="the pupil's UPN (and any earlier one)")
+    e.add_argument("--reference", help="the officer's decision or case reference, kept with the erasure record")
+    e.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    e.add_argument("--no-refresh", action="store_true", help="do not rebuild and publish afterwards")
+    e.set_defaults(fn=cmd_erase)
+    g = sub.add_parser("processing-log", help="who ran which refresh, validation, export, retention or erasure, and when")
+    g.add_argument("--action", help="only this action (refresh, ingest, publish, validate, subject_access, erasure, ...)")
+    g.add_argument("--since", help="only entries from this date or time (ISO, UTC)")
+    g.add_argument("--limit", type=int, default=50)
+    g.add_argument("--verify", action="store_true", help="check no entry was removed or edited")
+    g.set_defaults(fn=cmd_processing_log)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -342,6 +547,7 @@ def main(argv: list[str] | None = None) -> int:
     from scorecard.commands import add_commands  # serve (the scorecard) and users (its accounts)
 
     add_commands(sub)
+    _data_protection_commands(sub)
     args = p.parse_args(argv)
     return args.fn(args)
 

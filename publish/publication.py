@@ -24,6 +24,7 @@ import duckdb
 import polars as pl
 
 from config.settings import PROJECT_ROOT, Settings
+from ingest.retention import publication_record
 from publish.contract import ContractError, check_columns, load_contract
 from publish.extracts import write_extracts
 from publish.masking import SUPPRESSED, mask
@@ -81,6 +82,8 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
             marts = {name: wh.sql(f"SELECT * FROM {t.relation}").pl() for name, t in contract.items()}
             uploads = wh.sql("SELECT upload_id, source, stage, source_file, sha256, rows, loaded_at "
                              "FROM raw.uploads ORDER BY loaded_at, source_file").pl()
+            # retention periods, purges since the last publication, erasures: counts only (ingest/retention.py)
+            data_protection = publication_record(wh, settings, current_manifest(settings))
         progress(f"read {len(marts)} marts ({sum(t.height for t in marts.values()):,} rows)")
         for name, frame in marts.items():
             check_columns(contract[name], frame.columns)
@@ -111,6 +114,7 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
             "source_uploads": uploads.with_columns(pl.col("loaded_at").cast(pl.String)).to_dicts(),
             "checks": checks,
             "pseudonymisation_key_fingerprint": settings.key_fingerprint(),
+            "data_protection": data_protection,
         }
         (building / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
         _make_read_only(building)

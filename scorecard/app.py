@@ -129,7 +129,7 @@ class Scorecard:
         self.accounts = Accounts(access / "accounts.sqlite", settings.scorecard_session_idle_minutes,
                                  settings.scorecard_session_hours, settings.scorecard_sign_in_attempts,
                                  settings.scorecard_lockout_minutes)
-        self.audit = AuditLog(access / "audit.sqlite")
+        self.audit = AuditLog(access / "audit.sqlite", data_dir=settings.data_dir)
         self.secret = _secret(access / "secret.key")
         self.oidc = None
         if settings.oidc_issuer and settings.oidc_client_id:

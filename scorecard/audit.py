@@ -2,7 +2,9 @@
 request, with who, from where, when and which publication.
 
 Append-only SQLite in ``<data_dir>/access/audit.sqlite``, kept with the warehouse data (never
-published). ``pathways users audit`` prints it.
+published). ``pathways users audit`` prints it. Sign-ins, sign-outs and downloads also join the
+processing log the data protection officer reads (ingest/processing_log.py), with the signed-in
+user as the actor; page views stay here (there are many, and they carry no data out).
 """
 
 from __future__ import annotations
@@ -49,9 +51,15 @@ class Entry:
     detail: str | None
 
 
+# the events that also go to the processing log, and the action each is recorded as there
+PROCESSING_LOG_ACTIONS = {SIGN_IN: "scorecard sign-in", SIGN_IN_REFUSED: "scorecard sign-in refused",
+                          SIGN_OUT: "scorecard sign-out", DOWNLOAD: "scorecard download"}
+
+
 class AuditLog:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, data_dir: Path | None = None):
         self.path = path
+        self.data_dir = data_dir
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._con().executescript(_SCHEMA)
@@ -71,6 +79,12 @@ class AuditLog:
             "INSERT INTO audit_log (at, event, username, address, path, status, publication, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [datetime.now(UTC).isoformat(timespec="milliseconds"), event, username, address, (path or "")[:500], status,
              publication, (detail or "")[:500] or None])
+        if self.data_dir is not None and event in PROCESSING_LOG_ACTIONS:
+            from ingest.processing_log import record
+
+            record(self.data_dir, PROCESSING_LOG_ACTIONS[event], "refused" if event == SIGN_IN_REFUSED else "done",
+                   {"path": (path or "")[:200], "publication": publication, "address": address},
+                   actor=username or "unknown", actor_type="signed_in_user")
 
     def recent(self, limit: int = 50, username: str | None = None, event: str | None = None) -> list[Entry]:
         where, params = [], []

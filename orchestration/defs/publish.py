@@ -11,6 +11,7 @@ import json
 import dagster as dg
 
 from config.settings import Settings
+from ingest.processing_log import record
 from orchestration.defs.dbt import translator
 from orchestration.project import dbt_project
 from publish.contract import load_contract
@@ -54,6 +55,9 @@ def publication(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Se
     except PublicationBlocked as e:
         raise dg.Failure(description=f"Nothing was published; the last good publication stays. {e}") from e
     m = pub.manifest
+    record(settings.data_dir, "publish", "succeeded", {
+        "publication_id": m["publication_id"], "run_id": context.run.run_id, "source_uploads": len(m["source_uploads"]),
+        "suppressed_cells": m["suppression"]["suppressed_cells"], "extracts": len(m["extracts"])})
     return dg.MaterializeResult(metadata={
         "publication_id": m["publication_id"],
         "path": dg.MetadataValue.path(str(pub.path)),

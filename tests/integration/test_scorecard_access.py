@@ -153,6 +153,12 @@ def test_a_members_files_hold_only_their_own_community(site, tmp_path):
             assert set(frame["learning_community_code"].drop_nulls().unique()) <= {own}, name
     csv = pl.read_csv(member.get(f"/communities/{own}/downloads/learning_community_gap_trends.csv").content, infer_schema=False)
     assert set(csv["learning_community_code"].drop_nulls().unique()) == {own}
+    # the data protection officer's processing log has the member's sign-in and downloads
+    from ingest.processing_log import read, verify
+
+    mine = [e for e in read(site["settings"].data_dir) if e["actor"] == MEMBER and e["actor_type"] == "signed_in_user"]
+    assert {"scorecard sign-in", "scorecard download"} <= {e["action"] for e in mine}
+    assert verify(site["settings"].data_dir) == []
 
 
 def test_an_analyst_compares_every_community(site):
