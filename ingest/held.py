@@ -47,6 +47,22 @@ class NotHeld(Exception):
     pass
 
 
+REPORT_NAMES = {"report.txt", "report.json", "report.html", HELD_META, CONFIRMED}
+
+
+def upload_folder(root: Path, upload_id: str, name: str) -> Path:
+    """``root/<upload-id>``, or ``<upload-id>-2``, ... when the same content came under another name
+    (each file keeps its own report)."""
+    n = 1
+    while True:
+        folder = root / (upload_id if n == 1 else f"{upload_id}-{n}")
+        taken = [p.name for p in folder.iterdir() if p.name not in REPORT_NAMES] if folder.exists() else []
+        if not taken or name in taken or f"upload-{name}" in taken:
+            folder.mkdir(parents=True, exist_ok=True)
+            return folder
+        n += 1
+
+
 def stored_name(name: str, taken: set[str]) -> str:
     """The upload's name in a folder of reports: its own, unless a report has that name."""
     return name if name not in taken else f"upload-{name}"
@@ -54,8 +70,7 @@ def stored_name(name: str, taken: set[str]) -> str:
 
 def hold(settings: Settings, path: Path, sha: str, source: str | None, rule: str, reason: str,
          reports: dict[str, str]) -> HeldUpload:
-    folder = settings.held_dir / sha[:16]
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = upload_folder(settings.held_dir, sha[:16], path.name)
     reserved = set(reports) | {HELD_META, CONFIRMED}
     target = folder / stored_name(path.name, reserved)
     for name, text in reports.items():

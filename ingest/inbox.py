@@ -41,7 +41,7 @@ from ingest.findings import (
     SOURCE_UNKNOWN,
     file_finding,
 )
-from ingest.held import HeldUpload, held_uploads, hold, release, stored_name
+from ingest.held import HeldUpload, held_uploads, hold, release, stored_name, upload_folder
 from ingest.keys import warehouse_key
 from ingest.lock import refresh_lock
 from ingest.readers import READABLE_SUFFIXES, UnreadableFile
@@ -73,10 +73,10 @@ def _ignored_because(rel: Path) -> str | None:
         for prefix, why in IGNORED_PREFIXES.items():
             if part.startswith(prefix):
                 if i == len(rel.parts) - 1:
-                    return f"ignored: {why}"
-                return f"ignored: it is inside the folder '{part}', and {why.replace('its name', 'whose name')}"
+                    return why
+                return f"it is inside the folder '{part}', and {why.replace('its name', 'whose name')}"
     if rel.name.lower().endswith(UNFINISHED_SUFFIXES):
-        return f"ignored: an unfinished download or copy ('{rel.suffix}'); it is taken once renamed to .csv or .xlsx"
+        return f"an unfinished download or copy ('{rel.suffix}'); it is taken once renamed to .csv or .xlsx"
     return None
 
 
@@ -130,7 +130,7 @@ def scan_inbox(settings: Settings, now: float | None = None) -> list[InboxFile]:
             try:
                 st = path.stat()
             except OSError:
-                out.append(InboxFile(path, str(rel), "ignored", "ignored: a broken link or a file that vanished"))
+                out.append(InboxFile(path, str(rel), "ignored", "a broken link, or a file that vanished while the inbox was read"))
                 continue
             if why:
                 out.append(InboxFile(path, str(rel), "ignored", why, st.st_size, st.st_ctime))
@@ -415,8 +415,7 @@ class _Intake:
 
             st = path.stat()
             sha = hashlib.sha256(f"{name}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
-        folder = self.settings.quarantine_dir / sha[:16]
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = upload_folder(self.settings.quarantine_dir, sha[:16], name)
         reports = self.checks.reports(name, label, table.raw.frame.height if table else 0, findings)
         for report, text in reports.items():
             (folder / report).write_text(text)

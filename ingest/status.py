@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from config.settings import Settings
+from config.settings import KeyMissing, Settings
 from ingest import ledger
 from ingest.held import held_uploads
 from ingest.inbox import scan_inbox
@@ -37,6 +37,7 @@ class IntakeStatus:
     held: list[FileStatus] = field(default_factory=list)
     quarantined: list[FileStatus] = field(default_factory=list)
     taken: list[FileStatus] = field(default_factory=list)        # the latest files taken from the inbox, newest last
+    key: str = ""                 # the key in use, by its fingerprint and where it comes from (or why there is none)
 
     def count(self, state: str) -> int:
         return sum(f.state == state for f in self.inbox + self.held + self.quarantined + self.taken)
@@ -44,6 +45,10 @@ class IntakeStatus:
 
 def intake_status(settings: Settings, last: int = 50, now: float | None = None) -> IntakeStatus:
     status = IntakeStatus(running_refresh(settings))
+    try:
+        status.key = f"fingerprint {settings.key_fingerprint()} ({settings.key_source})"
+    except KeyMissing as e:
+        status.key = f"none: {e}"
     for f in scan_inbox(settings, now):
         status.inbox.append(FileStatus(f.name, {"ready": "waiting"}.get(f.state, f.state), f.reason))
     for h in held_uploads(settings):
