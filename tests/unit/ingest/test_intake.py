@@ -52,7 +52,7 @@ def test_files_still_arriving_or_set_aside_are_not_taken_and_status_says_why(tmp
     now = time.time()
     states = {f.name: (f.state, f.reason) for f in scan_inbox(settings, now=now)}
     assert states["schools.csv"][0] == "arriving" and "still arriving" in states["schools.csv"][1]
-    assert states[".DS_Store"] == ("ignored", "ignored: a hidden file (its name starts with '.')")
+    assert states[".DS_Store"] == ("ignored", "a hidden file (its name starts with '.')")
     assert "starts with '_'" in states["_notes.csv"][1] and "Office lock file" in states["~$schools.xlsx"][1]
     assert "unfinished download" in states["census.csv.partial"][1]
     assert "inside the folder '_keep'" in states["old/_keep/census.csv"][1]
@@ -155,6 +155,18 @@ def test_a_learning_communities_file_missing_one_of_two_is_held(settings, small_
     lcs.head(1).write_csv(settings.inbox_dir / "learning_communities.csv")
     [held] = process_inbox(settings, intake_checks(), ["learning_communities"]).held
     assert "remove 1 of the 2 learning communities" in held.reason
+    assert _count(settings, "SELECT count(*) FROM raw.learning_communities") == 2
+
+
+def test_sending_back_a_file_loaded_before_restores_it_without_a_hold(settings, small_borough_dir):
+    _reference(settings, small_borough_dir)
+    lcs = pl.read_csv(small_borough_dir / "learning_communities.csv", infer_schema_length=0)
+    pl.concat([lcs, pl.DataFrame({"LearningCommunityCode": ["LC03"], "LearningCommunityName": ["Canklow"],
+                                  "Collaborative": ["North"]})]).write_csv(settings.inbox_dir / "learning_communities.csv")
+    assert process_inbox(settings, intake_checks(), ["learning_communities"]).loaded  # adds one: nothing removed
+    copy_into_inbox([small_borough_dir / "learning_communities.csv"], settings)  # the data lead undoes it
+    result = process_inbox(settings, intake_checks(), ["learning_communities"])
+    assert result.held == [] and [r.file for r in result.loaded] == ["learning_communities.csv"]
     assert _count(settings, "SELECT count(*) FROM raw.learning_communities") == 2
 
 
@@ -299,3 +311,29 @@ def test_a_second_refresh_says_who_is_running_and_a_killed_one_leaves_no_lock(tm
     assert running_refresh(settings) is None  # the killed holder's lock went with it
     with refresh_lock(settings, trigger="next") as mine:
         assert mine.pid == os.getpid()
+
+
+def test_a_run_the_daemon_starts_during_a_refresh_waits_then_says_a_refresh_is_running(tmp_path, small_borough_dir):
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+
+    settings = make_settings(tmp_path, refresh_wait_seconds=0.5)
+    settings.inbox_dir.mkdir(parents=True)
+    copy_into_inbox([small_borough_dir / "learning_communities.csv"], settings)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(tmp_path)], cwd=ROOT, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        job = build_definitions(settings).resolve_job_def("refresh")
+        result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+                                        asset_selection=[dg.AssetKey(["raw", "learning_communities"])])
+        assert not result.success
+        errors = " ".join(str(e.event_specific_data.error.message) for e in result.all_events
+                          if e.event_type_value in ("RESOURCE_INIT_FAILURE", "STEP_FAILURE", "PIPELINE_FAILURE")
+                          and getattr(e.event_specific_data, "error", None))
+        assert "a refresh is already running (started at" in errors and f"pid {holder.pid}" in errors
+        assert (settings.inbox_dir / "learning_communities.csv").exists()  # nothing taken
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
