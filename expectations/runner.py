@@ -66,11 +66,17 @@ def _prepare(table: CanonicalTable, upload: int, today: date) -> pl.DataFrame:
 
     f = table.frame.with_columns(upload=pl.lit(upload, dtype=pl.Int32))
     source = table.source.name
+    current = today.year if today.month >= 8 else today.year - 1  # the academic year under way (as census dates file it)
+    if source == "census" and "census_date" in f.columns:
+        f = f.with_columns(census_date_days_after_today=(pl.col("census_date") - pl.lit(today)).dt.total_days())
+    elif "academic_year" in f.columns:
+        f = f.with_columns(academic_years_ahead=pl.col("academic_year") - current)
     if table.identity is not None and "dob" in table.columns and "academic_year" in f.columns:
         dob = table.identity.select("row_number", pl.col("dob").cast(pl.Date, strict=False).alias("dob_date"))
         f = f.join(dob, on="row_number", how="left")
         future = (pl.col("dob_date") - pl.lit(today)).dt.total_days()
-        age = pl.when(future <= 0).then(
+        # no age for a year that has not started: that year is the error, not the pupil's age
+        age = pl.when((future <= 0) & (pl.col("academic_year") <= current)).then(
             ((pl.col("academic_year") - pl.col("dob_date").dt.year()) * 12 + (8 - pl.col("dob_date").dt.month())) // 12)
         f = f.with_columns(dob_days_after_today=future, age_years=age.cast(pl.Int32))
         f = f.with_columns(age_note=pl.format("age {} at 31 August {}", pl.col("age_years"), pl.col("academic_year")))

@@ -46,6 +46,16 @@ def _impossible_value_rules(source: str) -> list:
         column="dob_days_after_today", max_value=0,
         meta=_meta("dob_in_future", "error", "the date of birth is in the future", "correct the date of birth",
                    blame="dob"))]
+    if source == "census":
+        rules.append(gx.expectations.ExpectColumnValuesToBeBetween(
+            column="census_date_days_after_today", max_value=0,
+            meta=_meta("census_date_in_future", "error", "the census date is in the future",
+                       "correct the census date (the census day the return is for)", blame="census_date")))
+    elif source != "schools":
+        rules.append(gx.expectations.ExpectColumnValuesToBeBetween(
+            column="academic_years_ahead", max_value=0,
+            meta=_meta("academic_year_in_future", "error", "the academic year has not started yet",
+                       "correct the academic year (2023/24 is the year from September 2023)", blame="academic_year")))
     if source in SCHOOL_AGE_RANGE:
         lo, hi = SCHOOL_AGE_RANGE[source]
         rules.append(gx.expectations.ExpectColumnValuesToBeBetween(
@@ -235,6 +245,9 @@ def schools_rules() -> list:
         gx.expectations.ExpectColumnValuesToBeBetween(
             column="laestab", min_value=1000000, max_value=9999999,
             meta=_meta("laestab_number", "error", "LAESTAB must be 7 digits", "LA code (3 digits) then establishment number")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="predecessor_urn", min_value=100000, max_value=999999,
+            meta=_meta("urn_number", "error", "URN must be 6 digits", "copy the URN from Get Information About Schools")),
         gx.expectations.ExpectColumnValuesToNotBeNull(
             column="learning_community_code",
             meta=_meta("learning_community_missing", "error", "every school needs a learning community",

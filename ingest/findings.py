@@ -24,6 +24,7 @@ FILE_UNREADABLE = "readable_file"            # damaged or unparseable
 FILE_UNREADABLE_BY_PATHWAYS = "file_permission"  # the pipeline's user may not read it
 CSV_LAST_LINE_CUT = "csv_last_line_cut"      # the file stops part-way through a line (still being copied?)
 CSV_FIELD_COUNT = "csv_field_count"          # a row with more or fewer fields than the header
+REPEATED_HEADER = "repeated_header"          # the header row again among the data (two exports pasted together)
 SOURCE_UNKNOWN = "source_unknown"            # no source has these headers
 REQUIRED_COLUMN = "required_column"
 NO_DATA_ROWS = "no_data_rows"                # a header and nothing under it

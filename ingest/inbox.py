@@ -44,7 +44,7 @@ from ingest.findings import (
 from ingest.held import HeldUpload, held_uploads, hold, release, stored_name, upload_folder
 from ingest.keys import warehouse_key
 from ingest.lock import refresh_lock
-from ingest.readers import READABLE_SUFFIXES, UnreadableFile
+from ingest.readers import UnreadableFile
 from ingest.warehouse import LoadLimits, LoadResult, connect, ensure_raw_schema, load_upload
 
 IGNORED_PREFIXES = {
@@ -283,8 +283,7 @@ def process_inbox(settings: Settings, checks: IntakeChecks, sources: Iterable[st
         uploads = [_Upload(h.path, h.source, h) for h in held_uploads(settings) if h.confirmed]
         uploads += [_Upload(f.path, detect(f.path)) for f in scan if f.state == "ready"]
         uploads = [u for u in uploads if wanted is None or u.source in wanted]
-        result.arriving = [f for f in scan if f.state == "arriving"
-                           and (wanted is None or None in wanted or f.path.suffix.lower() in READABLE_SUFFIXES)]
+        result.arriving = [f for f in scan if f.state == "arriving"]
         if not uploads:
             return result
         try:

@@ -31,6 +31,7 @@ from ingest.findings import (
     FILE_ENCODING,
     FILE_TYPE,
     FILE_UNREADABLE,
+    REPEATED_HEADER,
     Finding,
     cut,
     file_finding,
@@ -165,9 +166,25 @@ def read_table(path: Path, sheet: str | None = None) -> RawTable:
     if not path.exists():
         raise UnreadableFile(path, "file not found")
     _refuse_content(path, sniff(path))
-    if path.suffix.lower() in EXCEL_SUFFIXES:
-        return _read_excel(path, sheet)
-    return _read_csv(path)
+    table = _read_excel(path, sheet) if path.suffix.lower() in EXCEL_SUFFIXES else _read_csv(path)
+    _refuse_repeated_header(table)
+    return table
+
+
+def _refuse_repeated_header(table: RawTable) -> None:
+    """The header row again among the data rows: two exports pasted together, or a file appended to."""
+    cols = [c for c in table.frame.columns if c != "row_number"]
+    if not cols or table.frame.height == 0:
+        return
+    same = table.frame.filter(pl.all_horizontal([pl.col(c).str.to_lowercase() == c.lower() for c in cols]))
+    if same.height == 0:
+        return
+    findings = [file_finding(table.path.name, REPEATED_HEADER, "the header row appears again among the data rows",
+                             "two exports seem to have been pasted together: remove the repeated header row(s), check "
+                             "nothing is there twice, and upload the file again", row=r, column=cols[0], value=cols[0])
+                for r in same["row_number"].head(STRUCTURE_FINDINGS_KEPT).to_list()]
+    raise UnreadableFile(table.path, f"the header row appears again on row {findings[0].row}", REPEATED_HEADER,
+                         findings[0].fix, findings)
 
 
 def read_headers(path: Path) -> list[str]:
@@ -215,10 +232,7 @@ def _read_csv(path: Path) -> RawTable:
     except UnicodeDecodeError as e:
         raise UnreadableFile(path, _encoding_problem(e), FILE_ENCODING,
                              "save the file as 'CSV UTF-8 (comma delimited)' and upload it again") from e
-    # leading blank lines are not the header
-    skipped = len(text) - len(text.lstrip("\r\n"))
-    header_row = text[:skipped].count("\n") + 1 if skipped else 1
-    text = text[skipped:]
+    text, header_row = _skip_title_block(text)
     first = text.split("\n", 1)[0].rstrip("\r")
     sep = _separator(first)
     header, lines = _check_structure(path, text, sep, header_row)
@@ -233,6 +247,20 @@ def _read_csv(path: Path) -> RawTable:
     frame = frame.with_columns(row_number=pl.Series(lines, dtype=pl.Int64))
     frame = frame.select("row_number", *[c for c in frame.columns if c != "row_number"])
     return RawTable(path, _strip(frame), header_row=header_row, encoding=encoding)
+
+
+def _skip_title_block(text: str) -> tuple[str, int]:
+    """The text from the header line on, and the header's 1-based line: leading blank lines and a
+    title block above the header (as some DfE downloads have) are not the table."""
+    lines = text[:65536].splitlines(keepends=True)[:HEADER_SCAN_ROWS]
+    start, best_hits = 0, 1
+    for i, line in enumerate(lines):
+        hits = _header_hits(next(csv.reader([line.rstrip("\r\n")], delimiter=_separator(line)), []))
+        if hits > best_hits:
+            start, best_hits = i, hits
+    if best_hits < 2:  # no known header among the first lines: the first non-blank line is the header
+        start = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    return text[sum(len(line) for line in lines[:start]):], start + 1
 
 
 def _check_structure(path: Path, text: str, sep: str, header_row: int) -> tuple[list[str], list[int]]:
@@ -344,7 +372,7 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
         raise UnreadableFile(path, f"not a readable Excel workbook (damaged or incomplete?): {str(e).splitlines()[0]}") from e
     if sheet is not None and sheet not in names:
         raise UnreadableFile(path, f"no sheet named '{sheet}' (sheets: {', '.join(names)})")
-    sheet_name = sheet or names[0]
+    sheet_name = sheet or (_sheet_with_data(reader, names) if len(names) > 1 else names[0])
     try:
         grid = pl.read_excel(path, sheet_name=sheet_name, has_header=False, infer_schema_length=0,
                              drop_empty_rows=False, drop_empty_cols=False)
@@ -371,6 +399,26 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
     body = body.filter(~pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in data_cols]))
     body = body.select([c for c in body.columns if not (c.startswith("column_") and body[c].null_count() == body.height)])
     return RawTable(path, _strip(body), header_row=best + 1, encoding=None, sheet=sheet_name)
+
+
+def _header_hits(cells) -> int:
+    """How many cells of a row are column names Pathways knows."""
+    return sum(canonical_header(str(c)) is not None for c in cells if c not in (None, ""))
+
+
+def _sheet_with_data(reader, names: list[str]) -> str:
+    """The first sheet whose first rows hold a header Pathways knows (a notes or cover sheet may
+    come first); the first sheet when none does."""
+    best, best_hits = names[0], 1
+    for name in names:
+        try:
+            top = reader.load_sheet(name, header_row=None, n_rows=HEADER_SCAN_ROWS, dtypes="string").to_polars()
+        except Exception:  # noqa: BLE001 - a sheet that cannot be scanned is not the data sheet
+            continue
+        hits = max((_header_hits(row) for row in top.iter_rows()), default=0)
+        if hits > best_hits:
+            best, best_hits = name, hits
+    return best
 
 
 def _dedupe(names: list[str]) -> list[str]:

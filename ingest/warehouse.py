@@ -98,9 +98,12 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for name, cols in RAW_TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{name} ({LINEAGE}, {cols}{', ' + IDENTITY if name in PUPIL_TABLES else ''})")
-        if name in PUPIL_TABLES:  # warehouses made before the identity check
-            for col in IDENTITY.split(","):
-                con.execute(f"ALTER TABLE raw.{name} ADD COLUMN IF NOT EXISTS {col.strip()}")
+    # warehouses made before the identity check gain its columns (empty for the rows already there)
+    have = {t for (t,) in con.execute("SELECT table_name FROM information_schema.columns WHERE table_schema = 'raw' "
+                                      "AND column_name = 'identity_name_hash'").fetchall()}
+    for name in set(PUPIL_TABLES) - have:
+        for col in IDENTITY.split(","):
+            con.execute(f"ALTER TABLE raw.{name} ADD COLUMN IF NOT EXISTS {col.strip()}")
     con.execute("""CREATE TABLE IF NOT EXISTS raw.uploads (
         upload_id VARCHAR PRIMARY KEY, source VARCHAR, stage VARCHAR, source_file VARCHAR, sha256 VARCHAR,
         archived_path VARCHAR, rows BIGINT, loaded_at TIMESTAMPTZ, academic_years VARCHAR, terms VARCHAR, schools INTEGER)""")

@@ -113,6 +113,8 @@ def cmd_demo(args) -> int:
         manifest = generate(spec, settings.inbox_dir, progress=_progress)
         write_manifest(manifest, marker)
         _progress(f"generated {len(manifest['files'])} files in {manifest['seconds']} s")
+        # written whole by this process a moment ago: nothing to wait for before taking them
+        settings = settings.model_copy(update={"inbox_settle_seconds": 0})
     else:
         _progress(f"demo borough already generated ({marker.name}); refreshing")
     print("Running the refresh job (ingest -> dbt -> checks -> publish) ...")

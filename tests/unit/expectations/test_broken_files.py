@@ -107,6 +107,8 @@ CASES = {
                                     detail="age 33"),
     "census-laestab-missing": Case("census", _set(19, "LAESTAB", None), "laestab_missing", 19, "LAESTAB", None),
     "census-laestab-digits": Case("census", _set(20, "LAESTAB", "37220011"), "laestab_number", 20, "LAESTAB", "37220011"),
+    "census-census-date-in-future": Case("census", _set(23, "CensusDate", "07/10/2032"), "census_date_in_future", 23,
+                                         "CensusDate", "07/10/2032"),
     "census-census-date-missing": Case("census", _set(21, "CensusDate", None), "census_date_missing", 21, "CensusDate", None),
     # attendance
     "attendance-absence-exceeds": Case("attendance", _set(2, "SessionsAuthorisedAbsence", "500"), "absence_exceeds_possible",
@@ -138,6 +140,8 @@ CASES = {
     "ks4-grade": Case("ks4", _set(2, "Grade", "A*"), "gcse_grade", 2, "Grade", "A*"),
     "ks4-age-for-gcse": Case("ks4", _set(3, "DOB", "01/01/2015"), "age_outside_stage", 3, "DOB", "01/01/2015",
                              detail="age 8"),
+    "ks4-year-not-started": Case("ks4", _set(5, "AcademicYear", "2031/32"), "academic_year_in_future", 5, "AcademicYear",
+                                 "2031/32"),
     "ks4-year-missing": Case("ks4", _set(4, "AcademicYear", None), "academic_year_missing", 4, "AcademicYear", None),
     # pupil premium
     "pupil-premium-yes-no": Case("pupil_premium", _set(2, "Ever6FSM", "maybe"), "yes_no_value", 2, "Ever6FSM", "maybe"),
@@ -151,6 +155,8 @@ CASES = {
     "schools-urn-missing": Case("schools", _set(2, "URN", None), "urn_missing", 2, "URN", None),
     "schools-urn-duplicate": Case("schools", _duplicate_row(3), "urn_duplicate", 3, "URN", KEEP),
     "schools-laestab-digits": Case("schools", _set(4, "LAESTAB", "372"), "laestab_number", 4, "LAESTAB", "372"),
+    "schools-predecessor-urn": Case("schools", _set(6, "PredecessorURN", "99999999999"), "urn_number", 6, "PredecessorURN",
+                                    "99999999999"),
     "schools-community-missing": Case("schools", _set(5, "LearningCommunityCode", None), "learning_community_missing", 5,
                                       "LearningCommunityCode", None),
     "communities-code-missing": Case("learning_communities", _set(0, "LearningCommunityCode", None),
@@ -223,12 +229,12 @@ def test_broken_value_is_reported_with_its_rule_row_column_and_raw_value(corpus,
 
 
 def _findings(path: Path) -> list[Finding]:
-    """What the intake would say about the file before its values are checked."""
+    """What the intake would say about the file (before its values are checked, when it cannot be read)."""
     try:
         table = canonicalise(path)
     except UnreadableFile as e:
         return e.findings
-    return table.findings
+    return validate_tables([table])[0]
 
 
 def _csv_text(small_borough_dir: Path, source: str) -> str:
@@ -303,6 +309,14 @@ def _(base: Path, out: Path) -> Path:
     p = out / "schools_comma.csv"
     p.write_text(text)
     return p
+
+
+@file_case("csv-repeated-header-mid-file", "repeated_header")
+def _(base: Path, out: Path):
+    lines = _csv_text(base, "census").splitlines(keepends=True)
+    p = out / "census_two_exports.csv"
+    p.write_text("".join(lines[:10] + [lines[0]] + lines[10:]))  # two exports pasted together
+    return p, (11, "UPN", "UPN")  # line 11: the header again after the header and nine rows
 
 
 @file_case("csv-utf16-with-bom", "file_encoding")
