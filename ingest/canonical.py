@@ -103,6 +103,8 @@ def canonicalise(path: Path, source_name: str | None = None, sheet: str | None =
             path.name, NO_DATA_ROWS, "the file has a header row but no data rows",
             "export the data again: the file holds no pupils or schools", row=raw.header_row)] + notes, raw, columns)
     frame = raw.frame.select("row_number", *[pl.col(h).alias(c) for c, h in columns.items()])
+    if "upn" in frame.columns:  # a UPN is capitals and digits; a lower-case or spaced copy is the same UPN
+        frame = frame.with_columns(upn=pl.col("upn").str.replace_all(r"\s", "").str.to_uppercase())
     builder = _BUILDERS[source.stage or source.name]
     out, findings = builder(frame, path.name, columns)
     subjects = STAGE_SUBJECTS.get(source.stage or "", {})
@@ -189,6 +191,11 @@ def _int(col: str) -> pl.Expr:
     return pl.col(col).str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
 
 
+def _laestab(col: str = "laestab") -> pl.Expr:
+    """LAESTAB as a number; "372/2001" and "372-2001" (as GIAS and many returns write it) are 3722001."""
+    return _int(col).fill_null(pl.col(col).str.replace(r"^(\d{3})\s*[/-]\s*(\d{4})$", "${1}${2}").cast(pl.Int64, strict=False))
+
+
 def _bool(col: str) -> pl.Expr:
     v = pl.col(col).str.to_lowercase()
     return (pl.when(v.is_in(["y", "yes", "true", "t", "1"])).then(True)
@@ -245,7 +252,7 @@ def _census(frame, file, columns):
         "census_date": (_date("census_date"), "date", DATE_FIX),
         "dob": (_date("dob"), "date", DATE_FIX),
         "entry_date": (_date("entry_date"), "date", DATE_FIX),
-        "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits: LA code then establishment number"),
+        "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits: LA code then establishment number"),
         "fsm_eligible": (_bool("fsm_eligible"), "yes_no_value", "use Yes or No"),
     }
     t, findings = _typed(frame, file, columns, spec)
@@ -276,7 +283,7 @@ def _attendance(frame, file, columns):
     spec = {
         "academic_year": (_academic_year("academic_year"), "academic_year", YEAR_FIX),
         "term": (_term("term"), "term", "use Autumn, Spring or Summer"),
-        "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits"),
+        "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits"),
         "dob": (_date("dob"), "date", DATE_FIX),
         "possible_sessions": (_int("possible_sessions"), "whole_number", fix),
         "authorised_absence_sessions": (_int("authorised_absence_sessions"), "whole_number", fix),
@@ -293,7 +300,7 @@ def _pupil_premium(frame, file, columns):
     yn = "use Y or N"
     spec = {
         "academic_year": (_academic_year("academic_year"), "academic_year", YEAR_FIX),
-        "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits"),
+        "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits"),
         "dob": (_date("dob"), "date", DATE_FIX),
         **{c: (_bool(c), "yes_no_value", yn) for c in ("ever6_fsm", "looked_after", "previously_looked_after", "service_child")},
     }
@@ -309,7 +316,7 @@ def _attainment(stage: str, subjects: dict[str, str], nc_year: str | None = None
     def build(frame, file, columns):
         spec = {
             "academic_year": (_academic_year("academic_year"), "academic_year", YEAR_FIX),
-            "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits"),
+            "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits"),
             "dob": (_date("dob"), "date", DATE_FIX),
         }
         t, findings = _typed(frame, file, columns, spec)
@@ -340,7 +347,7 @@ def _ks4(frame, file, columns):
 def _schools(frame, file, columns):
     spec = {
         "urn": (_int("urn"), "urn_number", "URN is 6 digits"),
-        "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits"),
+        "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits"),
         "open_date": (_date("open_date"), "date", DATE_FIX),
         "close_date": (_date("close_date"), "date", DATE_FIX),
         "predecessor_urn": (_int("predecessor_urn"), "urn_number", "URN is 6 digits"),

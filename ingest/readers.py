@@ -1,6 +1,6 @@
 """Read an uploaded file, as MIS exports and DfE tools write them, into a frame of text columns.
 
-CSV: UTF-8, UTF-8 with BOM or Windows-1252; comma, tab or semicolon separated. Excel
+CSV: UTF-8, UTF-8 with BOM or Windows-1252; comma, tab, semicolon or pipe separated. Excel
 (.xlsx): a named sheet or the first, with the header row wherever it is among the first rows
 (DfE downloads put a title block above it). Every value stays text here; typing happens in
 ``canonical`` so a bad value can be reported with its row and column rather than failing a
@@ -222,7 +222,7 @@ def _encoding_problem(e: UnicodeDecodeError) -> str:
 
 
 def _separator(first_line: str) -> str:
-    return max([",", "\t", ";"], key=first_line.count)
+    return max([",", "\t", ";", "|"], key=first_line.count)
 
 
 def _read_csv(path: Path) -> RawTable:

@@ -481,3 +481,40 @@ def test_blank_lines_and_trailing_separators_are_not_rows(small_borough_dir, tmp
     table = canonicalise(path)
     assert table.findings == [] and table.frame.height == len(lines) - 1
     assert table.frame["row_number"].to_list()[:3] == [2, 3, 6]  # the file's own lines, blank ones skipped
+
+
+# ---------------------------------------------------------------------------------------------
+# messy but valid: read as the authority sends them, with no finding
+
+def _title_block(df: pl.DataFrame, p: Path) -> Path:
+    p.write_text("Attendance export for the local authority\nProduced by the MIS\n\n" + df.write_csv())
+    return p
+
+
+def _notes_sheet_first(df: pl.DataFrame, p: Path) -> Path:
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(p) as wb:
+        wb.add_worksheet("Notes").write(0, 0, "Read me first: the data is on the next sheet")
+        df.write_excel(wb, worksheet=wb.add_worksheet("Data"))
+    return p
+
+
+MESSY = {
+    "title-block-above-the-csv-header": lambda df, out: _title_block(df, out / "attendance.csv"),
+    "pipe-separated-old-mac-line-endings": lambda df, out: (out / "attendance.txt").write_text(
+        df.write_csv(separator="|").replace("\n", "\r")) and out / "attendance.txt",
+    "laestab-with-a-slash-and-lower-case-upn": lambda df, out: write(df.with_columns(
+        pl.col("LAESTAB").str.slice(0, 3) + "/" + pl.col("LAESTAB").str.slice(3), pl.col("UPN").str.to_lowercase()),
+        out / "attendance.csv"),
+    "a-notes-sheet-before-the-data": lambda df, out: _notes_sheet_first(df, out / "attendance.xlsx"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MESSY))
+def test_messy_but_valid_files_are_read_without_findings(small_borough_dir, tmp_path, name):
+    df = _read_base(small_borough_dir, "attendance")
+    table = canonicalise(MESSY[name](df, tmp_path))
+    assert table.source.name == "attendance" and table.frame.height == df.height
+    assert validate_tables([table])[0] == []
+    assert table.frame["laestab"].to_list() == df["LAESTAB"].cast(pl.Int64).to_list()
