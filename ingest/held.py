@@ -117,8 +117,15 @@ def confirm(settings: Settings, upload_id: str, by: str | None = None) -> HeldUp
     if not held.confirmed:
         (held.folder / CONFIRMED).write_text(json.dumps({
             "confirmed_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-            "confirmed_by": by or getpass.getuser()}, indent=2))
+            "confirmed_by": by or _user()}, indent=2))
     return _read(held.folder)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user without a name
+        return "an unnamed user"
 
 
 def release(held: HeldUpload) -> None:
