@@ -5,6 +5,7 @@ cross-file warnings)."""
 from __future__ import annotations
 
 import duckdb
+import polars as pl
 
 from expectations.reports import quarantine_reports
 from expectations.runner import ValidationContext
@@ -46,18 +47,19 @@ def context_for(tables: list[CanonicalTable], con: duckdb.DuckDBPyConnection | N
                 SELECT laestab, arg_max(n, loaded_at) FROM per_upload GROUP BY laestab""",
                 [schools[0], schools[-1], schools]).fetchall())
     if key is not None:
-        ctx.identities = _identities(con, tables, key)
+        from expectations.runner import batch_identities
+
+        ctx.batch_identities = batch_identities(tables, key)
+        ctx.identities = _identities(con, ctx.batch_identities)
     return ctx
 
 
-def _identities(con: duckdb.DuckDBPyConnection, tables: list[CanonicalTable], key: bytes):
-    """The identity hashes the warehouse holds for the batch's pupils, one row per pupil, school and
-    identity (with a file and row that said so)."""
-    from expectations.runner import batch_identities
-    from ingest.warehouse import PUPIL_TABLES
-
-    keys = batch_identities(tables, key).select("pupil_key").unique()
-    present = [t for t in PUPIL_TABLES if _has(con, t) and con.execute(
+def _identities(con: duckdb.DuckDBPyConnection, batch: pl.DataFrame):
+    """The identity hashes the census holds for the batch's pupils (the census is where a school
+    records who its pupils are), one row per pupil, school and identity, with a file and row that
+    said so."""
+    keys = batch.select("pupil_key").unique()
+    present = [t for t in ("census",) if _has(con, t) and con.execute(
         "SELECT 1 FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
         "AND column_name = 'identity_dob_hash'", [t]).fetchall()]
     if keys.height == 0 or not present:

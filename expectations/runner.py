@@ -40,6 +40,7 @@ class ValidationContext:
     row_count_tolerance: float = 0.25
     # pupil_key, laestab, dob_hash, name_hash, source_file, row_number: who the warehouse says the batch's pupils are
     identities: pl.DataFrame | None = None
+    batch_identities: pl.DataFrame | None = None  # the batch's own (batch_identities), when already computed
     today: date = field(default_factory=date.today)
 
 
@@ -313,17 +314,16 @@ def _cross_file(table: CanonicalTable, context: ValidationContext) -> list[Findi
 def batch_identities(tables: list[CanonicalTable], key: bytes) -> pl.DataFrame:
     """Who each row of the batch says its pupil is, as keyed hashes (no name or date of birth kept):
     upload, row_number, upn, pupil_key, laestab, dob_hash, name_hash."""
-    from ingest.identifiers import identity_hashes, pseudonymise
+    from ingest.identifiers import pseudonymise
 
     parts = []
     for i, t in enumerate(tables):
         if t.identity is None or t.frame.height == 0 or "laestab" not in t.frame.columns:
             continue
-        schools = t.frame.select("row_number", "laestab").unique("row_number")
-        ident = t.identity.join(schools, on="row_number", how="inner")
-        parts.append(pl.concat([ident.select("row_number", "upn", pl.col("laestab").cast(pl.Int64)),
-                                identity_hashes(ident, key)], how="horizontal")
-                     .with_columns(upload=pl.lit(i), pupil_key=pseudonymise(ident["upn"], key)))
+        schools = t.frame.select("row_number", pl.col("laestab").cast(pl.Int64)).unique("row_number")
+        ident = (t.identity.select("row_number", "upn").join(t.identity_hashes(key), on="row_number")
+                 .join(schools, on="row_number", how="inner"))
+        parts.append(ident.with_columns(upload=pl.lit(i), pupil_key=pseudonymise(ident["upn"], key)))
     if not parts:
         return pl.DataFrame(schema={"row_number": pl.Int64, "upn": pl.String, "laestab": pl.Int64, "dob_hash": pl.String,
                                     "name_hash": pl.String, "upload": pl.Int32, "pupil_key": pl.String})
@@ -337,7 +337,7 @@ def _identity_clashes(tables: list[CanonicalTable], context: ValidationContext) 
     out: list[list[Finding]] = [[] for _ in tables]
     if not context.key:
         return out
-    mine = batch_identities(tables, context.key)
+    mine = context.batch_identities if context.batch_identities is not None else batch_identities(tables, context.key)
     if mine.height == 0:
         return out
     names = [t.path.name for t in tables]

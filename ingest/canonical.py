@@ -51,6 +51,20 @@ class CanonicalTable:
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "error"]
 
+    def identity_hashes(self, key: bytes) -> pl.DataFrame | None:
+        """row_number, dob_hash, name_hash (ingest.identifiers.identity_hashes), computed once per key:
+        validation and the load both need them."""
+        if self.identity is None:
+            return None
+        cached = getattr(self, "_hashes", None)
+        if cached is None or cached[0] != key:
+            from ingest.identifiers import identity_hashes
+
+            cached = (key, pl.concat([self.identity.select("row_number"), identity_hashes(self.identity, key)],
+                                     how="horizontal"))
+            self._hashes = cached
+        return cached[1]
+
 
 def peek_source(path: Path) -> Source | None:
     """Which source a file holds, from its headers alone (None when unknown)."""

@@ -7,6 +7,7 @@ sum(value(char_p) * p for p in 2..13) mod 23 mapped onto ``CHECK_LETTERS``.
 from __future__ import annotations
 
 import hmac
+from functools import lru_cache
 
 import numpy as np
 import polars as pl
@@ -111,6 +112,7 @@ def pseudonymise(upns: pl.Series, key: bytes) -> pl.Series:
     return _keyed_hashes(upns, key, "pupil_key", 32)
 
 
+@lru_cache(maxsize=8)
 def _identity_key(key: bytes) -> bytes:
     # a key of its own, derived from the pseudonymisation key: an identity hash never equals a pupil key
     return hmac.new(key, b"pathways-identity-check", "sha256").digest()
@@ -123,8 +125,30 @@ def _name_part(col: str) -> pl.Expr:
             .replace("", None))
 
 
+_IDENTITY_HASHES: dict[bytes, dict[str, int]] = {}  # per derived key: text -> hash (a pupil recurs in every file)
+_IDENTITY_KEPT = 4_000_000
+
+
+def _hash_texts(texts: pl.Series, key: bytes) -> pl.Series:
+    """HMAC-SHA256 of each text, its first 64 bits as a whole number (compact to store and compare),
+    remembered in a dict: cheaper than joins here, where each text is long and recurs file after file."""
+    cache = _IDENTITY_HASHES.setdefault(key, {})
+    if len(cache) > _IDENTITY_KEPT:
+        cache.clear()
+    out = []
+    for text in texts.to_list():
+        if text is None:
+            out.append(None)
+            continue
+        h = cache.get(text)
+        if h is None:
+            h = cache[text] = int.from_bytes(hmac.digest(key, text.encode(), "sha256")[:8], "big", signed=True)
+        out.append(h)
+    return pl.Series(out, dtype=pl.Int64)
+
+
 def identity_hashes(identity: pl.DataFrame, key: bytes) -> pl.DataFrame:
-    """Keyed hashes of who a row says the pupil is, beside their UPN: ``dob_hash`` of UPN + date of birth
+    """Keyed hashes (64 bits) of who a row says the pupil is, beside their UPN: ``dob_hash`` of UPN + date of birth
     and ``name_hash`` of UPN + surname + forename (docs/methodology.md#identity-check).
 
     Two rows with the same UPN but different hashes describe different pupils (or one pupil recorded
@@ -140,7 +164,4 @@ def identity_hashes(identity: pl.DataFrame, key: bytes) -> pl.DataFrame:
                              _name_part("forename")]))
         .alias("name_text"),
     )
-    return pl.DataFrame({
-        "dob_hash": _keyed_hashes(f["dob_text"], derived, "identity", 16),
-        "name_hash": _keyed_hashes(f["name_text"], derived, "identity", 16),
-    })
+    return pl.DataFrame({"dob_hash": _hash_texts(f["dob_text"], derived), "name_hash": _hash_texts(f["name_text"], derived)})

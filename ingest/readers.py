@@ -176,6 +176,9 @@ def _refuse_repeated_header(table: RawTable) -> None:
     cols = [c for c in table.frame.columns if c != "row_number"]
     if not cols or table.frame.height == 0:
         return
+    first = table.frame[cols[0]]
+    if not (first.str.to_lowercase() == cols[0].lower()).any():  # cheap: the first column alone
+        return
     same = table.frame.filter(pl.all_horizontal([pl.col(c).str.to_lowercase() == c.lower() for c in cols]))
     if same.height == 0:
         return
@@ -263,9 +266,29 @@ def _skip_title_block(text: str) -> tuple[str, int]:
     return text[sum(len(line) for line in lines[:start]):], start + 1
 
 
+def _regular_lines(text: str, sep: str, header_row: int) -> tuple[list[str], list[int]] | None:
+    """The fast answer for the common file (no quotes, no blank lines, every line the header's width,
+    ending with a line break): counted by polars rather than line by line. None for anything else,
+    which the exact reading below then judges."""
+    if '"' in text or not text.endswith("\n") or "\r" in text.replace("\r\n", ""):
+        return None
+    rows = pl.Series(text[:-1].split("\n")).str.strip_suffix("\r")
+    header = [h.strip().lstrip("\ufeff") for h in next(csv.reader([rows[0]], delimiter=sep))]
+    if not header or header[-1] == "":
+        return None
+    body = rows.slice(1)
+    fields = body.str.count_matches(sep, literal=True) + 1
+    if not ((fields == len(header)).all() and (body.str.replace_all(sep, "", literal=True).str.strip_chars() != "").all()):
+        return None
+    return header, list(range(header_row + 1, header_row + 1 + body.len()))
+
+
 def _check_structure(path: Path, text: str, sep: str, header_row: int) -> tuple[list[str], list[int]]:
     """The header and the file line each non-empty record starts on; raises on a row with the wrong
     number of fields or a last line cut short."""
+    regular = _regular_lines(text, sep, header_row)
+    if regular is not None:
+        return regular
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     offset = header_row - 1
     findings: list[Finding] = []
@@ -275,6 +298,7 @@ def _check_structure(path: Path, text: str, sep: str, header_row: int) -> tuple[
     last_line_end = 0
     trailing = 0
     last: tuple[int, list[str]] | None = None
+    width = 0
     try:
         for record in reader:
             start = last_line_end + 1 + offset
@@ -284,17 +308,19 @@ def _check_structure(path: Path, text: str, sep: str, header_row: int) -> tuple[
                 while header and header[-1] == "" and len(header) > 1:  # a trailing separator on the header
                     header.pop()
                     trailing += 1
+                width = len(header)
                 continue
-            if not any(v.strip() for v in record):
-                continue  # a blank line, or one of separators only
+            # the common case first, cheaply: a row with the header's fields that is not all blank
+            if len(record) != width or not "".join(record).strip():
+                if not "".join(record).strip():
+                    continue  # a blank line, or one of separators only
+                if width < len(record) <= width + trailing and not "".join(record[width:]).strip():
+                    record = record[:width]  # the header's trailing separators, repeated on the rows
+                if len(record) != width:
+                    problems += 1
+                    if len(findings) < STRUCTURE_FINDINGS_KEPT:
+                        findings.append(_field_count_finding(path.name, start, record, header))
             last = (start, record)
-            width = len(header)
-            if width < len(record) <= width + trailing and not any(v.strip() for v in record[width:]):
-                record = record[:width]  # the header's trailing separators, repeated on the rows
-            if len(record) != width:
-                problems += 1
-                if len(findings) < STRUCTURE_FINDINGS_KEPT:
-                    findings.append(_field_count_finding(path.name, start, record, header))
             lines.append(start)
     except csv.Error as e:
         line = reader.line_num + offset
@@ -347,7 +373,7 @@ def _polars_frame(text: str, sep: str, rows: int) -> pl.DataFrame | None:
     except pl.exceptions.PolarsError:
         return None
     cols = frame.columns
-    if cols:
+    if cols and frame.height != rows:  # blank lines (or lines of separators only) are rows to polars
         frame = frame.filter(~pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cols]))
     if frame.height != rows:
         return None

@@ -25,13 +25,13 @@ import duckdb
 import polars as pl
 
 from ingest.canonical import CanonicalTable
-from ingest.identifiers import identity_hashes, pseudonymise
+from ingest.identifiers import pseudonymise
 
 LINEAGE = """
     upload_id VARCHAR NOT NULL, source_file VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
     row_number BIGINT NOT NULL, loaded_at TIMESTAMPTZ NOT NULL"""
 
-IDENTITY = "identity_dob_hash VARCHAR, identity_name_hash VARCHAR"  # docs/methodology.md#identity-check
+IDENTITY = "identity_dob_hash BIGINT, identity_name_hash BIGINT"  # docs/methodology.md#identity-check
 RAW_TABLES = {
     "census": """academic_year INTEGER, term VARCHAR, census_date DATE, laestab INTEGER, pupil_key VARCHAR,
         age_months_at_31_august INTEGER, sex VARCHAR, ethnicity VARCHAR, first_language VARCHAR, nc_year VARCHAR,
@@ -127,9 +127,9 @@ def load_upload(con: duckdb.DuckDBPyConnection, table: CanonicalTable, sha: str,
     frame = table.frame
     if "upn" in frame.columns:
         frame = frame.with_columns(pupil_key=pseudonymise(frame["upn"], key)).drop("upn")
-        if table.identity is not None:
-            hashes = pl.concat([table.identity.select("row_number"), identity_hashes(table.identity, key)],
-                               how="horizontal").rename({"dob_hash": "identity_dob_hash", "name_hash": "identity_name_hash"})
+        hashes = table.identity_hashes(key)
+        if hashes is not None:
+            hashes = hashes.rename({"dob_hash": "identity_dob_hash", "name_hash": "identity_name_hash"})
             frame = frame.join(hashes, on="row_number", how="left", maintain_order="left")
     frame = frame.with_columns(upload_id=pl.lit(upload_id), source_file=pl.lit(name), sha256=pl.lit(sha),
                                loaded_at=pl.lit(now))
@@ -141,11 +141,12 @@ def load_upload(con: duckdb.DuckDBPyConnection, table: CanonicalTable, sha: str,
     try:
         # a file loaded in full before and sent again restores a known state on purpose: not held
         restoring = bool(con.execute("SELECT 1 FROM raw.uploads WHERE upload_id = ?", [upload_id]).fetchall())
-        hold = _over_limits(con, source, frame, limits) if limits and not restoring else None
+        covered = _covered(con, source, frame)
+        hold = _over_limits(con, source, frame, covered, limits) if limits and not restoring else None
         if hold:
             con.execute("ROLLBACK")
             return LoadResult(upload_id, source, name, "held", frame.height, hold=hold)
-        superseded, removed = _supersede(con, source, frame, upload_id, now)
+        superseded, removed = _supersede(con, source, frame, covered, upload_id, now)
         con.register("incoming", frame.to_arrow())
         con.execute(f"INSERT INTO raw.{source} BY NAME SELECT * FROM incoming")
         con.unregister("incoming")
@@ -190,7 +191,20 @@ def _scope_match(con, source: str, frame: pl.DataFrame) -> str:
     return " AND ".join([*bounds, f"EXISTS (SELECT 1 FROM scope s WHERE {cond})"])
 
 
-def _over_limits(con, source: str, frame: pl.DataFrame, limits: LoadLimits) -> Hold | None:
+def _covered(con, source: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """The raw rows the upload covers, counted per earlier upload and school-term (one scan serves
+    the limits and the supersession)."""
+    keys = list(SUPERSESSION_KEYS[source])
+    match = _scope_match(con, source, frame)
+    try:
+        return con.execute(f"SELECT upload_id, {''.join(k + ', ' for k in keys)}count(*) AS rows_before "
+                           f"FROM raw.{source} r WHERE {match} GROUP BY ALL").pl()
+    finally:
+        if keys:
+            con.unregister("scope")
+
+
+def _over_limits(con, source: str, frame: pl.DataFrame, covered: pl.DataFrame, limits: LoadLimits) -> Hold | None:
     """What the load would remove beyond the limits (None when within them)."""
     if source in REFERENCE_KEYS:
         key = REFERENCE_KEYS[source]
@@ -205,15 +219,10 @@ def _over_limits(con, source: str, frame: pl.DataFrame, limits: LoadLimits) -> H
                         f"(more than {limits.reference_removal:.0%})",
                         [{key: k, name: n} for k, n in gone])
         return None
-    keys = list(SUPERSESSION_KEYS[source])
-    match = _scope_match(con, source, frame)
-    try:
-        before = con.execute(f"SELECT {', '.join(keys)}, count(*) AS rows_before FROM raw.{source} r "
-                             f"WHERE {match} GROUP BY ALL").pl()
-    finally:
-        con.unregister("scope")
-    if before.height == 0:
+    if covered.height == 0:
         return None
+    keys = list(SUPERSESSION_KEYS[source])
+    before = covered.group_by(keys).agg(pl.col("rows_before").sum())
     after = frame.group_by(keys).agg(pl.len().alias("rows_after"))
     shrunk = (before.join(after, on=keys, how="left", nulls_equal=True)
               .with_columns(pl.col("rows_after").fill_null(0))
@@ -229,16 +238,19 @@ def _over_limits(con, source: str, frame: pl.DataFrame, limits: LoadLimits) -> H
                 shrunk.to_dicts())
 
 
-def _supersede(con, source: str, frame: pl.DataFrame, upload_id: str, now: datetime) -> tuple[list[str], int]:
-    keys = SUPERSESSION_KEYS[source]
-    match = _scope_match(con, source, frame)
-    hits = con.execute(f"SELECT upload_id, count(*) FROM raw.{source} r WHERE {match} GROUP BY 1").fetchall()
+def _supersede(con, source: str, frame: pl.DataFrame, covered: pl.DataFrame, upload_id: str,
+               now: datetime) -> tuple[list[str], int]:
+    hits = covered.group_by("upload_id", maintain_order=True).agg(pl.col("rows_before").sum()).sort("upload_id").rows()
     removed = 0
     for old_id, n in hits:
         con.execute("INSERT INTO raw.supersessions VALUES (?, ?, ?, ?, ?)", [old_id, upload_id, source, n, now])
         removed += n
     if hits:
-        con.execute(f"DELETE FROM raw.{source} r WHERE {match}")
-    if keys:
-        con.unregister("scope")
+        keys = SUPERSESSION_KEYS[source]
+        match = _scope_match(con, source, frame)
+        try:
+            con.execute(f"DELETE FROM raw.{source} r WHERE {match}")
+        finally:
+            if keys:
+                con.unregister("scope")
     return [h[0] for h in hits], removed
