@@ -62,6 +62,7 @@ def _settings(workdir: Path):
 
     return Settings(data_dir=workdir / "data", warehouse_path=workdir / "data" / "warehouse.duckdb",
                     dagster_home=workdir / "dagster_home", log_level="WARNING",
+                    inbox_settle_seconds=0,  # the benchmark writes its files whole: no settle wait in its timings
                     pseudonymisation_key=os.environ.get("PATHWAYS_PSEUDONYMISATION_KEY") or "benchmark-key")
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 import os
-import secrets
 from functools import cached_property
 from pathlib import Path
 
@@ -36,7 +35,8 @@ class Settings(BaseSettings):
     )
     key_file: Path = Field(
         default=Path.home() / ".config" / "pathways" / "pseudonymisation.key",
-        description="File holding the pupil pseudonymisation key; generated on first use, outside the repo.",
+        description="File holding the pupil pseudonymisation key, outside the repo. Created only for a new, empty "
+                    "warehouse; a missing key with an existing warehouse is an error (README: the pseudonymisation key).",
     )
     pseudonymisation_key: str | None = Field(
         default=None,
@@ -68,6 +68,20 @@ class Settings(BaseSettings):
     validation_batch_rows: int = Field(
         default=2_000_000, description="Uploads of one source are validated together up to this many rows "
                                        "(fewer GE runs; bounds the memory one batch takes).")
+    # --- intake: what is taken from the inbox, and what a load may remove ----------------------
+    inbox_settle_seconds: float = Field(
+        default=10, description="A file is taken from the inbox only when its size and modification time have not "
+                                "changed for this long (and no process has it open for writing); a refresh waits up to "
+                                "this long for files still arriving.")
+    reference_removal_limit: float = Field(
+        default=0.10, description="A schools or learning-communities file that would remove more than this share of "
+                                  "those already loaded is held until `pathways confirm <upload-id>`.")
+    school_term_shrink_limit: float = Field(
+        default=0.25, description="A pupil file that would cut a school-term's (school-year's, for attainment and pupil "
+                                  "premium) rows by more than this share is held until `pathways confirm <upload-id>`.")
+    refresh_wait_seconds: float = Field(
+        default=3600, description="A scheduled or sensor-started refresh that finds another running waits this long "
+                                  "for it, then gives up saying so (`pathways refresh` says so at once unless --wait).")
     pupil_count_tolerance: float = Field(
         default=0.20, description="A community's pupils on roll may move this share between years before a warning.")
 
@@ -178,22 +192,52 @@ class Settings(BaseSettings):
     def warehouse(self) -> Path:
         return self.warehouse_path or (self.data_dir / "warehouse.duckdb")
 
+    @property
+    def held_dir(self) -> Path:
+        """Uploads held until a data lead confirms them (`pathways confirm <upload-id>`)."""
+        return self.data_dir / "held"
+
+    @property
+    def intake_log(self) -> Path:
+        """One line per file taken from the inbox and what became of it (no pupil data)."""
+        return self.data_dir / "intake_log.jsonl"
+
+    @property
+    def refresh_lock_file(self) -> Path:
+        return self.data_dir / "refresh.lock"
+
+    @property
+    def key_source(self) -> str:
+        """Where the key comes from, in words (for messages; never the key itself)."""
+        return "the PATHWAYS_PSEUDONYMISATION_KEY setting" if self.pseudonymisation_key else f"the key file {self.key_file}"
+
     @cached_property
     def key(self) -> bytes:
-        """The pseudonymisation key, creating the key file (mode 600) on first use."""
+        """The pseudonymisation key. Never created here: a new warehouse's first load creates the key file
+        (ingest.keys), and a missing key is an error everywhere else."""
         if self.pseudonymisation_key:
             return self.pseudonymisation_key.encode()
-        path = self.key_file
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-        return path.read_text().strip().encode()
+        try:
+            text = self.key_file.read_text().strip()
+        except FileNotFoundError:
+            raise KeyMissing(f"no pseudonymisation key: {self.key_file} does not exist (and "
+                             "PATHWAYS_PSEUDONYMISATION_KEY is not set)") from None
+        if not text:
+            raise KeyMissing(f"the key file {self.key_file} is empty")
+        return text.encode()
 
     def key_fingerprint(self) -> str:
         """Safe to show: identifies which key pseudonymised a warehouse without revealing it."""
-        return hmac.new(self.key, b"pathways-key-fingerprint", "sha256").hexdigest()[:12]
+        return fingerprint(self.key)
+
+
+class KeyMissing(Exception):
+    """The pseudonymisation key is not where the settings say."""
+
+
+def fingerprint(key: bytes) -> str:
+    """The fingerprint of a key: the first 12 hex characters of HMAC-SHA256(key, "pathways-key-fingerprint")."""
+    return hmac.new(key, b"pathways-key-fingerprint", "sha256").hexdigest()[:12]
 
 
 def get_settings() -> Settings:

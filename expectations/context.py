@@ -1,9 +1,11 @@
-"""What validation needs from the warehouse: known schools, who is on the census, and each
-school's row count in its last upload (for the cross-file warnings)."""
+"""What validation needs from the warehouse: known schools, who is on the census, each school's
+row count in its last upload, and who the warehouse says the batch's pupils are (for the
+cross-file warnings)."""
 
 from __future__ import annotations
 
 import duckdb
+import polars as pl
 
 from expectations.reports import quarantine_reports
 from expectations.runner import ValidationContext
@@ -44,7 +46,36 @@ def context_for(tables: list[CanonicalTable], con: duckdb.DuckDBPyConnection | N
                     GROUP BY laestab, upload_id)
                 SELECT laestab, arg_max(n, loaded_at) FROM per_upload GROUP BY laestab""",
                 [schools[0], schools[-1], schools]).fetchall())
+    if key is not None:
+        from expectations.runner import batch_identities
+
+        ctx.batch_identities = batch_identities(tables, key)
+        ctx.identities = _identities(con, ctx.batch_identities)
     return ctx
+
+
+def _identities(con: duckdb.DuckDBPyConnection, batch: pl.DataFrame):
+    """The identity hashes the census holds for the batch's pupils (the census is where a school
+    records who its pupils are), one row per pupil, school and identity, with a file and row that
+    said so."""
+    keys = batch.select("pupil_key").unique()
+    present = [t for t in ("census",) if _has(con, t) and con.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
+        "AND column_name = 'identity_dob_hash'", [t]).fetchall()]
+    if keys.height == 0 or not present:
+        return None
+    con.register("batch_pupils", keys.to_arrow())
+    try:
+        union = " UNION ALL ".join(
+            f"""SELECT r.pupil_key, r.laestab::BIGINT AS laestab, r.identity_dob_hash AS dob_hash,
+                       r.identity_name_hash AS name_hash, r.source_file, r.row_number
+                FROM raw.{t} r SEMI JOIN batch_pupils b ON r.pupil_key = b.pupil_key
+                WHERE r.identity_dob_hash IS NOT NULL OR r.identity_name_hash IS NOT NULL""" for t in present)
+        return con.execute(f"""SELECT pupil_key, laestab, dob_hash, name_hash, min(source_file) AS source_file,
+                                      min(row_number) AS row_number
+                               FROM ({union}) GROUP BY ALL""").pl()
+    finally:
+        con.unregister("batch_pupils")
 
 
 def validate_uploads(tables: list[CanonicalTable], con: duckdb.DuckDBPyConnection | None,
@@ -59,7 +90,8 @@ def validate_upload(table: CanonicalTable, con: duckdb.DuckDBPyConnection | None
     return validate_uploads([table], con, key)[0]
 
 
-def intake_checks(key: bytes | None, validate: bool = True) -> IntakeChecks:
-    """The rules and reports the inbox flow (ingest.inbox) applies to each batch of uploads."""
+def intake_checks(key: bytes | None = None, validate: bool = True) -> IntakeChecks:
+    """The rules and reports the inbox flow (ingest.inbox) applies to each batch of uploads. The flow
+    passes the warehouse's key with each batch; ``key`` is only a fallback for callers without one."""
     return IntakeChecks(reports=quarantine_reports,
-                        validate=(lambda tables, con: validate_uploads(tables, con, key)) if validate else None)
+                        validate=(lambda tables, con, k=None: validate_uploads(tables, con, k or key)) if validate else None)

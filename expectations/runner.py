@@ -3,9 +3,11 @@
 The same runner serves ``pathways validate`` and the inbox flow inside the pipeline. GE runs
 on a pandas frame made from the canonical polars frame (stack notes, trap 7: GE on DuckDB
 through SQL is broken in 1.x); each failing row becomes a Finding with the file's own row
-number and header, the value, the rule, its severity and how to fix it. Cross-file checks
-(pupil premium pupils on the census; a school's row count far from its last upload) read the
-warehouse and are warnings.
+number, the column as the file names it and the cell as the file writes it (``Y5``, not the
+derived ``5`` or an age gap of ``-8``), the rule, its severity, how to fix it and the other cells
+of the row that explain it. Cross-file checks (pupil premium pupils on the census; a school's
+row count far from its last upload; the same UPN on a different pupil at another school) read
+the warehouse and are warnings.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import re
 import warnings
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 
 import polars as pl
@@ -22,6 +25,8 @@ import polars as pl
 from ingest.canonical import CanonicalTable, Finding
 
 MAX_ROWS_PER_RULE = 1000  # findings listed per rule; the count covers them all
+# derived columns, as a finding's detail names them
+DERIVED_LABELS = {"absence_sessions": "absence", "age_note": ""}
 
 
 @dataclass
@@ -33,6 +38,10 @@ class ValidationContext:
     previous_rows_by_school: dict[int, int] = field(default_factory=dict)  # laestab -> rows in its last upload
     key: bytes | None = None
     row_count_tolerance: float = 0.25
+    # pupil_key, laestab, dob_hash, name_hash, source_file, row_number: who the warehouse says the batch's pupils are
+    identities: pl.DataFrame | None = None
+    batch_identities: pl.DataFrame | None = None  # the batch's own (batch_identities), when already computed
+    today: date = field(default_factory=date.today)
 
 
 @cache
@@ -47,17 +56,43 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole_upload")
 
 
-def _prepare(table: CanonicalTable, upload: int) -> pl.DataFrame:
-    """Derived columns some rules need (age against NC year, total absence), and which upload
-    of the batch each row came from."""
+def _nc_number(col: str = "nc_year") -> pl.Expr:
+    return pl.when(pl.col(col) == "R").then(0).otherwise(pl.col(col).cast(pl.Int32, strict=False))
+
+
+def _prepare(table: CanonicalTable, upload: int, today: date) -> pl.DataFrame:
+    """Derived columns some rules need (age at 31 August, its fit with the year group, total absence,
+    days the birth date lies ahead), and which upload of the batch each row came from."""
+    from expectations.suites import SCHOOL_AGE_RANGE
+
     f = table.frame.with_columns(upload=pl.lit(upload, dtype=pl.Int32))
-    if table.source.name == "census":
-        nc = (pl.when(pl.col("nc_year") == "R").then(0)
-              .otherwise(pl.col("nc_year").cast(pl.Int32, strict=False)))
-        f = f.with_columns(nc_year_age_gap=(nc - (pl.col("age_months_at_31_august") // 12 - 4)))
+    source = table.source.name
+    current = today.year if today.month >= 8 else today.year - 1  # the academic year under way (as census dates file it)
+    if source == "census" and "census_date" in f.columns:
+        f = f.with_columns(census_date_days_after_today=(pl.col("census_date") - pl.lit(today)).dt.total_days())
+    elif "academic_year" in f.columns:
+        f = f.with_columns(academic_years_ahead=pl.col("academic_year") - current)
+    if table.identity is not None and "dob" in table.columns and "academic_year" in f.columns:
+        dob = table.identity.select("row_number", pl.col("dob").cast(pl.Date, strict=False).alias("dob_date"))
+        f = f.join(dob, on="row_number", how="left")
+        future = (pl.col("dob_date") - pl.lit(today)).dt.total_days()
+        # no age for a year that has not started: that year is the error, not the pupil's age
+        age = pl.when((future <= 0) & (pl.col("academic_year") <= current)).then(
+            ((pl.col("academic_year") - pl.col("dob_date").dt.year()) * 12 + (8 - pl.col("dob_date").dt.month())) // 12)
+        f = f.with_columns(dob_days_after_today=future, age_years=age.cast(pl.Int32))
+        f = f.with_columns(age_note=pl.format("age {} at 31 August {}", pl.col("age_years"), pl.col("academic_year")))
+        if source in ("census", "attainment"):
+            lo, hi = SCHOOL_AGE_RANGE.get(source, (None, None))
+            gap = pl.col("age_years") - (_nc_number() + 4)
+            if lo is not None:  # an age no pupil can have is reported once, as that
+                gap = pl.when(pl.col("age_years").is_between(lo, hi)).then(gap)
+            f = f.with_columns(nc_year_age_gap=gap).with_columns(
+                nc_year_age_gap_soft=pl.when(pl.col("nc_year_age_gap").abs() <= 2).then(pl.col("nc_year_age_gap")))
+        f = f.drop("dob_date")
+    if source == "census":
         # the DOB as written: typing already reported unreadable dates; this catches missing ones
         f = f.join(table.raw.frame.select("row_number", pl.col(table.columns["dob"]).alias("dob")), on="row_number", how="left")
-    if table.source.name == "attendance":
+    if source == "attendance":
         f = f.with_columns(absence_sessions=pl.col("authorised_absence_sessions") + pl.col("unauthorised_absence_sessions"))
     return f
 
@@ -74,26 +109,30 @@ def validate_tables(tables: list[CanonicalTable], context: ValidationContext | N
     rows stacked with an ``upload`` column: GE's fixed cost per run (building and resolving
     the metric graph for every expectation) is paid once per batch rather than once per file,
     which is most of the time on a borough's 99 files. Rules stay per upload: uniqueness is
-    within an upload and each finding goes back to its own file and row.
+    within an upload and each finding goes back to its own file and row. A rule that cannot run
+    on a batch is run again on each file alone, so only the file it fails on is blamed.
     """
     from expectations.suites import rules_for  # imports GE: only when something is validated
 
     context = context or ValidationContext()
     findings: list[list[Finding]] = [list(t.findings) for t in tables]
     groups: dict[tuple, list[int]] = {}
+    prepared: dict[int, pl.DataFrame] = {}
     for i, t in enumerate(tables):
         if t.frame.height == 0 and t.errors:
             continue  # nothing typed to check: the typing findings say why
-        groups.setdefault((t.source.name, t.source.stage, tuple(sorted(t.frame.columns))), []).append(i)
+        prepared[i] = _prepare(t, 0, context.today)
+        groups.setdefault((t.source.name, t.source.stage, tuple(sorted(prepared[i].columns))), []).append(i)
     for (source, stage, columns), members in groups.items():
-        rules = [r for r in rules_for(source, stage, context.known_laestabs)
-                 if _columns_present(r, [*columns, "upload", "nc_year_age_gap", "absence_sessions", "dob"])]
+        rules = [r for r in rules_for(source, stage, context.known_laestabs) if _columns_present(r, list(columns))]
         if rules:
-            for i, found in zip(members, _run_ge([tables[i] for i in members], rules)):
+            for i, found in zip(members, _run_ge([tables[i] for i in members], [prepared[i] for i in members], rules)):
                 typed = {(f.row, f.column) for f in findings[i]}  # a cell that failed typing is reported once
                 findings[i] += [f for f in found if (f.row, f.column) not in typed]
     for i, t in enumerate(tables):
         findings[i] += _cross_file(t, context)
+    for i, clashes in enumerate(_identity_clashes(tables, context)):
+        findings[i] += clashes
     return findings
 
 
@@ -110,10 +149,15 @@ def _columns_present(rule, columns: list[str]) -> bool:
     return all(c in columns for c in _rule_columns(rule))
 
 
-def _run_ge(tables: list[CanonicalTable], rules: list) -> list[list[Finding]]:
+class RuleCrashed(Exception):
+    """A rule could not run on a batch of several uploads (the caller tries each alone)."""
+
+
+def _run_ge(tables: list[CanonicalTable], prepared: list[pl.DataFrame], rules: list) -> list[list[Finding]]:
     import great_expectations as gx
 
-    frame = pl.concat([_prepare(t, i) for i, t in enumerate(tables)], how="vertical_relaxed")
+    frame = pl.concat([p.with_columns(upload=pl.lit(i, dtype=pl.Int32)) for i, p in enumerate(prepared)],
+                      how="vertical_relaxed")
     # only what the rules read: GE filters the whole frame for every metric of every rule
     used = {"upload", "row_number", "subject"} | {c for r in rules for c in _rule_columns(r)}
     pdf = frame.select([c for c in frame.columns if c in used]).to_pandas()
@@ -125,32 +169,44 @@ def _run_ge(tables: list[CanonicalTable], rules: list) -> list[list[Finding]]:
         result = batch.validate(suite, result_format={"result_format": "COMPLETE",
                                                       "unexpected_index_column_names": index_columns,
                                                       "partial_unexpected_count": 0})
+    if len(tables) > 1 and any(r.exception_info and r.exception_info.get("raised_exception") for r in result.results):
+        # find the upload the rule cannot run on: each alone, so the others are judged on their own
+        return [_run_ge([t], [p], rules)[0] for t, p in zip(tables, prepared)]
     findings: list[list[Finding]] = [[] for _ in tables]
+    cells = [_Cells(t, p) for t, p in zip(tables, prepared)]
     for r in result.results:
         meta = r.expectation_config.meta or {}
         kwargs = r.expectation_config.kwargs
-        column = meta.get("blame") or kwargs.get("column") or kwargs.get("column_A") or ",".join(_shown(kwargs.get("column_list")))
+        rule = meta.get("rule", r.expectation_config.type)
         if r.exception_info and r.exception_info.get("raised_exception"):
-            for i, t in enumerate(tables):
-                findings[i].append(Finding(t.path.name, None, column, None, meta.get("rule", r.expectation_config.type), "error",
-                                           f"the rule could not run: {r.exception_info.get('exception_message')}",
-                                           "report this to the Pathways maintainers"))
+            t = tables[0]
+            column = kwargs.get("column") or kwargs.get("column_A")
+            findings[0].append(Finding(t.path.name, None, t.columns.get(column, column), None, "rule_crashed", "error",
+                                       f"the rule '{rule}' could not run on this file: "
+                                       f"{str(r.exception_info.get('exception_message'))[:300]}",
+                                       "send the report to the Pathways maintainers"))
             continue
         if r.success:
             continue
-        listed = [0] * len(tables)
+        blame = _blame(meta, kwargs, tables[0])
+        by_upload: dict[int, list[dict]] = {}
         for item in r.result.get("unexpected_index_list") or []:
-            i = int(item["upload"])
-            if listed[i] >= MAX_ROWS_PER_RULE:
-                continue
-            listed[i] += 1
-            table = tables[i]
-            row = int(item.get("row_number")) if item.get("row_number") is not None else None
-            findings[i].append(Finding(table.path.name, row, _header(table, column, item.get("subject")),
-                                       _value(item, column, kwargs), meta.get("rule", "rule"),
-                                       meta.get("severity", "error"), meta.get("message", r.expectation_config.type),
-                                       meta.get("fix", "")))
+            listed = by_upload.setdefault(int(item["upload"]), [])
+            if len(listed) < MAX_ROWS_PER_RULE:
+                listed.append(item)
+        for i, items in by_upload.items():
+            findings[i] += cells[i].findings(items, rule, meta, kwargs, _blame(meta, kwargs, tables[i]) or blame)
     return findings
+
+
+def _blame(meta: dict, kwargs: dict, table: CanonicalTable) -> str:
+    """The column a finding points at: the rule's own, or the one its meta names (the first the file has)."""
+    blame = meta.get("blame")
+    if isinstance(blame, list):
+        return next((b for b in blame if b in table.columns), blame[-1])
+    if blame:
+        return blame
+    return kwargs.get("column") or kwargs.get("column_A") or next(iter(_shown(kwargs.get("column_list"))), "")
 
 
 def _shown(columns: list[str] | None) -> list[str]:
@@ -158,11 +214,59 @@ def _shown(columns: list[str] | None) -> list[str]:
     return [c for c in columns or [] if c != "upload"]
 
 
+class _Cells:
+    """The cells of one upload as the file writes them, looked up by file row for the rows a rule failed."""
+
+    def __init__(self, table: CanonicalTable, prepared: pl.DataFrame):
+        self.table, self.prepared = table, prepared
+        self._raw: dict[str, dict[int, str | None]] = {}
+
+    def header(self, column: str, subject: str | None = None) -> str:
+        """The column as the file names it (for long attainment rows, the subject's own column)."""
+        t = self.table
+        if column == "result" and t.source.name == "attainment":
+            return t.subject_headers.get(subject, t.columns.get("grade", "result"))
+        return t.columns.get(column, column)
+
+    def raw(self, header: str, row: int | None) -> str | None:
+        if row is None or header not in self.table.raw.frame.columns:
+            return None
+        if header not in self._raw:
+            self._raw[header] = dict(self.table.raw.frame.select("row_number", header).iter_rows())
+        return self._raw[header].get(row)
+
+    def findings(self, items: list[dict], rule: str, meta: dict, kwargs: dict, blame: str) -> list[Finding]:
+        t = self.table
+        rows = [int(i["row_number"]) for i in items if i.get("row_number") is not None]
+        show = [c for c in meta.get("show", []) if c in self.prepared.columns or c in t.columns]
+        derived = [c for c in show if c not in t.columns]
+        extra: dict[int, dict] = {}
+        if derived:
+            extra = {r["row_number"]: r for r in self.prepared.filter(pl.col("row_number").is_in(rows))
+                     .select("row_number", *derived).unique("row_number").iter_rows(named=True)}
+        out = []
+        for item in items:
+            row = int(item["row_number"]) if item.get("row_number") is not None else None
+            subject = item.get("subject")
+            header = self.header(blame, subject)
+            in_file = header in t.raw.frame.columns
+            value = self.raw(header, row) if in_file else _value(item, blame, kwargs)
+            parts = []
+            for c in show:
+                if c in t.columns:
+                    cell = self.raw(self.header(c, subject), row)
+                    parts.append(f"{self.header(c, subject)} {cell!r}" if cell is not None else f"{self.header(c, subject)} blank")
+                elif extra.get(row, {}).get(c) is not None:
+                    label = DERIVED_LABELS.get(c, c.replace("_", " "))
+                    parts.append(f"{label} {extra[row][c]}".strip())
+            out.append(Finding(t.path.name, row, header, value, rule, meta.get("severity", "error"),
+                               meta.get("message", rule), meta.get("fix", ""), "; ".join(parts) or None))
+        return out
+
+
 def _value(item: dict, column: str, kwargs: dict) -> str | None:
     if kwargs.get("column_list"):
         return ", ".join(f"{c}={item.get(c)}" for c in _shown(kwargs["column_list"]))
-    if kwargs.get("column_A"):
-        return f"{kwargs['column_A']} {_show(item.get(kwargs['column_A']))}, {kwargs['column_B']} {_show(item.get(kwargs['column_B']))}"
     return _show(item.get(column))
 
 
@@ -176,18 +280,12 @@ def _show(v) -> str | None:
     return str(v)
 
 
-def _header(table: CanonicalTable, column: str, subject: str | None) -> str:
-    """The column as the file names it (for long attainment rows, the subject's own column)."""
-    if column == "result" and table.source.name == "attainment":
-        return table.subject_headers.get(subject, table.columns.get("grade", "result"))
-    return table.columns.get(column, {"nc_year_age_gap": table.columns.get("dob", "DOB"),
-                                      "absence_sessions": "absence"}.get(column, column))
-
-
 def _cross_file(table: CanonicalTable, context: ValidationContext) -> list[Finding]:
     out: list[Finding] = []
     name = table.path.name
     f = table.frame
+    if f.height == 0:
+        return out
     if table.source.name == "pupil_premium" and context.census_pupils is not None and context.key:
         from ingest.identifiers import pseudonymise
 
@@ -210,4 +308,64 @@ def _cross_file(table: CanonicalTable, context: ValidationContext) -> list[Findi
                                    f"{laestab}: {n} pupils now, {before} in its last upload", "school_row_count_change",
                                    "warning", "a school's pupil count is far from its last upload",
                                    "check the export covered the whole school (or explain the change)"))
+    return out
+
+
+def batch_identities(tables: list[CanonicalTable], key: bytes) -> pl.DataFrame:
+    """Who each row of the batch says its pupil is, as keyed hashes (no name or date of birth kept):
+    upload, row_number, upn, pupil_key, laestab, dob_hash, name_hash."""
+    from ingest.identifiers import pseudonymise
+
+    parts = []
+    for i, t in enumerate(tables):
+        if t.identity is None or t.frame.height == 0 or "laestab" not in t.frame.columns:
+            continue
+        schools = t.frame.select("row_number", pl.col("laestab").cast(pl.Int64)).unique("row_number")
+        ident = (t.identity.select("row_number", "upn").join(t.identity_hashes(key), on="row_number")
+                 .join(schools, on="row_number", how="inner"))
+        parts.append(ident.with_columns(upload=pl.lit(i), pupil_key=pseudonymise(ident["upn"], key)))
+    if not parts:
+        return pl.DataFrame(schema={"row_number": pl.Int64, "upn": pl.String, "laestab": pl.Int64, "dob_hash": pl.String,
+                                    "name_hash": pl.String, "upload": pl.Int32, "pupil_key": pl.String})
+    return pl.concat(parts, how="vertical_relaxed").filter(pl.col("upn").is_not_null())
+
+
+def _identity_clashes(tables: list[CanonicalTable], context: ValidationContext) -> list[list[Finding]]:
+    """The same UPN on a pupil with a different date of birth or name at another school: in this batch
+    or in the warehouse (docs/methodology.md#identity-check). A warning: one of the two records has
+    the wrong UPN, or the pupil's details differ between schools; either way a data lead should look."""
+    out: list[list[Finding]] = [[] for _ in tables]
+    if not context.key:
+        return out
+    mine = context.batch_identities if context.batch_identities is not None else batch_identities(tables, context.key)
+    if mine.height == 0:
+        return out
+    names = [t.path.name for t in tables]
+    others = mine.select("pupil_key", "laestab", "dob_hash", "name_hash",
+                         pl.col("upload").replace_strict(dict(enumerate(names)), return_dtype=pl.String).alias("source_file"),
+                         "row_number")
+    if context.identities is not None and context.identities.height:
+        others = pl.concat([others, context.identities.select(others.columns)], how="vertical_relaxed")
+    others = others.unique(["pupil_key", "laestab", "dob_hash", "name_hash"])
+    pairs = (mine.join(others, on="pupil_key", suffix="_other")
+             .filter(pl.col("laestab") != pl.col("laestab_other"))
+             .with_columns(dob_differs=pl.col("dob_hash").is_not_null() & pl.col("dob_hash_other").is_not_null()
+                           & (pl.col("dob_hash") != pl.col("dob_hash_other")),
+                           name_differs=pl.col("name_hash").is_not_null() & pl.col("name_hash_other").is_not_null()
+                           & (pl.col("name_hash") != pl.col("name_hash_other")))
+             .filter(pl.col("dob_differs") | pl.col("name_differs"))
+             .sort("upload", "row_number", "laestab_other")
+             .unique(["upload", "row_number"], keep="first", maintain_order=True))
+    for p in pairs.iter_rows(named=True):
+        i = p["upload"]
+        if len(out[i]) >= MAX_ROWS_PER_RULE:
+            continue
+        t = tables[i]
+        what = " and ".join(w for w, d in (("date of birth", p["dob_differs"]), ("name", p["name_differs"])) if d)
+        out[i].append(Finding(
+            t.path.name, p["row_number"], t.columns.get("upn", "UPN"), p["upn"], "upn_identity_clash", "warning",
+            "the same UPN is on a pupil with a different date of birth or name at another school",
+            "check the UPN against the pupil's record: if these are two pupils, one UPN is wrong; if one pupil, "
+            "correct their details at the school that has them wrong",
+            f"{what} differ from LAESTAB {p['laestab_other']}'s record ({p['source_file']}, row {p['row_number_other']})"))
     return out

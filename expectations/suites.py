@@ -16,13 +16,83 @@ from expectations import code_sets as cs
 from expectations.custom import ExpectColumnValuesToBeValidUln, ExpectColumnValuesToBeValidUpn
 
 
-def _meta(rule: str, severity: str, message: str, fix: str, blame: str | None = None) -> dict:
-    """What the data lead reads: the rule, how serious, what is wrong, how to fix it, and
-    (for rules over two columns) which column to point at."""
+def _meta(rule: str, severity: str, message: str, fix: str, blame: str | list[str] | None = None,
+          show: list[str] | None = None) -> dict:
+    """What the data lead reads: the rule, how serious, what is wrong, how to fix it, which column
+    to point at (``blame``: the rule's column when not given; with a list, the first the file has)
+    and which other cells of the row to show beside it (``show``)."""
     m = {"rule": rule, "severity": severity, "message": message, "fix": fix}
     if blame:
         m["blame"] = blame
+    if show:
+        m["show"] = show
     return m
+
+
+# the most possible sessions one term can hold: two sessions a day, and no term is longer than 16
+# weeks of five days (docs/methodology.md#impossible-values)
+MAX_SESSIONS_PER_TERM = 160
+# expected age at 31 August is NC year + 4 (Reception 4, Year 6 10, Year 11 15); a pupil taught one
+# year out of their year group is common, two is rare (a warning), three or more is not a pupil of
+# that year group (docs/methodology.md#impossible-values)
+AGE_GAP_WARNING, AGE_GAP_ERROR = 2, 3
+# ages at 31 August a pupil on a file without a stage can have (docs/methodology.md#impossible-values)
+SCHOOL_AGE_RANGE = {"census": (1, 25), "attendance": (1, 25), "pupil_premium": (2, 17)}
+
+
+def _impossible_value_rules(source: str) -> list:
+    """Dates of birth in the future, and ages a pupil of the file's stage (or year group) cannot have."""
+    rules = [gx.expectations.ExpectColumnValuesToBeBetween(
+        column="dob_days_after_today", max_value=0,
+        meta=_meta("dob_in_future", "error", "the date of birth is in the future", "correct the date of birth",
+                   blame="dob"))]
+    if source == "census":
+        rules.append(gx.expectations.ExpectColumnValuesToBeBetween(
+            column="census_date_days_after_today", max_value=0,
+            meta=_meta("census_date_in_future", "error", "the census date is in the future",
+                       "correct the census date (the census day the return is for)", blame="census_date")))
+    elif source != "schools":
+        rules.append(gx.expectations.ExpectColumnValuesToBeBetween(
+            column="academic_years_ahead", max_value=0,
+            meta=_meta("academic_year_in_future", "error", "the academic year has not started yet",
+                       "correct the academic year (2023/24 is the year from September 2023)", blame="academic_year")))
+    if source in SCHOOL_AGE_RANGE:
+        lo, hi = SCHOOL_AGE_RANGE[source]
+        rules.append(gx.expectations.ExpectColumnValuesToBeBetween(
+            column="age_years", min_value=lo, max_value=hi,
+            meta=_meta("age_out_of_range", "error", f"age at 31 August is outside {lo} to {hi}, the ages a pupil on a "
+                                                     f"{source.replace('_', ' ')} file can have",
+                       "correct the date of birth (or the academic year)", blame="dob", show=["age_note"])))
+    if source in ("census", "attainment"):
+        fix = "check the date of birth and the year group; a pupil taught out of their year group needs no change"
+        rules += [
+            gx.expectations.ExpectColumnValuesToBeBetween(
+                column="nc_year_age_gap_soft", min_value=-(AGE_GAP_WARNING - 1), max_value=AGE_GAP_WARNING - 1,
+                meta=_meta("age_fits_nc_year", "warning", "age at 31 August is two years from the year group's age",
+                           fix, blame=["nc_year", "dob"], show=["dob", "age_note"])),
+            gx.expectations.ExpectColumnValuesToBeBetween(
+                column="nc_year_age_gap", min_value=-(AGE_GAP_ERROR - 1), max_value=AGE_GAP_ERROR - 1,
+                meta=_meta("age_outside_stage", "error", "age at 31 August is impossible for the year group or stage "
+                                                         "(three or more years from its age)",
+                           "correct the date of birth or the year group", blame=["nc_year", "dob"],
+                           show=["dob", "age_note"])),
+        ]
+    return rules
+
+
+def _key_rules(columns: list[str]) -> list:
+    """The columns that say which school and term a row belongs to: never blank (a blank one would
+    make the upload supersede nothing, or the wrong rows)."""
+    words = {"laestab": "LAESTAB", "academic_year": "academic year", "census_date": "census date"}
+    return [gx.expectations.ExpectColumnValuesToNotBeNull(
+        column=c, meta=_meta(f"{c}_missing", "error", f"the {words[c]} is missing", f"give the {words[c]} on every row"))
+        for c in columns]
+
+
+def _laestab_shape() -> list:
+    return [gx.expectations.ExpectColumnValuesToBeBetween(
+        column="laestab", min_value=1000000, max_value=9999999,
+        meta=_meta("laestab_number", "error", "LAESTAB must be 7 digits", "LA code (3 digits) then establishment number"))]
 
 
 def _in_set(column: str, values: Iterable[str], rule: str, what: str, severity: str = "error", **kw):
@@ -45,7 +115,8 @@ def _upn_rules(unique_with: list[str]) -> list:
         gx.expectations.ExpectCompoundColumnsToBeUnique(
             column_list=["upload", "upn", *unique_with],
             meta=_meta("upn_duplicate", "error", "the same pupil appears more than once (census error 1520)",
-                       "remove the duplicate row, or merge the two pupil records in the MIS")),
+                       "remove the duplicate row, or merge the two pupil records in the MIS", blame="upn",
+                       show=[c for c in unique_with if c != "subject"])),
     ]
 
 
@@ -77,33 +148,38 @@ def census_rules(known_laestabs: list[int] | None) -> list:
         gx.expectations.ExpectColumnValuesToNotBeNull(
             column="sen_primary_need", row_condition=Column("sen_provision").is_in(["K", "E", "S"]),
             meta=_meta("sen_need_required", "error", "a pupil on SEN support or with an EHC plan needs a primary need",
-                       "record the primary need (census rules 2165-2175)")),
+                       "record the primary need (census rules 2165-2175)", show=["sen_provision"])),
         gx.expectations.ExpectColumnValuesToBeNull(
             column="sen_primary_need", row_condition=Column("sen_provision") == "N",
             meta=_meta("sen_need_without_provision", "error", "a primary need is recorded but SEN provision is N",
-                       "set the provision to K or E, or clear the need")),
+                       "set the provision to K or E, or clear the need", show=["sen_provision"])),
         gx.expectations.ExpectColumnValuesToNotBeInSet(
             column="sen_primary_need", value_set=["NSA"], row_condition=Column("sen_provision") != "K",
             meta=_meta("sen_nsa_only_with_support", "error", "NSA (no specialist assessment) is only valid with SEN support (K)",
-                       "record the assessed need, or change the provision")),
+                       "record the assessed need, or change the provision", show=["sen_provision"])),
         gx.expectations.ExpectColumnValuesToNotBeNull(
             column="dob", meta=_meta("dob_missing", "error", "date of birth is missing or not a date",
                                      "write dates as DD/MM/YYYY")),
-        gx.expectations.ExpectColumnValuesToBeBetween(
-            column="nc_year_age_gap", min_value=-1, max_value=1,
-            meta=_meta("age_fits_nc_year", "warning", "age at 31 August does not fit the NC year (more than a year out)",
-                       "check the date of birth and the year group; pupils taught out of year need no change")),
         gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="census_date", column_B="entry_date", or_equal=True, ignore_row_if="either_value_is_missing",
             meta=_meta("entry_after_census", "error", "entry date is after the census date",
                        "correct the entry date; a pupil who joined after census day belongs in the next census",
-                       blame="entry_date")),
+                       blame="entry_date", show=["census_date"])),
+        *_key_rules(["census_date", "laestab"]),
+        *_laestab_shape(),
+        *_impossible_value_rules("census"),
         *_laestab_rule(known_laestabs),
     ]
 
 
 def attendance_rules(known_laestabs: list[int] | None) -> list:
-    rules = [*_upn_rules(["laestab", "academic_year", "term"]), *_laestab_rule(known_laestabs)]
+    rules = [*_upn_rules(["laestab", "academic_year", "term"]), *_laestab_rule(known_laestabs),
+             *_key_rules(["academic_year", "laestab"]), *_laestab_shape(), *_impossible_value_rules("attendance"),
+             gx.expectations.ExpectColumnValuesToBeBetween(
+                 column="possible_sessions", max_value=MAX_SESSIONS_PER_TERM,
+                 meta=_meta("sessions_exceed_term", "error",
+                            f"more possible sessions than a term can hold ({MAX_SESSIONS_PER_TERM}: two a day, 16 weeks)",
+                            "give the possible sessions of this one term"))]
     for col in ("possible_sessions", "authorised_absence_sessions", "unauthorised_absence_sessions"):
         rules.append(gx.expectations.ExpectColumnValuesToNotBeNull(
             column=col, meta=_meta("sessions_missing", "error", "sessions are missing", "give whole numbers of sessions")))
@@ -114,20 +190,23 @@ def attendance_rules(known_laestabs: list[int] | None) -> list:
         column_A="possible_sessions", column_B="absence_sessions", or_equal=True, ignore_row_if="either_value_is_missing",
         meta=_meta("absence_exceeds_possible", "error",
                    "authorised plus unauthorised absence is more than the possible sessions",
-                   "correct the absence or possible sessions for this pupil")))
+                   "correct the absence or possible sessions for this pupil",
+                   show=["authorised_absence_sessions", "unauthorised_absence_sessions"])))
     rules.append(gx.expectations.ExpectColumnValuesToNotBeNull(
         column="term", meta=_meta("term_code", "error", "term is not Autumn, Spring or Summer", "use Autumn, Spring or Summer")))
     return rules
 
 
 def pupil_premium_rules(known_laestabs: list[int] | None) -> list:
-    return [*_upn_rules(["academic_year"]), *_laestab_rule(known_laestabs),
+    return [*_upn_rules(["academic_year"]), *_laestab_rule(known_laestabs), *_key_rules(["academic_year", "laestab"]),
+            *_laestab_shape(), *_impossible_value_rules("pupil_premium"),
             gx.expectations.ExpectColumnValuesToNotBeNull(
                 column="ever6_fsm", meta=_meta("yes_no_value", "error", "Ever 6 FSM must be Y or N", "use Y or N"))]
 
 
 def attainment_rules(stage: str, known_laestabs: list[int] | None) -> list:
-    rules = [*_upn_rules(["subject"]), *_laestab_rule(known_laestabs)]
+    rules = [*_upn_rules(["subject"]), *_laestab_rule(known_laestabs), *_key_rules(["academic_year", "laestab"]),
+             *_laestab_shape(), *_impossible_value_rules("attainment")]
     if stage == "eyfsp":
         rules.append(_in_set("result", cs.ELG_VALUES, "elg_value", "early learning goal result (1, 2 or A)"))
     elif stage == "phonics":
@@ -154,6 +233,9 @@ def attainment_rules(stage: str, known_laestabs: list[int] | None) -> list:
 
 def schools_rules() -> list:
     return [
+        *_key_rules(["laestab"]),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="urn", meta=_meta("urn_missing", "error", "the URN is missing", "give every school its 6-digit URN")),
         gx.expectations.ExpectColumnValuesToBeBetween(
             column="urn", min_value=100000, max_value=999999,
             meta=_meta("urn_number", "error", "URN must be 6 digits", "copy the URN from Get Information About Schools")),
@@ -163,10 +245,26 @@ def schools_rules() -> list:
         gx.expectations.ExpectColumnValuesToBeBetween(
             column="laestab", min_value=1000000, max_value=9999999,
             meta=_meta("laestab_number", "error", "LAESTAB must be 7 digits", "LA code (3 digits) then establishment number")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="predecessor_urn", min_value=100000, max_value=999999,
+            meta=_meta("urn_number", "error", "URN must be 6 digits", "copy the URN from Get Information About Schools")),
         gx.expectations.ExpectColumnValuesToNotBeNull(
             column="learning_community_code",
             meta=_meta("learning_community_missing", "error", "every school needs a learning community",
                        "add the school's learning community code")),
+    ]
+
+
+def learning_communities_rules() -> list:
+    return [
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="learning_community_code",
+            meta=_meta("learning_community_code_missing", "error", "the learning community code is missing",
+                       "give every learning community its code")),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["upload", "learning_community_code"],
+            meta=_meta("learning_community_duplicate", "error", "the same learning community code appears twice",
+                       "keep one row per learning community", blame="learning_community_code")),
     ]
 
 
@@ -181,4 +279,6 @@ def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None =
         return attainment_rules(stage or "", known_laestabs)
     if source == "schools":
         return schools_rules()
+    if source == "learning_communities":
+        return learning_communities_rules()
     return []

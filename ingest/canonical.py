@@ -9,30 +9,29 @@ here to what the warehouse may hold: the UPN (pseudonymised on load) and age in 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from ingest.findings import (
+    NO_DATA_ROWS,
+    REPEATED_COLUMN,
+    REQUIRED_COLUMN,
+    SOURCE_UNKNOWN,
+    UNKNOWN_COLUMN,
+    UNUSED_COLUMN,
+    WARNING,
+    Finding,
+    file_finding,
+)
 from ingest.readers import RawTable, UnreadableFile, read_headers, read_table
 from ingest.sources import EYFSP_GOALS, Source, canonical_header, detect_source, sources_named
 
+__all__ = ["CanonicalTable", "Finding", "canonicalise", "peek_source"]
+
 TERMS = ("autumn", "spring", "summer")
-
-
-@dataclass(frozen=True)
-class Finding:
-    file: str
-    row: int | None
-    column: str | None
-    value: str | None
-    rule: str
-    severity: str  # error | warning
-    message: str
-    fix: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+IDENTITY_COLUMNS = ("upn", "dob", "surname", "forename")
 
 
 @dataclass
@@ -44,10 +43,27 @@ class CanonicalTable:
     raw: RawTable
     columns: dict[str, str]       # canonical -> header as written in the file
     subject_headers: dict[str, str] = field(default_factory=dict)  # attainment subject -> header in the file
+    # who each row is, as far as the file says (row_number, upn, dob as a date, surname, forename): for the
+    # age rules and the identity check; never loaded (the warehouse keeps keyed hashes of it only)
+    identity: pl.DataFrame | None = None
 
     @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "error"]
+
+    def identity_hashes(self, key: bytes) -> pl.DataFrame | None:
+        """row_number, dob_hash, name_hash (ingest.identifiers.identity_hashes), computed once per key:
+        validation and the load both need them."""
+        if self.identity is None:
+            return None
+        cached = getattr(self, "_hashes", None)
+        if cached is None or cached[0] != key:
+            from ingest.identifiers import identity_hashes
+
+            cached = (key, pl.concat([self.identity.select("row_number"), identity_hashes(self.identity, key)],
+                                     how="horizontal"))
+            self._hashes = cached
+        return cached[1]
 
 
 def peek_source(path: Path) -> Source | None:
@@ -62,6 +78,7 @@ def peek_source(path: Path) -> Source | None:
 
 
 def canonicalise(path: Path, source_name: str | None = None, sheet: str | None = None) -> CanonicalTable:
+    path = Path(path)
     raw = read_table(path, sheet)
     columns: dict[str, str] = {}
     known: set[str] = set()
@@ -82,22 +99,85 @@ def canonicalise(path: Path, source_name: str | None = None, sheet: str | None =
                 raise UnreadableFile(path, f"unknown source '{source_name}'")
             best = min(wanted, key=lambda s: len(set(s.required) - present))
             missing = sorted(set(best.required) - present)
-            findings = [Finding(path.name, raw.header_row, m, None, "required_column", "error",
+            findings = [Finding(path.name, raw.header_row, m, None, REQUIRED_COLUMN, "error",
                                 f"required column '{m}' is missing",
                                 f"add a column headed '{_spelling(m)}' (or a known alias)") for m in missing]
             return CanonicalTable(best, path, pl.DataFrame(), findings, raw, columns)
     else:
         source = detect_source(present)
         if source is None:
+            _refuse_near_miss(path, raw, present)
             raise UnreadableFile(path, "cannot tell which source this is from its headers "
-                                       f"({', '.join(c for c in raw.frame.columns if c != 'row_number')[:300]}); "
-                                       "name it with --source or check the header row")
+                                       f"({', '.join(c for c in raw.frame.columns if c != 'row_number')[:300]})",
+                                 SOURCE_UNKNOWN, "check the header row is the first row and uses the column names "
+                                                 "in the README (or name the source with --source)")
+    notes = _column_notes(path.name, raw, source, columns)
+    if raw.frame.height == 0:
+        return CanonicalTable(source, path, pl.DataFrame(), [file_finding(
+            path.name, NO_DATA_ROWS, "the file has a header row but no data rows",
+            "export the data again: the file holds no pupils or schools", row=raw.header_row)] + notes, raw, columns)
     frame = raw.frame.select("row_number", *[pl.col(h).alias(c) for c, h in columns.items()])
+    if "upn" in frame.columns:  # a UPN is capitals and digits; a lower-case or spaced copy is the same UPN
+        frame = frame.with_columns(upn=pl.col("upn").str.replace_all(r"\s", "").str.to_uppercase())
     builder = _BUILDERS[source.stage or source.name]
     out, findings = builder(frame, path.name, columns)
     subjects = STAGE_SUBJECTS.get(source.stage or "", {})
     subject_headers = {subject: columns[c] for c, subject in subjects.items() if c in columns}
-    return CanonicalTable(source, path, out, findings, raw, columns, subject_headers)
+    identity = None
+    if "upn" in columns:
+        identity = frame.select("row_number", *[c for c in IDENTITY_COLUMNS if c in frame.columns])
+        identity = _ensure(identity.with_columns(dob=_date("dob")) if "dob" in identity.columns else identity,
+                           ["row_number", *IDENTITY_COLUMNS])
+    return CanonicalTable(source, path, out, findings + notes, raw, columns, subject_headers, identity)
+
+
+def _refuse_near_miss(path: Path, raw: RawTable, present: set[str]) -> None:
+    """A file with most of one source's required columns is that source missing some: say which."""
+    from ingest.sources import SOURCES
+
+    def share(s: Source) -> float:
+        return len(set(s.required) & present) / len(s.required)
+
+    best = max(SOURCES, key=lambda s: (share(s), len(s.required)))
+    if len(set(best.required) & present) < 3 or share(best) < 0.5:
+        return
+    missing = sorted(set(best.required) - present)
+    findings = [file_finding(path.name, REQUIRED_COLUMN, f"required column '{_spelling(m)}' is missing",
+                             f"add a column headed '{_spelling(m)}' (or a known alias: "
+                             f"{', '.join(_aliases(m)[:4])})", row=raw.header_row, column=_spelling(m)) for m in missing]
+    raise UnreadableFile(path, f"this looks like a {best.label} file but has no {', '.join(_spelling(m) for m in missing)} "
+                               "column", REQUIRED_COLUMN, findings[0].fix, findings)
+
+
+def _aliases(canonical: str) -> list[str]:
+    from ingest.sources import ALIASES
+
+    return ALIASES.get(canonical, [canonical])
+
+
+def _column_notes(file: str, raw: RawTable, source: Source, columns: dict[str, str]) -> list[Finding]:
+    """Warnings for the columns a file has that will not be loaded (nothing is dropped silently)."""
+    used = set(columns.values())
+    wanted = set(source.required) | set(source.optional)
+    notes = []
+    headers = [h for h in raw.frame.columns if h != "row_number"]
+    for h in headers:
+        canonical = canonical_header(h, set(columns))
+        if h in used and canonical in wanted:
+            continue
+        if canonical is None:
+            rule, message = UNKNOWN_COLUMN, "Pathways does not know this column: it is not loaded"
+            fix = "nothing to do if the column is not needed; if it should be read, rename it to a name in the README"
+        elif canonical not in wanted:
+            rule, message = UNUSED_COLUMN, f"this column is not used for {source.label} files: it is not loaded"
+            fix = "nothing to do if the column is not needed"
+        else:
+            rule, message = REPEATED_COLUMN, f"this column means the same as '{columns.get(canonical)}', which is used"
+            fix = "remove one of the two columns, so it is clear which to use"
+        first = raw.frame[h].drop_nulls().head(1).to_list()
+        notes.append(file_finding(file, rule, message, fix, row=raw.header_row, column=h, value=first[0] if first else None,
+                                  detail="first value in the column" if first else "the column is empty", severity=WARNING))
+    return notes
 
 
 def _spelling(canonical: str) -> str:
@@ -111,16 +191,23 @@ def _spelling(canonical: str) -> str:
 
 def _date(col: str) -> pl.Expr:
     c = pl.col(col).str.replace(r"[ T]00:00:00(\.0+)?$", "")
-    return pl.coalesce(
+    parsed = pl.coalesce(
         c.str.strptime(pl.Date, "%d/%m/%Y", strict=False),
         c.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
         c.str.strptime(pl.Date, "%d-%m-%Y", strict=False),
         c.str.strptime(pl.Date, "%d.%m.%Y", strict=False),
     )
+    # a four-digit year only: "05/10/202" (a date cut short) or "5/1/23" is not a date in year 202 or 23
+    return pl.when(c.str.contains(r"^(\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{1,2}-\d{1,2})$")).then(parsed)
 
 
 def _int(col: str) -> pl.Expr:
     return pl.col(col).str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
+
+
+def _laestab(col: str = "laestab") -> pl.Expr:
+    """LAESTAB as a number; "372/2001" and "372-2001" (as GIAS and many returns write it) are 3722001."""
+    return _int(col).fill_null(pl.col(col).str.replace(r"^(\d{3})\s*[/-]\s*(\d{4})$", "${1}${2}").cast(pl.Int64, strict=False))
 
 
 def _bool(col: str) -> pl.Expr:
@@ -179,7 +266,7 @@ def _census(frame, file, columns):
         "census_date": (_date("census_date"), "date", DATE_FIX),
         "dob": (_date("dob"), "date", DATE_FIX),
         "entry_date": (_date("entry_date"), "date", DATE_FIX),
-        "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits: LA code then establishment number"),
+        "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits: LA code then establishment number"),
         "fsm_eligible": (_bool("fsm_eligible"), "yes_no_value", "use Yes or No"),
     }
     t, findings = _typed(frame, file, columns, spec)
@@ -210,7 +297,7 @@ def _attendance(frame, file, columns):
     spec = {
         "academic_year": (_academic_year("academic_year"), "academic_year", YEAR_FIX),
         "term": (_term("term"), "term", "use Autumn, Spring or Summer"),
-        "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits"),
+        "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits"),
         "dob": (_date("dob"), "date", DATE_FIX),
         "possible_sessions": (_int("possible_sessions"), "whole_number", fix),
         "authorised_absence_sessions": (_int("authorised_absence_sessions"), "whole_number", fix),
@@ -227,7 +314,8 @@ def _pupil_premium(frame, file, columns):
     yn = "use Y or N"
     spec = {
         "academic_year": (_academic_year("academic_year"), "academic_year", YEAR_FIX),
-        "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits"),
+        "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits"),
+        "dob": (_date("dob"), "date", DATE_FIX),
         **{c: (_bool(c), "yes_no_value", yn) for c in ("ever6_fsm", "looked_after", "previously_looked_after", "service_child")},
     }
     t, findings = _typed(frame, file, columns, spec)
@@ -242,7 +330,7 @@ def _attainment(stage: str, subjects: dict[str, str], nc_year: str | None = None
     def build(frame, file, columns):
         spec = {
             "academic_year": (_academic_year("academic_year"), "academic_year", YEAR_FIX),
-            "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits"),
+            "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits"),
             "dob": (_date("dob"), "date", DATE_FIX),
         }
         t, findings = _typed(frame, file, columns, spec)
@@ -273,7 +361,7 @@ def _ks4(frame, file, columns):
 def _schools(frame, file, columns):
     spec = {
         "urn": (_int("urn"), "urn_number", "URN is 6 digits"),
-        "laestab": (_int("laestab"), "laestab_number", "LAESTAB is 7 digits"),
+        "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits"),
         "open_date": (_date("open_date"), "date", DATE_FIX),
         "close_date": (_date("close_date"), "date", DATE_FIX),
         "predecessor_urn": (_int("predecessor_urn"), "urn_number", "URN is 6 digits"),

@@ -7,6 +7,7 @@ sum(value(char_p) * p for p in 2..13) mod 23 mapped onto ``CHECK_LETTERS``.
 from __future__ import annotations
 
 import hmac
+from functools import lru_cache
 
 import numpy as np
 import polars as pl
@@ -80,31 +81,90 @@ def is_valid_uln(uln: str | None) -> bool:
     return sum(int(d) * w for d, w in zip(uln, range(10, 0, -1))) % 11 == 10
 
 
-_PSEUDONYMS: dict[bytes, pl.DataFrame] = {}  # per key: upn -> pupil_key already computed in this process
-_PSEUDONYMS_KEPT = 5_000_000                  # distinct pupils remembered (about 0.5 GB at most)
+_HASHED: dict[tuple[bytes, str], pl.DataFrame] = {}  # per key and purpose: text -> hash already computed
+_HASHED_KEPT = 5_000_000                                # distinct values remembered (about 0.5 GB at most)
+
+
+def _keyed_hashes(values: pl.Series, key: bytes, purpose: str, hex_chars: int) -> pl.Series:
+    """HMAC-SHA256 of each value under ``key``, cut to ``hex_chars``, hashing each distinct value once
+    per process: a pupil is on every census, attendance and attainment file of their school years,
+    so cost follows distinct pupils, not rows or files."""
+    cache = (key, purpose)
+    known = _HASHED.get(cache, pl.DataFrame(schema={"text": pl.String, "hash": pl.String}))
+    distinct = pl.DataFrame({"text": values.cast(pl.String)}).unique().drop_nulls()
+    new = distinct.join(known, on="text", how="anti")["text"]
+    if new.len():
+        digests = [hmac.new(key, u.encode(), "sha256").hexdigest()[:hex_chars] for u in new.to_list()]
+        fresh = pl.DataFrame({"text": new, "hash": digests}, schema=known.schema)
+        if known.height + fresh.height > _HASHED_KEPT:  # forget all but this call's values
+            known = known.join(distinct, on="text", how="semi")
+        known = pl.concat([known, fresh])
+        _HASHED[cache] = known
+    return (
+        pl.DataFrame({"text": values.cast(pl.String)})
+        .join(known, on="text", how="left", maintain_order="left")
+        .get_column("hash")
+    )
 
 
 def pseudonymise(upns: pl.Series, key: bytes) -> pl.Series:
-    """Keyed hash (HMAC-SHA256, 16 bytes hex) of each UPN: stable per key, not reversible without it.
+    """Keyed hash (HMAC-SHA256, 16 bytes hex) of each UPN: stable per key, not reversible without it."""
+    return _keyed_hashes(upns, key, "pupil_key", 32)
 
-    Hashes each distinct UPN once per process: a pupil is on every census, attendance and
-    attainment file of their school years, so cost follows distinct pupils, not rows or files.
-    """
-    known = _PSEUDONYMS.get(key, pl.DataFrame(schema={"upn": pl.String, "pupil_key": pl.String}))
-    distinct = pl.DataFrame({"upn": upns.cast(pl.String)}).unique().drop_nulls()
-    new = distinct.join(known, on="upn", how="anti")["upn"]
-    if new.len():
-        digests = [hmac.new(key, u.encode(), "sha256").hexdigest()[:32] for u in new.to_list()]
-        fresh = pl.DataFrame({"upn": new, "pupil_key": digests}, schema=known.schema)
-        if known.height + fresh.height > _PSEUDONYMS_KEPT:  # forget all but this call's pupils
-            known = known.join(distinct, on="upn", how="semi")
-        known = pl.concat([known, fresh])
-        _PSEUDONYMS[key] = known
-    return (
-        pl.DataFrame({"upn": upns.cast(pl.String)})
-        .join(known, on="upn", how="left", maintain_order="left")
-        .get_column("pupil_key")
+
+@lru_cache(maxsize=8)
+def _identity_key(key: bytes) -> bytes:
+    # a key of its own, derived from the pseudonymisation key: an identity hash never equals a pupil key
+    return hmac.new(key, b"pathways-identity-check", "sha256").digest()
+
+
+def _name_part(col: str) -> pl.Expr:
+    """A name as a comparison sees it: capitals, accents and everything but letters removed
+    ("Zoë O'Neil-Smith" and "ZOE ONEILSMITH" are the same)."""
+    return (pl.col(col).cast(pl.String).str.normalize("NFKD").str.replace_all(r"[^A-Za-z]", "").str.to_uppercase()
+            .replace("", None))
+
+
+_IDENTITY_HASHES: dict[bytes, dict[str, int]] = {}  # per derived key: text -> hash (a pupil recurs in every file)
+_IDENTITY_KEPT = 4_000_000
+
+
+def _hash_texts(texts: pl.Series, key: bytes) -> pl.Series:
+    """HMAC-SHA256 of each text, its first 64 bits as a whole number (compact to store and compare),
+    remembered in a dict: cheaper than joins here, where each text is long and recurs file after file."""
+    cache = _IDENTITY_HASHES.setdefault(key, {})
+    if len(cache) > _IDENTITY_KEPT:
+        cache.clear()
+    out = []
+    for text in texts.to_list():
+        if text is None:
+            out.append(None)
+            continue
+        h = cache.get(text)
+        if h is None:
+            h = cache[text] = int.from_bytes(hmac.digest(key, text.encode(), "sha256")[:8], "big", signed=True)
+        out.append(h)
+    return pl.Series(out, dtype=pl.Int64)
+
+
+def identity_hashes(identity: pl.DataFrame, key: bytes) -> pl.DataFrame:
+    """Keyed hashes (64 bits) of who a row says the pupil is, beside their UPN: ``dob_hash`` of UPN + date of birth
+    and ``name_hash`` of UPN + surname + forename (docs/methodology.md#identity-check).
+
+    Two rows with the same UPN but different hashes describe different pupils (or one pupil recorded
+    two ways), without the warehouse holding a name or a date of birth. The UPN inside each hash
+    means equal birthdays of different pupils do not give equal hashes."""
+    derived = _identity_key(key)
+    f = identity.select(
+        pl.when(pl.col("upn").is_not_null() & pl.col("dob").is_not_null())
+        .then(pl.concat_str([pl.lit("dob|"), pl.col("upn"), pl.lit("|"), pl.col("dob").cast(pl.String)]))
+        .alias("dob_text"),
+        pl.when(pl.col("upn").is_not_null() & _name_part("surname").is_not_null() & _name_part("forename").is_not_null())
+        .then(pl.concat_str([pl.lit("name|"), pl.col("upn"), pl.lit("|"), _name_part("surname"), pl.lit("|"),
+                             _name_part("forename")]))
+        .alias("name_text"),
     )
+    return pl.DataFrame({"dob_hash": _hash_texts(f["dob_text"], derived), "name_hash": _hash_texts(f["name_text"], derived)})
 
 
 # Columns whose values identify a pupil: run logs and Dagster metadata show a finding's row and

@@ -18,7 +18,7 @@ from config.settings import Settings
 from orchestration.defs.automation import inbox_sensor, refresh_job, schedules
 from orchestration.defs.checks import outcome_checks
 from orchestration.defs.dbt import pathways_dbt_models
-from orchestration.defs.ingest import raw_assets, unrecognised_uploads
+from orchestration.defs.ingest import raw_assets, refresh_lock_resource, unrecognised_uploads
 from orchestration.defs.publish import publication
 from orchestration.project import dbt_project
 
@@ -38,6 +38,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=[inbox_sensor],
         resources={
             "settings": settings,
+            "refresh_lock": refresh_lock_resource(settings),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
         },
         executor=dg.in_process_executor,  # one process per run: DuckDB allows one writer

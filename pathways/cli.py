@@ -1,8 +1,11 @@
-"""The ``pathways`` command: demo, refresh, validate, status, generate, ui, dbt, serve, users; and for
-data protection: retention, subject-access, erase, processing-log.
+"""The ``pathways`` command: demo, refresh, validate, status, confirm, generate, ui, dbt, serve, users; and
+for data protection: retention, subject-access, erase, processing-log.
 
 Runs go through a real Dagster instance (``DAGSTER_HOME``, local storage by default), so a
-refresh started here shows in the Dagster UI like one started there.
+refresh started here shows in the Dagster UI like one started there. The work of ``refresh``,
+``status``, ``validate`` and ``confirm`` is done by functions that return what happened
+(``refresh()``, ``intake_status()``, ``validate_file()``, ``confirm()``); the ``cmd_*`` functions
+only print it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from config.labels import DISADVANTAGED, NOT_DISADVANTAGED, TOTAL
@@ -40,15 +45,21 @@ def dagster_instance(settings: Settings):
     return dg.DagsterInstance.from_config(str(_dagster_home(settings)))
 
 
-def run_refresh(settings: Settings, tags: dict | None = None, incremental: bool = False) -> bool:
+EXIT_REFRESH_RUNNING = 75  # sysexits EX_TEMPFAIL: try again later
+
+
+def run_refresh(settings: Settings, tags: dict | None = None, incremental: bool = False, wait: float = 0) -> bool:
     """Materialise the refresh job in this process against the Dagster instance. True on success.
 
     ``incremental``: only the sources with files waiting in the inbox, and what depends on them.
-    Who ran it and how it ended go to the processing log."""
+    One refresh at a time: raises ``ingest.lock.RefreshRunning`` when another is running (after
+    waiting up to ``wait`` seconds for it). Who ran it and how it ended go to the processing log."""
+    from ingest.lock import refresh_lock
     from ingest.processing_log import logged
 
+    trigger = f"pathways {(tags or {}).get('pathways/trigger', 'refresh')}"
     details = {"trigger": (tags or {}).get("pathways/trigger", "cli"), "incremental": incremental}
-    with logged(settings.data_dir, "refresh", details) as outcome:
+    with refresh_lock(settings, wait=wait, trigger=trigger), logged(settings.data_dir, "refresh", details) as outcome:
         ok = _run_refresh(settings, tags, incremental)
         outcome["outcome"] = "succeeded" if ok else "failed"
     return ok
@@ -107,11 +118,17 @@ def cmd_demo(args) -> int:
         manifest = generate(spec, settings.inbox_dir, progress=_progress)
         write_manifest(manifest, marker)
         _progress(f"generated {len(manifest['files'])} files in {manifest['seconds']} s")
+        # written whole by this process a moment ago: nothing to wait for before taking them
+        settings = settings.model_copy(update={"inbox_settle_seconds": 0})
     else:
         _progress(f"demo borough already generated ({marker.name}); refreshing")
     print("Running the refresh job (ingest -> dbt -> checks -> publish) ...")
-    ok = run_refresh(settings, tags={"pathways/trigger": "demo"})
-    if not ok:
+    outcome = refresh(settings, tags={"pathways/trigger": "demo"})
+    _print_intake(outcome)
+    if outcome.running is not None:
+        print(f"\n{outcome.running}", file=sys.stderr)
+        return EXIT_REFRESH_RUNNING
+    if not outcome.published:
         return 1
     print(summary(settings))
     print(f"\nDone in {time.perf_counter() - t0:.0f} s.")
@@ -184,12 +201,78 @@ def _next_steps(settings: Settings) -> str:
     )
 
 
+@dataclass
+class RefreshOutcome:
+    """What one refresh did: published or not, and what became of each file it took."""
+
+    published: bool
+    started_at: str
+    fates: list[dict] = field(default_factory=list)       # the intake log's entries for this refresh
+    left_in_inbox: list = field(default_factory=list)      # ingest.status.FileStatus: arriving or ignored
+    running: str | None = None                             # set when another refresh was running instead
+
+
+def refresh(settings: Settings, wait: float = 0, incremental: bool = False, tags: dict | None = None) -> RefreshOutcome:
+    """Run one refresh (or find one running) and return what it did."""
+    from ingest import ledger
+    from ingest.lock import RefreshRunning
+    from ingest.status import intake_status
+
+    started = datetime.now().astimezone().isoformat(timespec="seconds")
+    try:
+        ok = run_refresh(settings, tags=tags or {"pathways/trigger": "cli"}, incremental=incremental, wait=wait)
+    except RefreshRunning as e:
+        return RefreshOutcome(False, started, running=str(e))
+    status = intake_status(settings)
+    return RefreshOutcome(ok, started, ledger.entries(settings, since=started),
+                          [f for f in status.inbox if f.state != "waiting"])
+
+
+def _print_intake(outcome: RefreshOutcome) -> None:
+    if outcome.running:
+        return
+    counts: dict[str, int] = {}
+    for e in outcome.fates:
+        counts[e["fate"]] = counts.get(e["fate"], 0) + 1
+    for f in outcome.left_in_inbox:
+        counts[f.state] = counts.get(f.state, 0) + 1
+    if not counts:
+        print("\nIntake: no new files.")
+        return
+    order = ["loaded", "duplicate", "quarantined", "held", "arriving", "ignored"]
+    print("\nIntake: " + ", ".join(f"{counts[k]} {k}" for k in order if counts.get(k)))
+    for e in outcome.fates:
+        if e["fate"] in ("quarantined", "held"):
+            report = f" (report: {e['where']}/report.txt)" if e.get("where") else ""
+            print(f"  {e['fate']:<12} {e['file']}: {e['reason']}{report}"
+                  + (f"\n  {'':<12} to load it anyway: pathways confirm {e['upload_id']}" if e["fate"] == "held" else ""))
+    for f in outcome.left_in_inbox:
+        print(f"  {f.state:<12} {f.file}: {f.reason}")
+
+
 def cmd_refresh(args) -> int:
     settings = get_settings()
-    ok = run_refresh(settings, tags={"pathways/trigger": "cli"}, incremental=args.incremental)
-    if ok:
+    outcome = refresh(settings, wait=args.wait if args.wait is not None else 0, incremental=args.incremental)
+    if outcome.running:
+        print(f"{outcome.running}. Wait for it (pathways refresh --wait) or see `pathways status`.", file=sys.stderr)
+        return EXIT_REFRESH_RUNNING
+    _print_intake(outcome)
+    if outcome.published:
         print(summary(settings))
-    return 0 if ok else 1
+    return 0 if outcome.published else 1
+
+
+def cmd_confirm(args) -> int:
+    from ingest.held import NotHeld, confirm
+
+    try:
+        held = confirm(get_settings(), args.upload_id)
+    except NotHeld as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    print(f"Confirmed {held.file} ({held.upload_id}): {held.reason}.\n"
+          "The next refresh loads it as it is (run `pathways refresh`, or the inbox sensor starts one).")
+    return 0
 
 
 def cmd_generate(args) -> int:
@@ -202,7 +285,7 @@ def cmd_generate(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from ingest.inbox import inbox_files
+    from ingest.status import intake_status
     from publish.publication import current_manifest
 
     settings = get_settings()
@@ -216,13 +299,28 @@ def cmd_status(args) -> int:
               f"checks at publication: {len(m.get('checks', [])) - len(failing)} passed, {len(failing)} warnings")
         for u in m["source_uploads"][-5:]:
             print(f"  - {u['source_file']} ({u['source']}, {u['rows']:,} rows, sha256 {u['sha256'][:12]}…)")
+    status = intake_status(settings)
+    recorded = (m or {}).get("pseudonymisation_key_fingerprint")
+    print(f"Pseudonymisation key: {status.key}" + (
+        "" if not recorded or recorded in status.key else
+        f"; NOT the key of the current publication (fingerprint {recorded}): see README, 'The pseudonymisation key'"))
+    if status.refresh:
+        print(f"A refresh is running now ({status.refresh}).")
     _last_run(settings)
-    waiting = inbox_files(settings.inbox_dir)
-    print(f"Inbox: {len(waiting)} file(s) waiting" + (": " + ", ".join(p.name for p in waiting[:10]) if waiting else ""))
-    q = sorted(settings.quarantine_dir.glob("*/report.txt")) if settings.quarantine_dir.exists() else []
-    print(f"Quarantine: {len(q)} upload(s)")
-    for r in q[-10:]:
-        print("  - " + r.read_text().splitlines()[0] + f"  (report: {r})")
+    print(f"Inbox: {len(status.inbox)} file(s)" + (":" if status.inbox else ""))
+    for f in status.inbox:
+        print(f"  {f.state:<11} {f.file}: {f.reason}")
+    print(f"Held for confirmation: {len(status.held)}" + (":" if status.held else ""))
+    for f in status.held:
+        print(f"  {f.state:<11} {f.file} ({f.upload_id}): {f.reason} (report: {f.report})")
+    print(f"Quarantine: {len(status.quarantined)} upload(s)" + (":" if status.quarantined else ""))
+    for f in status.quarantined[-20:]:
+        print(f"  quarantined {f.file} ({f.source}): {f.reason} (report: {f.report})")
+    if status.taken:
+        recent = status.taken[-10:]
+        print(f"Taken from the inbox lately (last {len(recent)} of the intake log, {settings.intake_log}):")
+        for f in recent:
+            print(f"  {f.state:<11} {f.file} at {f.at}: {f.reason}")
     _data_protection_status(settings)
     return 0
 
@@ -248,48 +346,77 @@ def _last_run(settings: Settings) -> None:
             print("  every check passed")
 
 
-def cmd_validate(args) -> int:
-    """Exit 0 valid (warnings allowed), 1 has errors, 2 unreadable."""
+@dataclass
+class ValidationOutcome:
+    summary: object          # expectations.reports.Summary
+    findings: list
+    unreadable: bool = False
+    note: str | None = None  # why the cross-file checks were skipped, if they were
+
+
+def validate_file(settings: Settings, path: Path, source: str | None = None, sheet: str | None = None) -> ValidationOutcome:
+    """Every finding for one file, as the pipeline would judge it (with the warehouse as context when it
+    can be read with the warehouse's own key)."""
     import duckdb
 
+    from config.settings import KeyMissing, fingerprint
     from expectations.context import validate_upload
-    from expectations.reports import as_html, as_json, as_text, summarise
+    from expectations.reports import summarise
     from ingest.canonical import canonicalise
     from ingest.readers import UnreadableFile
 
-    settings = get_settings()
-    path = Path(args.file)
-    render = {"text": as_text, "json": as_json, "html": as_html}[args.format]
     t0 = time.perf_counter()
     try:
-        table = canonicalise(path, args.source, args.sheet)
+        table = canonicalise(path, source, sheet)
     except UnreadableFile as e:
-        from ingest.canonical import Finding
-
-        finding = Finding(path.name, None, None, None, "readable_file", "error", e.problem,
-                          "re-export the file as CSV (UTF-8) or .xlsx and try again")
-        _emit(render(summarise(path.name, "unknown", 0, [finding]), [finding]), args.output)
-        return 2
-    con = None
+        return ValidationOutcome(summarise(path.name, "unknown", 0, e.findings), e.findings, unreadable=True)
+    con, key, note = None, None, None
     if settings.warehouse.exists():
         try:  # the warehouse adds cross-file checks; a refresh holding it just means we skip them
             con = duckdb.connect(str(settings.warehouse), read_only=True)
         except duckdb.Error:
-            print("note: the warehouse is busy (a refresh is running); cross-file checks skipped", file=sys.stderr)
+            note = "the warehouse is busy (a refresh is running); cross-file checks skipped"
+    if con is not None:
+        try:
+            recorded = con.execute("SELECT key_fingerprint FROM raw.pseudonymisation_key LIMIT 1").fetchone()
+        except duckdb.Error:
+            recorded = None
+        try:
+            key = settings.key
+            if recorded and fingerprint(key) != recorded[0]:
+                key, note = None, "the key in use is not the warehouse's; cross-file checks skipped"
+        except KeyMissing as e:
+            note = f"{e}; cross-file checks skipped"
+        if key is None:
+            con.close()
+            con = None
     try:
-        findings = validate_upload(table, con, settings.key if con is not None else None)
+        findings = validate_upload(table, con, key)
     finally:
         if con is not None:
             con.close()
-    seconds = time.perf_counter() - t0
-    summary = summarise(path.name, table.source.label, table.raw.frame.height, findings, seconds)
-    _emit(render(summary, findings), args.output)
+    return ValidationOutcome(summarise(path.name, table.source.label, table.raw.frame.height, findings,
+                                       time.perf_counter() - t0), findings, note=note)
+
+
+def cmd_validate(args) -> int:
+    """Exit 0 valid (warnings allowed), 1 has errors, 2 unreadable."""
+    from expectations.reports import as_html, as_json, as_text
+
+    render = {"text": as_text, "json": as_json, "html": as_html}[args.format]
+    outcome = validate_file(get_settings(), Path(args.file), args.source, args.sheet)
+    if outcome.note:
+        print(f"note: {outcome.note}", file=sys.stderr)
+    _emit(render(outcome.summary, outcome.findings), args.output)
     from ingest.archive import sha256_file
     from ingest.processing_log import record
 
-    record(settings.data_dir, "validate", "done", {"file": path.name, "sha256": sha256_file(path), "source": table.source.label,
-                                                   "rows": summary.rows, "verdict": summary.verdict})
-    return 1 if summary.errors else 0
+    record(get_settings().data_dir, "validate", "done",
+           {"file": Path(args.file).name, "sha256": sha256_file(Path(args.file)) if Path(args.file).is_file() else None,
+            "source": outcome.summary.source, "rows": outcome.summary.rows, "verdict": outcome.summary.verdict})
+    if outcome.unreadable:
+        return 2
+    return 1 if outcome.summary.errors else 0
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -523,8 +650,14 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("refresh", help="ingest the inbox, rebuild, check and publish")
     r.add_argument("--incremental", action="store_true",
                    help="rebuild only what depends on the sources of the files waiting in the inbox")
+    r.add_argument("--wait", type=float, nargs="?", const=24 * 3600, default=None, metavar="SECONDS",
+                   help="if a refresh is running, wait for it (up to SECONDS) instead of exiting at once")
     r.set_defaults(fn=cmd_refresh)
-    sub.add_parser("status", help="the current publication, the inbox and the quarantine").set_defaults(fn=cmd_status)
+    sub.add_parser("status", help="the current publication, every inbox file's state, held and quarantined uploads"
+                   ).set_defaults(fn=cmd_status)
+    c = sub.add_parser("confirm", help="load a held upload as it is, at the next refresh (pathways confirm <upload-id>)")
+    c.add_argument("upload_id")
+    c.set_defaults(fn=cmd_confirm)
     v = sub.add_parser("validate", help="check an upload before it is loaded")
     v.add_argument("file")
     v.add_argument("--source", choices=["census", "attainment", "attendance", "pupil-premium", "schools", "learning-communities"])

@@ -18,7 +18,9 @@ def make_settings(root: Path, **overrides) -> Settings:
     """Settings for a test, every path under ``root`` and given explicitly (a variable set in the
     shell cannot send a test's writes elsewhere)."""
     values = {"data_dir": root / "data", "warehouse_path": root / "data" / "warehouse.duckdb",
-              "dagster_home": root / "dagster_home", "pseudonymisation_key": TEST_KEY, **overrides}
+              "dagster_home": root / "dagster_home", "pseudonymisation_key": TEST_KEY,
+              "inbox_settle_seconds": 0,  # files copied in by a test are complete; the settle rule has its own tests
+              **overrides}
     return Settings(**values)
 
 

@@ -67,7 +67,8 @@ INVOCATIONS_KEPT = 10  # dbt's folders of artifacts and logs per run, under dbt_
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, project=dbt_project)
-def pathways_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: dg.ResourceParam[Settings]):
+def pathways_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: dg.ResourceParam[Settings],
+                        refresh_lock: dg.ResourceParam[object]):  # one refresh at a time (orchestration/defs/ingest.py)
     invocation = dbt.cli(dbt_args("build", settings), context=context)
     # dbt holds DuckDB's one write lock until it exits, so the tables' row counts and columns are
     # read afterwards (dagster-dbt's fetch_row_counts would query while dbt still writes)

@@ -1,11 +1,23 @@
-"""One asset per raw table: each takes its source's files from the inbox (via ``ingest``)."""
+"""One asset per raw table: each takes its source's files from the inbox (via ``ingest``).
+
+A file that is quarantined or held does not fail its step: the good files of the source are
+materialised, and the ``uploads_accepted`` check (a warning, so it never blocks publication)
+names each file turned away, why, and where its report is. Only trouble no file caused (the key
+does not match the warehouse, the disk is full, another refresh holds the warehouse) fails the
+step, leaving the files in the inbox.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 
 from config.settings import Settings
 from expectations.context import intake_checks
 from ingest.identifiers import message_for_log, value_for_log
-from ingest.inbox import InboxResult, process_inbox
+from ingest.inbox import InboxResult, IntakeStopped, process_inbox
+from ingest.keys import KeyProblem
+from ingest.lock import RefreshRunning, refresh_lock
 from ingest.processing_log import record
 
 RAW_SOURCES = {
@@ -17,48 +29,104 @@ RAW_SOURCES = {
     "pupil_premium": "Pupil premium eligibility: Ever 6 FSM, looked after, previously looked after, service child.",
 }
 REFERENCE = ("learning_communities", "schools")
+ACCEPTED = "uploads_accepted"
 
 
-def _report(source: str, result: InboxResult, settings: Settings) -> dg.MaterializeResult:
-    if result.quarantined:
-        lines = "\n".join(f"- {f}: {why}" for f, why in result.quarantined)
-        raise dg.Failure(
-            description=f"{len(result.quarantined)} {source} file(s) quarantined; nothing from them was loaded:\n{lines}",
-            metadata={"quarantine": str(settings.quarantine_dir)},
-        )
+def refresh_lock_resource(settings: Settings) -> dg.ResourceDefinition:
+    """The refresh lock, held for a whole run (resources live as long as an in-process run). A run
+    started by the daemon (schedule, sensor) waits ``refresh_wait_seconds`` for a running refresh;
+    one started by `pathways refresh` already holds the lock, and takes it again."""
+
+    @dg.resource(description="One refresh at a time: holds data/refresh.lock for the run.")
+    def _lock(init_context: dg.InitResourceContext):
+        run = init_context.dagster_run
+        trigger = f"Dagster run {run.run_id[:8]}" if run else "Dagster run"
+        with refresh_lock(settings, wait=settings.refresh_wait_seconds, trigger=trigger) as holder:
+            yield holder
+
+    return _lock
+
+
+def _report(source: str, result: InboxResult, settings: Settings, key: dg.AssetKey) -> dg.MaterializeResult:
+    turned_away = [(q[0], q[1], "quarantined") for q in result.quarantined] + \
+                  [(h.file, f"{h.reason}; to load it: pathways confirm {h.upload_id}", "held") for h in result.held]
+    where = {f.file: f.where for f in result.fates if f.where}
+    lines = "\n".join(f"- **{fate}** `{f}`: {why}" + (f" (report: `{where[f]}/report.txt`)" if f in where else "")
+                      for f, why, fate in turned_away)
+    check = dg.AssetCheckResult(
+        check_name=ACCEPTED, asset_key=key, passed=not turned_away, severity=dg.AssetCheckSeverity.WARN,
+        description=(f"{len(result.quarantined)} file(s) quarantined, {len(result.held)} held for confirmation, nothing "
+                     f"from them loaded: {', '.join(f for f, _, _ in turned_away[:3])}"
+                     + (f" and {len(turned_away) - 3} more" if len(turned_away) > 3 else "")
+                     + " (each file, why and its report: `pathways status`, or this check's metadata)")
+        if turned_away else "every file taken was loaded",
+        metadata={"quarantined": len(result.quarantined), "held": len(result.held),
+                  "files": dg.MetadataValue.md(lines or "none")})
     return dg.MaterializeResult(metadata={
         "files_loaded": dg.MetadataValue.int(len(result.loaded)),
         "rows_loaded": dg.MetadataValue.int(result.rows),
         "duplicates_skipped": dg.MetadataValue.int(len(result.duplicates)),
         "rows_superseded": dg.MetadataValue.int(sum(r.superseded_rows for r in result.loaded)),
+        "files_quarantined": dg.MetadataValue.int(len(result.quarantined)),
+        "files_held": dg.MetadataValue.int(len(result.held)),
         "files": dg.MetadataValue.md("\n".join(f"- {r.file} ({r.rows:,} rows)" for r in result.loaded) or "none new"),
+        "turned_away": dg.MetadataValue.md(lines or "none"),
+        "quarantine": dg.MetadataValue.path(str(settings.quarantine_dir)),
+        "still_arriving": dg.MetadataValue.md("\n".join(f"- {f.name}: {f.reason}" for f in result.arriving) or "none"),
         "warnings": dg.MetadataValue.md("\n".join(
             f"- {file}: {message_for_log(f.column, f.value, f.message)} ({value_for_log(f.column, f.value)})"
             + (f", row {f.row}" if f.row else "")
-            for file, findings in result.warned for f in findings) or "none"),
-    })
+            for file, findings in result.warned for f in findings[:50]) or "none"),
+    }, check_results=[check])
+
+
+@contextmanager
+def _not_the_files_fault() -> Iterator[None]:
+    """Trouble no file caused fails the step with what to do (the files stay in the inbox)."""
+    try:
+        yield
+    except (KeyProblem, IntakeStopped, RefreshRunning) as e:
+        raise dg.Failure(description=f"Nothing was taken from the inbox: {e}") from e
 
 
 def _raw_asset(source: str, description: str) -> dg.AssetsDefinition:
     deps = [] if source in REFERENCE else [dg.AssetKey(["raw", "schools"])]
+    key = dg.AssetKey(["raw", source])
 
-    @dg.asset(key=["raw", source], group_name="ingest", description=description, deps=deps, kinds={"duckdb", "python"})
-    def _asset(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
-        recover_interrupted(settings, context.log.info)
-        result = process_inbox(settings, intake_checks(settings.key), [source], progress=context.log.info)
+    @dg.asset(key=key, group_name="ingest", description=description, deps=deps, kinds={"duckdb", "python"},
+              check_specs=[dg.AssetCheckSpec(ACCEPTED, asset=key, blocking=False,
+                                             description="Every file taken from the inbox was loaded (a warning names "
+                                                         "each file quarantined or held, and why). How to fix: read "
+                                                         "the file's report (its path is in the check), correct the "
+                                                         "file and put it in the inbox again; for a held file, run "
+                                                         "pathways confirm <upload-id> if the change is intended.")])
+    def _asset(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings],
+               refresh_lock: dg.ResourceParam[object]) -> dg.MaterializeResult:
+        with _not_the_files_fault():
+            recover_interrupted(settings, context.log.info)  # a purge or erasure killed midway (ingest/data_protection)
+            result = process_inbox(settings, intake_checks(), [source], progress=context.log.info)
         _log_ingest(context, settings, source, result)
-        return _report(source, result, settings)
+        return _report(source, result, settings, key)
 
     return _asset
 
 
-@dg.asset(key=["inbox", "unrecognised"], group_name="ingest", kinds={"python"},
+UNRECOGNISED = dg.AssetKey(["inbox", "unrecognised"])
+
+
+@dg.asset(key=UNRECOGNISED, group_name="ingest", kinds={"python"},
+          check_specs=[dg.AssetCheckSpec(ACCEPTED, asset=UNRECOGNISED, blocking=False,
+                                         description="No inbox file was unreadable or of an unknown source. How to "
+                                                     "fix: read the file's report (its path is in the check) and "
+                                                     "send it again as CSV (UTF-8) or .xlsx with a known header.")],
           description="Inbox files no source recognises (or that cannot be read): archived and quarantined with a report.")
-def unrecognised_uploads(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
-    recover_interrupted(settings, context.log.info)
-    result = process_inbox(settings, intake_checks(None, validate=False), [None], progress=context.log.info)
+def unrecognised_uploads(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings],
+                         refresh_lock: dg.ResourceParam[object]) -> dg.MaterializeResult:
+    with _not_the_files_fault():
+        recover_interrupted(settings, context.log.info)
+        result = process_inbox(settings, intake_checks(validate=False), [None], progress=context.log.info)
     _log_ingest(context, settings, "unrecognised", result)
-    return _report("unrecognised", result, settings)
+    return _report("unrecognised", result, settings, UNRECOGNISED)
 
 
 raw_assets = [_raw_asset(s, d) for s, d in RAW_SOURCES.items()]

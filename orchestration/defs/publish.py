@@ -48,7 +48,8 @@ def run_check_results(context: dg.AssetExecutionContext) -> list[dict]:
 @dg.asset(key=["published", "pathways"], group_name="publish", deps=published_asset_keys(), kinds={"duckdb"},
           description="The read-only publication (aggregates only, suppressed) and per-learning-community extracts, "
                       "swapped into data/published/current atomically.")
-def publication(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
+def publication(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings],
+                refresh_lock: dg.ResourceParam[object]) -> dg.MaterializeResult:  # one refresh at a time
     checks = run_check_results(context)
     try:
         pub = publish(settings, dbt_project.manifest_path, checks, progress=context.log.info)
