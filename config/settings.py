@@ -121,7 +121,8 @@ class Settings(BaseSettings):
         "kept: absence feeds each year's figures and the 5-year gap trends, not the cohort journey.")
     retention_quarantine_days: int = Field(
         default=90, ge=0, description="Days a quarantined upload (file, reports, archived copy) is kept for its data "
-        "lead to correct and resend it; also archived files no upload refers to.")
+        "lead to correct and resend it; also an upload held for confirmation that nobody confirmed, and archived files no "
+        "upload refers to.")
     retention_subject_access_days: int = Field(
         default=90, ge=0, description="Days a subject access export under <data_dir>/subject_access/ is kept (one "
         "month to respond, extendable by two).")

@@ -8,7 +8,8 @@ see docs/data-protection.md#rectification-and-erasure). ``erase`` removes the pu
   and the rows keep their places in it (``row_number`` renumbered), so lineage stays whole;
   ``data_protection.archive_rewrites`` maps the old sha256 to the new;
 - **quarantined uploads** (the file, and its reports regenerated without the pupil's rows),
-  files **waiting in the inbox**, and earlier **subject access exports** about them;
+  uploads **held for confirmation** (the file; the UPN blanked in their reports), files
+  **waiting in the inbox**, and earlier **subject access exports** about them;
 - the **raw tables** and every **pupil-level model table**.
 
 It leaves a **tombstone**: the pupil's keyed pseudonym (HMAC of the UPN with the authority's
@@ -54,6 +55,7 @@ class ErasureResult:
     rows_deleted: dict[str, int] = field(default_factory=dict)
     archive_rewritten: list[dict] = field(default_factory=list)     # file, upload, old/new sha256, rows removed
     quarantine_rewritten: list[str] = field(default_factory=list)
+    held_rewritten: list[str] = field(default_factory=list)
     inbox_rewritten: list[str] = field(default_factory=list)
     exports_deleted: list[str] = field(default_factory=list)        # subject access exports about the pupil
     elsewhere: list[str] = field(default_factory=list)
@@ -62,13 +64,14 @@ class ErasureResult:
 
     def counts(self) -> dict:
         return {"rows_deleted": self.rows_deleted, "archived_files_rewritten": len(self.archive_rewritten),
-                "quarantined_files_rewritten": len(self.quarantine_rewritten), "inbox_files_rewritten": len(self.inbox_rewritten),
+                "quarantined_files_rewritten": len(self.quarantine_rewritten),
+                "held_files_rewritten": len(self.held_rewritten), "inbox_files_rewritten": len(self.inbox_rewritten),
                 "subject_access_exports_deleted": len(self.exports_deleted)}
 
     def describe(self) -> str:
         lines = [f"Erasure {self.operation_id} committed ({self.seconds:.1f} s):" if self.operation_id else "Nothing changed:"]
         if self.already_erased and not (self.rows_deleted or self.archive_rewritten or self.quarantine_rewritten
-                                        or self.inbox_rewritten or self.exports_deleted):
+                                        or self.held_rewritten or self.inbox_rewritten or self.exports_deleted):
             lines.append("  this pupil was already erased; no record of them remains")
         lines.append("  rows deleted: " + (", ".join(f"{t} {n:,}" for t, n in self.rows_deleted.items()) or "none"))
         for a in self.archive_rewritten:
@@ -76,6 +79,8 @@ class ErasureResult:
                          f"sha256 {a['old_sha256'][:12]}… -> {a['new_sha256'][:12]}…")
         for q in self.quarantine_rewritten:
             lines.append(f"  quarantined file rewritten: {q}")
+        for q in self.held_rewritten:
+            lines.append(f"  held upload rewritten: {q}")
         for q in self.inbox_rewritten:
             lines.append(f"  inbox file rewritten: {q}")
         for q in self.exports_deleted:
@@ -131,6 +136,14 @@ def erase(settings: Settings, upns: list[str], reference: str | None = None, rep
                             _stage_rewrite(path, drop, upns, op)
                             _stage_reports(folder, path, drop, upns, reports, op)
                             result.quarantine_rewritten.append(str(path))
+            if settings.held_dir.exists():
+                for folder in sorted(p for p in settings.held_dir.iterdir() if p.is_dir()):
+                    for path in _files(folder):
+                        drop = _rows(path, upns)
+                        if drop:
+                            _stage_rewrite(path, drop, upns, op)
+                            _stage_reports(folder, path, drop, upns, None, op)  # what it would remove: UPN blanked
+                            result.held_rewritten.append(str(path))
             for path in _files(settings.inbox_dir, recursive=True):
                 drop = _rows(path, upns)
                 if drop:

@@ -10,8 +10,8 @@ two-year period are past it after 31 August 2022. What is past its period:
   a file with some rows past is rewritten without them (a new sha256; lineage follows);
 - **pupil-level model rows**: the derived tables are emptied in the same transaction and the
   next dbt build refills them from what raw still holds (the command runs that refresh);
-- **quarantined uploads** (file, reports and their archived copy) older than
-  ``retention_quarantine_days``, archived files no upload or quarantine folder refers to
+- **quarantined uploads** and uploads **held for confirmation** that nobody confirmed (file,
+  reports and their archived copy) older than ``retention_quarantine_days``, archived files no upload or quarantine folder refers to
   (a run killed between archiving and loading) after the same time, and subject access exports
   older than ``retention_subject_access_days``.
 
@@ -86,6 +86,7 @@ class RetentionPlan:
     rows_without_year: dict[str, int]               # source -> rows with no academic year (never expire; look at them)
     uploads: list[UploadAction] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)       # quarantine folders past their period
+    held: list[str] = field(default_factory=list)              # held-for-confirmation folders past the same period
     orphan_files: list[str] = field(default_factory=list)      # archived files nothing refers to, past the period
     exports: list[str] = field(default_factory=list)           # subject access exports past their period
     derived: dict[str, int] = field(default_factory=dict)      # derived pupil-level tables to empty and rebuild
@@ -95,7 +96,7 @@ class RetentionPlan:
 
     @property
     def empty(self) -> bool:
-        return not (sum(self.raw_rows.values()) or self.uploads or self.quarantined or self.orphan_files or self.exports)
+        return not (sum(self.raw_rows.values()) or self.uploads or self.quarantined or self.held or self.orphan_files or self.exports)
 
     def counts(self) -> dict:
         """The purge in numbers only (what a publication's manifest records)."""
@@ -107,6 +108,7 @@ class RetentionPlan:
             "archived_uploads_deleted": sum(u.action == "delete" for u in self.uploads),
             "archived_uploads_rewritten": sum(u.action == "rewrite" for u in self.uploads),
             "quarantined_uploads_deleted": len(self.quarantined),
+            "held_uploads_deleted": len(self.held),
             "unreferenced_archive_files_deleted": len(self.orphan_files),
             "subject_access_exports_deleted": len(self.exports),
             "pupil_level_model_rows_cleared_for_rebuild": sum(self.derived.values()),
@@ -124,7 +126,8 @@ class RetentionPlan:
             lines.append(f"  {s:<15} {n:>5} y  {'academic years to ' + year_label(self.last_expired[s]):<26} "
                          f"{self.raw_rows.get(s, 0):>10,} {sum(u.action == 'delete' for u in ups):>14,} "
                          f"{sum(u.action == 'rewrite' for u in ups):>16,}")
-        lines.append(f"  quarantined uploads older than {self.quarantine_days} days: {len(self.quarantined)}; archived files "
+        lines.append(f"  quarantined uploads older than {self.quarantine_days} days: {len(self.quarantined)}; uploads held "
+                     f"for confirmation that long: {len(self.held)}; archived files "
                      f"nothing refers to: {len(self.orphan_files)}; subject access exports older than {self.export_days} "
                      f"days: {len(self.exports)}")
         if self.derived:
@@ -206,7 +209,13 @@ def make_plan(settings: Settings, con: duckdb.DuckDBPyConnection | None, as_of: 
             quarantined.add(folder.name)
             if _newest_mtime(folder) < cutoff:
                 plan.quarantined.append(str(folder))
-    expired_q = {Path(f).name for f in plan.quarantined}
+    # an upload held for confirmation that nobody confirmed is kept no longer than a quarantined one
+    if settings.held_dir.exists():
+        for folder in sorted(p for p in settings.held_dir.iterdir() if p.is_dir()):
+            quarantined.add(folder.name)
+            if _newest_mtime(folder) < cutoff:
+                plan.held.append(str(folder))
+    expired_q = {Path(f).name for f in plan.quarantined + plan.held}
     if settings.archive_dir.exists():
         for f in sorted(settings.archive_dir.iterdir()):
             if not f.is_file() or f.name in referenced:
@@ -298,7 +307,7 @@ def purge(settings: Settings, as_of: date | None = None, years: int | None = Non
                 if old.name.split(".")[0] == sha:
                     continue  # the rewrite changed nothing: the file stays
             op.delete.append(str(old))
-        op.delete += plan.quarantined + plan.orphan_files + plan.exports
+        op.delete += plan.quarantined + plan.held + plan.orphan_files + plan.exports
         op.write(settings.data_dir)
         progress("plan recorded")
         con.execute("BEGIN TRANSACTION")

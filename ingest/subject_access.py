@@ -6,7 +6,8 @@ looks wherever Pathways keeps pupil data:
 - the **warehouse**: raw rows by the pupil's keyed pseudonym (computed from the UPN with the
   key), with their lineage (which upload, which row, when loaded), and the pupil-level model
   rows derived from them;
-- the **files**: every archived upload, quarantined upload and file waiting in the inbox,
+- the **files**: every archived upload, quarantined upload, upload held for confirmation and
+  file waiting in the inbox,
   searched for the UPN in any cell (these hold what the warehouse does not: names, dates of
   birth), row by row, field by field;
 - the **processing log** entries about the pupil (an earlier subject access or erasure), and
@@ -41,7 +42,7 @@ REPORT_NAMES = ("report.txt", "report.json", "report.html")
 
 @dataclass
 class FileRows:
-    location: str             # archive | quarantine | inbox
+    location: str             # archive | quarantine | held | inbox
     path: str
     upload: dict | None       # the upload record, when the file was loaded
     sheet: str | None
@@ -75,7 +76,8 @@ class SubjectAccess:
             "warehouse_rows": {t: f.height for t, f in self.raw.items() if f.height},
             "pupil_level_model_rows": {t: f.height for t, f in self.derived.items()},
             "uploads": self.uploads.height,
-            "file_rows": {loc: sum(f.rows.height for f in self.files if f.location == loc) for loc in ("archive", "quarantine", "inbox")},
+            "file_rows": {loc: sum(f.rows.height for f in self.files if f.location == loc)
+                          for loc in ("archive", "quarantine", "held", "inbox")},
             "files_with_rows": len(self.files),
             "files_searched": self.files_searched,
             "quarantine_reports": len(self.reports),
@@ -103,7 +105,7 @@ class SubjectAccess:
                  "  warehouse rows: " + (", ".join(f"raw.{t} {n:,}" for t, n in s["warehouse_rows"].items()) or "none"),
                  "  pupil-level model rows: " + (", ".join(f"{t} {n:,}" for t, n in s["pupil_level_model_rows"].items()) or "none"),
                  f"  uploads holding the pupil: {s['uploads']}; file rows: archive {s['file_rows']['archive']}, "
-                 f"quarantine {s['file_rows']['quarantine']}, inbox {s['file_rows']['inbox']} "
+                 f"quarantine {s['file_rows']['quarantine']}, held {s['file_rows']['held']}, inbox {s['file_rows']['inbox']} "
                  f"(in {s['files_with_rows']} of {s['files_searched']} files searched)"]
         if self.reports:
             lines.append(f"  quarantine reports mentioning the pupil: {len(self.reports)}")
@@ -159,14 +161,15 @@ def search(settings: Settings, upns: list[str]) -> SubjectAccess:
 
 def _search_files(settings: Settings, upns: list[str], uploads_by_file: dict[str, dict], result: SubjectAccess) -> None:
     places = [("archive", p) for p in sorted(settings.archive_dir.glob("*")) if p.is_file()] if settings.archive_dir.exists() else []
-    if settings.quarantine_dir.exists():
-        for folder in sorted(p for p in settings.quarantine_dir.iterdir() if p.is_dir()):
+    # quarantined uploads and uploads held for confirmation are kept the same way: the file beside its reports
+    for location, root in (("quarantine", settings.quarantine_dir), ("held", settings.held_dir)):
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.exists() else []:
             for p in sorted(folder.iterdir()):
                 if p.name in REPORT_NAMES:
                     if mentions(p, upns):
                         result.reports.append(str(p))
                 elif p.is_file() and not p.name.startswith("."):
-                    places.append(("quarantine", p))
+                    places.append((location, p))
     if settings.inbox_dir.exists():
         places += [("inbox", p) for p in sorted(settings.inbox_dir.rglob("*")) if p.is_file() and not p.name.startswith(".")]
     for location, path in places:

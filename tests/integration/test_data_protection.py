@@ -94,7 +94,8 @@ def pupil(small_borough_dir) -> str:
 def template(small_borough_dir, pupil, tmp_path_factory) -> Path:
     """The small borough ingested (no dbt), plus: one school's attendance for 2022/23 summer and
     2023/24 autumn resent in one file (two academic years in one upload), and a census resend
-    with an impossible date, quarantined 100 days ago (the pupil is in it)."""
+    with an impossible date, quarantined 100 days ago (the pupil is in it), and a census resend
+    that would halve one school's term, held for confirmation 100 days ago and never confirmed."""
     root = tmp_path_factory.mktemp("dp_template")
     s = make_settings(root)
     s.inbox_dir.mkdir(parents=True)
@@ -112,8 +113,14 @@ def template(small_borough_dir, pupil, tmp_path_factory) -> Path:
     _ingest(s)
     assert not list(s.inbox_dir.iterdir())
     (folder,) = list(s.quarantine_dir.iterdir())
+    # and a census resend that would halve one school's spring term: held for confirmation, never confirmed
+    school = census.filter(pl.col("UPN") != pupil)["LAESTAB"][0]
+    half = census.filter(pl.col("LAESTAB") == school)
+    half.head(half.height // 2).write_csv(s.inbox_dir / "census_spring_one_school.csv")
+    _ingest(s)
+    (held_folder,) = list(s.held_dir.iterdir())
     old = time.time() - 100 * 86400
-    for p in [folder, *folder.iterdir()]:
+    for p in [folder, *folder.iterdir(), held_folder, *held_folder.iterdir()]:
         os.utime(p, (old, old))
     return root
 
@@ -169,7 +176,7 @@ def test_a_dry_run_lists_what_the_period_would_remove(purged):
     for source in PUPIL_SOURCES:
         assert f"{years[source][2022]:,}" in dry, source
     assert "attendance_resubmission_" in dry and "rewrite without" in dry
-    assert "quarantined uploads older than 90 days: 1" in dry
+    assert "quarantined uploads older than 90 days: 1; uploads held for confirmation that long: 1" in dry
 
 
 def test_retention_purges_exactly_what_is_past_its_period(purged):
@@ -186,8 +193,12 @@ def test_retention_purges_exactly_what_is_past_its_period(purged):
     files_after = set(_state(s)["files"])
     quarantined = {f for f in files_before if f.startswith("quarantine/")}
     quarantine_copy = {f for f in files_before if f.startswith("archive/" + Path(next(iter(quarantined))).parts[1])}
-    gone = {f"archive/{a}" for a in whole} | {f"archive/{mixed['archived'][0]}"} | quarantined | quarantine_copy
+    held = {f for f in files_before if f.startswith("held/")}
+    held_copy = {f for f in files_before if f.startswith("archive/" + Path(next(iter(held))).parts[1])}
+    gone = ({f"archive/{a}" for a in whole} | {f"archive/{mixed['archived'][0]}"} | quarantined | quarantine_copy
+            | held | held_copy)
     assert len(quarantined) == 4 and len(quarantine_copy) == 1  # the file, its three reports; its archived copy
+    assert len(held) == 5  # the file, its three reports and held.json (the unconfirmed upload is kept no longer)
     assert files_before - files_after == gone  # nothing else deleted
     (rewritten,) = files_after - files_before - {f for f in files_after if not f.startswith("archive/")}
     # the mixed upload's archived file now holds its 2023/24 rows only, and its raw rows point at them
@@ -229,7 +240,7 @@ def test_after_a_purge_the_marts_build_and_the_publication_says_what_was_purged(
 @pytest.fixture(scope="module")
 def everywhere(purged, pupil, small_borough_dir, tmp_path_factory) -> Settings:
     """After the purge and refresh (so pupil-level model rows exist): the pupil is also in a
-    freshly quarantined upload, and in a file waiting in the inbox."""
+    freshly quarantined upload, an upload held for confirmation, and a file waiting in the inbox."""
     s = _copy(purged["settings"].data_dir.parent, tmp_path_factory.mktemp("dp_everywhere") / "root")
     census = pl.read_csv(small_borough_dir / "school_census_2024-25_summer.csv", infer_schema_length=0)
     assert pupil in census["UPN"].to_list()
@@ -238,6 +249,13 @@ def everywhere(purged, pupil, small_borough_dir, tmp_path_factory) -> Settings:
                         ).write_csv(s.inbox_dir / "census_summer_resend.csv")
     process_inbox(s, intake_checks(s.key), ["census"])
     assert len(list(s.quarantine_dir.iterdir())) == 1
+    # a resend of the pupil's school's summer census with half its rows: held for confirmation
+    school = census.filter(pl.col("UPN") == pupil)["LAESTAB"][0]
+    rows = census.filter(pl.col("LAESTAB") == school)
+    rows.filter(pl.col("UPN") == pupil).vstack(rows.filter(pl.col("UPN") != pupil).head(rows.height // 2 - 1)).write_csv(
+        s.inbox_dir / "census_summer_one_school.csv")
+    process_inbox(s, intake_checks(s.key), ["census"])
+    assert len(list(s.held_dir.iterdir())) == 1
     shutil.copy(small_borough_dir / "pupil_premium_2024-25.xlsx", s.inbox_dir / "pupil_premium_2024-25.xlsx")
     return s
 
@@ -256,14 +274,15 @@ def test_a_subject_access_export_holds_all_and_only_that_pupils_records(everywhe
     assert any(t.endswith("int_pupil_years") for t in result.derived)
     # all of the files: every row of every archived, quarantined or waiting file holding the UPN
     expected_rows = set()
-    for folder, location in ((s.archive_dir, "archive"), (s.quarantine_dir, "quarantine"), (s.inbox_dir, "inbox")):
+    for folder, location in ((s.archive_dir, "archive"), (s.quarantine_dir, "quarantine"), (s.held_dir, "held"),
+                             (s.inbox_dir, "inbox")):
         for p in folder.rglob("*"):
             if p.is_file() and p.suffix in (".csv", ".xlsx"):
                 frame = read_table(p).frame
                 for r in frame.filter(pl.col("UPN") == pupil)["row_number"] if "UPN" in frame.columns else []:
                     expected_rows.add((location, p.name, r))
     found = {(f.location, Path(f.path).name, r) for f in result.files for r in f.rows["row_number"]}
-    assert found == expected_rows and {loc for loc, _, _ in found} == {"archive", "quarantine", "inbox"}
+    assert found == expected_rows and {loc for loc, _, _ in found} == {"archive", "quarantine", "held", "inbox"}
     assert result.reports == []  # the quarantine report names another row, not this pupil
     long = subject_access.file_rows_long(result)
     assert {"Surname", "DOB", "UPN"} <= set(long["field"]) and set(long.filter(pl.col("field") == "UPN")["value"]) == {pupil}
@@ -294,6 +313,7 @@ def test_an_erased_pupil_is_gone_everywhere_and_an_old_file_does_not_bring_them_
     result = erasure.erase(s, [pupil], reference="DPO-2026-014", reports=quarantine_reports)
     assert result.operation_id and len(result.archive_rewritten) >= 10
     assert len(result.quarantine_rewritten) == 1 and len(result.inbox_rewritten) == 1 and len(result.exports_deleted) == 1
+    assert len(result.held_rewritten) == 1
     assert _files_mentioning(s.data_dir, pupil) == []
     key = _key(pupil)
     with duckdb.connect(str(s.warehouse), read_only=True) as con:
