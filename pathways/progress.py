@@ -58,7 +58,7 @@ class StageState:
 
 
 class RunDisplay:
-    """Stage lines on the terminal (stderr), everything in the log file.
+    """Stage lines on the terminal (stdout), everything in the log file.
 
     Used as a context manager around the work: unless ``verbose``, whatever is written to the
     process's stdout and stderr meanwhile (including child processes such as dbt) goes to the
@@ -87,10 +87,10 @@ class RunDisplay:
         self._log = open(self.log_path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - closed in __exit__
         if self._console is None:
             if self.verbose:
-                out = sys.stderr
+                out = sys.stdout
             else:  # the real terminal, before stdout and stderr are sent to the log
-                sys.stderr.flush()
-                out = self._own = os.fdopen(os.dup(sys.__stderr__.fileno()), "w", buffering=1, encoding="utf-8")
+                sys.stdout.flush()
+                out = self._own = os.fdopen(os.dup(sys.__stdout__.fileno()), "w", buffering=1, encoding="utf-8")
             self._console = Console(file=out, highlight=False, quiet=self.quiet)
         if not self.verbose:
             sys.stdout.flush()
