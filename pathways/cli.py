@@ -380,9 +380,8 @@ def demo(size: Size = typer.Option(Size.default, help="the demo borough's size")
         out.print(f"\nFull log: {display.log_path}")
         return 1
     out.print(summary(settings))
-    out.print(f"\nDone in {time.perf_counter() - t0:.0f} s.")
     out.print(_next_steps(settings))
-    out.print(f"Full log: {display.log_path}")
+    out.print(f"Done in {time.perf_counter() - t0:.0f} s. Full log: {display.log_path}")
     return 0
 
 
@@ -445,9 +444,9 @@ def summary(settings: Settings) -> str:
                           "FROM national_benchmarks WHERE measure = 'ks2_rwm_expected' AND time_period = ?",
                           [DISADVANTAGED, NOT_DISADVANTAGED, year]).fetchall()[0]
     label = f"{str(year)[:4]}/{str(year)[4:]}"
-    out = [f"\nKS2 reading, writing and maths at the expected standard, {label} (publication {_current_id(settings)})",
-           "'c' = withheld (small numbers). Gap = other minus disadvantaged, percentage points.",
-           "On roll = pupils on roll at all ages that year (the KS2 percentages are of the KS2 cohort).\n",
+    out = [f"KS2 reading, writing and maths at the expected standard, {label} (publication {_current_id(settings)})",
+           "'c' = withheld (small numbers). Gap = other minus disadvantaged, percentage points. On roll = pupils",
+           "on roll at all ages that year (the KS2 percentages are of the KS2 cohort).",
            f"{'Learning community':<34} {'On roll':>7} {'Disadv. %':>10} {'Other %':>8} {'Gap':>6}",
            "-" * 69]
     for code, name, pupils, dis, oth, gap, _dis_n, _oth_n in rows:
@@ -473,22 +472,16 @@ def _current_id(settings: Settings) -> str:
 
 # The closing lines of `make demo`: every command here runs as written (tests/integration/test_cli.py).
 NEXT_STEPS = [
-    ("make ui", "Dagster UI on http://127.0.0.1:3000 (runs, assets, checks, schedules)"),
+    ("make ui", "Dagster UI on http://127.0.0.1:3000: runs, assets, checks"),
     ("make serve", "the scorecard on http://127.0.0.1:8000, with demo sign-ins"),
-    ("make notebook LC=LC03", "a notebook on http://127.0.0.1:2718 (charts for one learning community)"),
+    ("make notebook LC=LC03", "a notebook on http://127.0.0.1:2718, charts for one community"),
     (".venv/bin/pathways status", "the publication, the inbox, anything quarantined"),
-    (".venv/bin/pathways query \"SELECT * FROM learning_community_disadvantage_gaps WHERE measure = 'ks2_rwm_expected'\"",
-     "ask the publication anything (read-only; --csv, --json; `pathways query --tables` lists the tables)"),
+    (".venv/bin/pathways query --tables", "the publication's tables; then: pathways query \"SELECT ...\""),
 ]
 
 
 def _next_steps(settings: Settings) -> str:
-    db = settings.current_publication
-    lines = ["\nNext:"]
-    for command, what in NEXT_STEPS:
-        lines.append(f"  {command}" + (f"\n      # {what}" if len(command) > 28 else f"{'':<{30 - len(command)}}# {what}"))
-    lines.append(f"Publication: {db}  (extracts per learning community: {db.parent / 'by_learning_community'}/)")
-    return "\n".join(lines)
+    return "\n".join(["Next:"] + [f"  {command:<36}# {what}" for command, what in NEXT_STEPS])
 
 
 # --- status ---------------------------------------------------------------------------------

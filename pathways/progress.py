@@ -100,6 +100,8 @@ class RunDisplay:
                 self._saved[target] = os.dup(target)
                 os.dup2(fd, target)
             os.close(fd)
+        if not self._console.is_terminal:  # a pipe or a file: the stage lines only, no live bar
+            return self
         self.progress = Progress(SpinnerColumn(), TextColumn("{task.description:<18}"), BarColumn(bar_width=30),
                                  MofNCompleteColumn(), TimeElapsedColumn(), console=self._console, transient=True)
         self.progress.start()
@@ -110,6 +112,7 @@ class RunDisplay:
             self.end_stage()
             if self.progress is not None:
                 self.progress.stop()
+                self.progress = None
         finally:
             self._restore()
 
