@@ -29,8 +29,13 @@ def main() -> None:
         page.goto(f"{args.dagster}/assets/{args.mart}", wait_until="networkidle", timeout=120_000)
         page.get_by_text("Columns").first.wait_for(timeout=60_000)
         page.wait_for_timeout(3000)
+        skip = page.get_by_role("button", name="Skip")  # Dagster's first-visit newsletter dialog
+        if skip.count():
+            skip.first.click()
+            page.wait_for_timeout(1000)
         page.screenshot(path=str(HERE / "dagster-mart-asset.png"), full_page=True)
         # the notebook as an app: every cell has run on opening, charts drawn without pressing anything
+        page.set_viewport_size({"width": 1500, "height": 1900})
         page.goto(args.notebook, wait_until="networkidle", timeout=120_000)
         page.locator("canvas, svg.marks").first.wait_for(timeout=120_000)
         page.wait_for_timeout(5000)
