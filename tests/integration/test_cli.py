@@ -190,3 +190,18 @@ def test_validate_json_parses(quarantined):
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
     assert report["summary"]["errors"] >= 1 if "summary" in report else report["errors"] >= 1
+
+
+def test_the_dagster_ui_links_the_quarantine_report_and_names_the_check(quarantined):
+    import dagster as dg
+
+    from pathways.cli import dagster_instance
+
+    settings, bad, _ = quarantined
+    with dagster_instance(settings) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["raw", "attendance"]))
+    meta = event.asset_materialization.metadata
+    report = meta[f"report: {bad.name}"]
+    assert isinstance(report, dg.PathMetadataValue) and Path(report.path).name == "report.txt" and Path(report.path).exists()
+    assert meta["failed_check"].text.startswith("uploads_accepted (") and "upn" in meta["failed_check"].text
+
