@@ -325,7 +325,7 @@ def _show_outcome(outcome: RefreshOutcome, console: Console) -> None:
             console.print(escape(f"Nothing was published; the last good publication ({outcome.publication_id or 'none'}) "
                                  "stays."))
         for f in run.failures:
-            if not (blocking and "blocking check" in f["reason"].lower()):
+            if not any(c["check"] in f["reason"] for c in blocking):  # the check's own line above says it
                 console.print(escape(f"  step {f['step']}: {_first_lines(f['reason'], 3)}"))
 
 
@@ -373,7 +373,7 @@ def demo(size: Size = typer.Option(Size.default, help="the demo borough's size")
         return EXIT_REFRESH_RUNNING
     if outcome.nothing_new:
         out.print(f"Nothing new since the last run: showing the current publication {outcome.publication_id} "
-                  "(`make demo` with `pathways demo --force`, or `--fresh`, runs it all again).")
+                  "(`.venv/bin/pathways demo --force` runs it all again; `--fresh` starts from a new borough).")
     else:
         _show_outcome(outcome, out)
     if outcome.nothing_new is None and not outcome.published:
