@@ -84,11 +84,12 @@ frontend:
 # make notebook NB=gap_explorer LC=LC03; make notebook-edit to change the notebook itself
 NB ?= gap_explorer
 LC ?= LC01
+NB_PORT ?= 2718
 notebook: setup
-	cd notebooks && ../$(PY) -m marimo run $(NB).py --host 127.0.0.1 --port 2718 -- --learning-community $(LC)
+	cd notebooks && ../$(PY) -m marimo run $(NB).py --host 127.0.0.1 --port $(NB_PORT) -- --learning-community $(LC)
 
 notebook-edit: setup
-	cd notebooks && ../$(PY) -m marimo edit $(NB).py --host 127.0.0.1 --port 2718 -- --learning-community $(LC)
+	cd notebooks && ../$(PY) -m marimo edit $(NB).py --host 127.0.0.1 --port $(NB_PORT) -- --learning-community $(LC)
 
 # re-render the chart images in docs/images from the demo publication
 chart-images: setup

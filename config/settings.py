@@ -47,7 +47,8 @@ class Settings(BaseSettings):
         description="Dagster's instance folder (run history, schedules). Dagster's own DAGSTER_HOME is honoured; "
                     "default: .dagster/ in the project.")
     dbt_target: str = Field(default="local", description="dbt profile target (dbt_project/profiles.yml).")
-    log_level: str = Field(default="INFO", description="Level of the run log printed while a refresh runs.")
+    log_level: str = Field(default="INFO", description="Level of the run log shown by `pathways refresh --verbose` "
+                           "(and by runs from code); the log file under <data_dir>/logs/ has every line.")
     duckdb_memory_limit: str = Field(
         default="8GB", description="Memory DuckDB may use while dbt builds (it spills to disk beyond it); "
                                    "DuckDB's own default is 80% of RAM.")

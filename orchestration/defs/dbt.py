@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from config.settings import Settings
 from orchestration.dbt_args import dbt_args
+from orchestration.owners import OWNERS
 from orchestration.project import dbt_project
 
 
@@ -27,6 +28,10 @@ class PathwaysTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "seed":
             return "reference"
         return dbt_resource_props.get("fqn", ["", "models"])[1]
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        """The folder that holds the asset's code: every dbt model and seed lives in dbt_project/ (see OWNERS)."""
+        return super().get_owners(dbt_resource_props) or [OWNERS["dbt_project"]]
 
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):

@@ -19,6 +19,7 @@ from ingest.inbox import InboxResult, IntakeStopped, process_inbox
 from ingest.keys import KeyProblem
 from ingest.lock import RefreshRunning, refresh_lock
 from ingest.processing_log import record
+from orchestration.owners import OWNERS
 
 RAW_SOURCES = {
     "learning_communities": "Learning communities and their collaboratives (reference).",
@@ -53,6 +54,8 @@ def _report(source: str, result: InboxResult, settings: Settings, key: dg.AssetK
     where = {f.file: f.where for f in result.fates if f.where}
     lines = "\n".join(f"- **{fate}** `{f}`: {why}" + (f" (report: `{where[f]}/report.txt`)" if f in where else "")
                       for f, why, fate in turned_away)
+    reports = {f"report: {f}": dg.MetadataValue.path(f"{where[f]}/report.txt") for f, _, _ in turned_away if f in where}
+    rules = sorted({why.split(":", 1)[0].strip() for _, why, _ in turned_away if ":" in why})
     check = dg.AssetCheckResult(
         check_name=ACCEPTED, asset_key=key, passed=not turned_away, severity=dg.AssetCheckSeverity.WARN,
         description=(f"{len(result.quarantined)} file(s) quarantined, {len(result.held)} held for confirmation, nothing "
@@ -61,7 +64,9 @@ def _report(source: str, result: InboxResult, settings: Settings, key: dg.AssetK
                      + " (each file, why and its report: `pathways status`, or this check's metadata)")
         if turned_away else "every file taken was loaded",
         metadata={"quarantined": len(result.quarantined), "held": len(result.held),
-                  "files": dg.MetadataValue.md(lines or "none")})
+                  "files": dg.MetadataValue.md(lines or "none"),
+                  # the rule each file broke, and a link to each file's report, for the Dagster UI
+                  "failed_rules": dg.MetadataValue.text(", ".join(rules) or "none"), **reports})
     return dg.MaterializeResult(metadata={
         "files_loaded": dg.MetadataValue.int(len(result.loaded)),
         "rows_loaded": dg.MetadataValue.int(result.rows),
@@ -72,6 +77,8 @@ def _report(source: str, result: InboxResult, settings: Settings, key: dg.AssetK
         "files": dg.MetadataValue.md("\n".join(f"- {r.file} ({r.rows:,} rows)" for r in result.loaded) or "none new"),
         "turned_away": dg.MetadataValue.md(lines or "none"),
         "quarantine": dg.MetadataValue.path(str(settings.quarantine_dir)),
+        **({"failed_check": dg.MetadataValue.text(f"{ACCEPTED} ({', '.join(rules)})" if rules else ACCEPTED), **reports}
+           if turned_away else {}),
         "still_arriving": dg.MetadataValue.md("\n".join(f"- {f.name}: {f.reason}" for f in result.arriving) or "none"),
         "warnings": dg.MetadataValue.md("\n".join(
             f"- {file}: {message_for_log(f.column, f.value, f.message)} ({value_for_log(f.column, f.value)})"
@@ -93,7 +100,8 @@ def _raw_asset(source: str, description: str) -> dg.AssetsDefinition:
     deps = [] if source in REFERENCE else [dg.AssetKey(["raw", "schools"])]
     key = dg.AssetKey(["raw", source])
 
-    @dg.asset(key=key, group_name="ingest", description=description, deps=deps, kinds={"duckdb", "python"},
+    @dg.asset(key=key, group_name="ingest", owners=[OWNERS["ingest"]], description=description, deps=deps,
+              kinds={"duckdb", "python"},
               check_specs=[dg.AssetCheckSpec(ACCEPTED, asset=key, blocking=False,
                                              description="Every file taken from the inbox was loaded (a warning names "
                                                          "each file quarantined or held, and why). How to fix: read "
@@ -114,7 +122,7 @@ def _raw_asset(source: str, description: str) -> dg.AssetsDefinition:
 UNRECOGNISED = dg.AssetKey(["inbox", "unrecognised"])
 
 
-@dg.asset(key=UNRECOGNISED, group_name="ingest", kinds={"python"},
+@dg.asset(key=UNRECOGNISED, group_name="ingest", owners=[OWNERS["ingest"]], kinds={"python"},
           check_specs=[dg.AssetCheckSpec(ACCEPTED, asset=UNRECOGNISED, blocking=False,
                                          description="No inbox file was unreadable or of an unknown source. How to "
                                                      "fix: read the file's report (its path is in the check) and "

@@ -13,6 +13,7 @@ import dagster as dg
 from config.settings import Settings
 from ingest.processing_log import record
 from orchestration.defs.dbt import translator
+from orchestration.owners import OWNERS
 from orchestration.project import dbt_project
 from publish.contract import load_contract
 from publish.publication import PublicationBlocked, publish
@@ -45,7 +46,8 @@ def run_check_results(context: dg.AssetExecutionContext) -> list[dict]:
     return results
 
 
-@dg.asset(key=["published", "pathways"], group_name="publish", deps=published_asset_keys(), kinds={"duckdb"},
+@dg.asset(key=["published", "pathways"], group_name="publish", owners=[OWNERS["publish"]], deps=published_asset_keys(),
+          kinds={"duckdb"},
           description="The read-only publication (aggregates only, suppressed) and per-learning-community extracts, "
                       "swapped into data/published/current atomically.")
 def publication(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings],
@@ -54,7 +56,12 @@ def publication(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Se
     try:
         pub = publish(settings, dbt_project.manifest_path, checks, progress=context.log.info)
     except PublicationBlocked as e:
-        raise dg.Failure(description=f"Nothing was published; the last good publication stays. {e}") from e
+        failed = [c for c in checks if c["blocking"] and not c["passed"]]
+        raise dg.Failure(description=f"Nothing was published; the last good publication stays. {e}", metadata={
+            # which check stopped it (the check's own page says how to fix it), and where the good publication is
+            "failed_checks": dg.MetadataValue.text(", ".join(f"{c['asset']} / {c['name']}" for c in failed) or "none"),
+            "current_publication": dg.MetadataValue.path(str(settings.current_publication)),
+        }) from e
     m = pub.manifest
     record(settings.data_dir, "publish", "succeeded", {
         "publication_id": m["publication_id"], "run_id": context.run.run_id, "source_uploads": len(m["source_uploads"]),

@@ -98,7 +98,7 @@ def test_readers_in_other_processes_never_see_half_a_publication(borough):
     reader = threading.Thread(target=_reader_loop, args=(settings, stop, seen, errors))
     reader.start()
     try:
-        proc = subprocess.run([sys.executable, "-m", "pathways.cli", "refresh"], cwd=ROOT,
+        proc = subprocess.run([sys.executable, "-m", "pathways.cli", "refresh", "--force"], cwd=ROOT,
                               env=_env(settings), capture_output=True, text=True, timeout=600)
     finally:
         stop.set()
@@ -113,7 +113,7 @@ def test_a_run_killed_mid_build_leaves_the_publication_and_the_next_run_succeeds
 
     settings = borough
     before = _snapshot(settings)
-    proc = subprocess.Popen([sys.executable, "-m", "pathways.cli", "refresh"], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "pathways.cli", "refresh", "--force", "--verbose"], cwd=ROOT,
                             env=_env(settings), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
     deadline = time.time() + 300

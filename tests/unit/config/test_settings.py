@@ -36,3 +36,19 @@ def test_the_readme_folder_table_matches_the_tree():
     folders = {p.name for p in Path(PROJECT_ROOT).iterdir()
                if p.is_dir() and not p.name.startswith((".", "_")) and p.name != "data"}
     assert listed == folders
+
+
+def test_every_environment_variable_the_code_reads_is_in_the_readme():
+    """Settings are PATHWAYS_* fields (the table above); anything else read from the environment is listed too."""
+    import re
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    pattern = re.compile(r"""(?:environ\.get|getenv|environ\[)\(?\s*["']([A-Z][A-Z0-9_]+)["']""")
+    read = set()
+    for folder in ("config", "ingest", "expectations", "publish", "synthetic", "orchestration", "pathways", "scorecard",
+                   "bench", "notebooks"):
+        for path in (PROJECT_ROOT / folder).rglob("*.py"):
+            read |= set(pattern.findall(path.read_text()))
+    assert read, "the pattern no longer finds os.environ.get(...)"
+    missing = sorted(v for v in read if f"`{v}`" not in readme)
+    assert missing == [], f"document these in README.md, 'Settings': {missing}"
