@@ -268,6 +268,50 @@ def learning_communities_rules() -> list:
     ]
 
 
+# --- GIAS links and learning-community membership (docs/methodology.md#gias-extracts) -----------------
+
+def school_links_rules() -> list:
+    """The GIAS links file: every row links two URNs with a link type."""
+    urn_fix = "the links file is used as GIAS publishes it: download it again from Get Information About Schools"
+    return [
+        *[gx.expectations.ExpectColumnValuesToNotBeNull(
+            column=c, meta=_meta("urn_missing", "error", "the URN is missing", urn_fix)) for c in ("urn", "link_urn")],
+        *[gx.expectations.ExpectColumnValuesToBeBetween(
+            column=c, min_value=100000, max_value=999999,
+            meta=_meta("urn_number", "error", "URN must be 6 digits", urn_fix)) for c in ("urn", "link_urn")],
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="link_type", meta=_meta("link_type_missing", "error", "the link type is missing", urn_fix)),
+    ]
+
+
+def community_membership_rules(known_laestabs: list[int] | None) -> list:
+    """One community per school; each school named by a 6-digit URN or a 7-digit LAESTAB."""
+    rules = [
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="learning_community_code",
+            meta=_meta("learning_community_missing", "error", "every school needs a learning community",
+                       "add the school's learning community code")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="urn", min_value=100000, max_value=999999,
+            meta=_meta("urn_number", "error", "URN must be 6 digits", "copy the URN from Get Information About Schools")),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["upload", "urn"], ignore_row_if="any_value_is_missing",
+            meta=_meta("urn_duplicate", "error", "the same URN appears twice", "list each school once, in one community",
+                       blame="urn")),
+        *_laestab_shape(),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["upload", "laestab"], ignore_row_if="any_value_is_missing",
+            meta=_meta("laestab_duplicate", "error", "the same LAESTAB appears twice",
+                       "list each school once, in one community", blame="laestab")),
+    ]
+    if known_laestabs:
+        rules.append(gx.expectations.ExpectColumnValuesToBeInSet(
+            column="laestab", value_set=known_laestabs,
+            meta=_meta("unknown_school", "warning", "no school with this LAESTAB is in the schools reference",
+                       "check the LAESTAB, or load the GIAS extract that lists the school first")))
+    return rules
+
+
 def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None = None) -> list:
     if source == "census":
         return census_rules(known_laestabs)
@@ -281,4 +325,8 @@ def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None =
         return schools_rules()
     if source == "learning_communities":
         return learning_communities_rules()
+    if source == "school_links":
+        return school_links_rules()
+    if source == "community_membership":
+        return community_membership_rules(known_laestabs)
     return []
