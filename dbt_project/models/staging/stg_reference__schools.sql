@@ -20,8 +20,11 @@ succession as (
         links.link_type
     from {{ source('raw', 'school_links') }} as links
     where
-        (links.link_type like 'Predecessor%' or links.link_type like 'Successor%'
-        or links.link_type = 'Result of Amalgamation')
+        (
+            links.link_type like 'Predecessor%'
+            or links.link_type like 'Successor%'
+            or links.link_type = 'Result of Amalgamation'
+        )
         and links.urn in (select s.urn from schools as s)
         and links.link_urn in (select s.urn from schools as s)
 ),
