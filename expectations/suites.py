@@ -129,6 +129,27 @@ def _laestab_rule(known_laestabs: list[int] | None) -> list:
                    "check the DfE number, or upload an updated schools reference first"))]
 
 
+# --- CBDS code sets: every code of the seeds, and each used only while it is in force -------------------
+# (docs/methodology.md#cbds-code-sets)
+CBDS_WORDS = {"ethnicity": "ethnicity code", "first_language": "first language code", "sen_provision": "SEN provision",
+              "sen_primary_need": "SEN type of need", "nc_year": "NC year", "enrol_status": "enrolment status"}
+
+
+def _cbds_rules() -> list:
+    """A language code not in the CBDS list is a warning (the list Pathways holds is DfE's 2017/18 one,
+    so a newer code may be right); a code used outside the dates it is in force is a warning naming them."""
+    rules = [_in_set("first_language", cs.LANGUAGES, "first_language_unknown", "CBDS first language code",
+                     severity="warning")]
+    for column, words in CBDS_WORDS.items():
+        rules.append(gx.expectations.ExpectColumnValuesToNotBeInSet(
+            column=f"{column}_out_of_use", value_set=[True],
+            meta=_meta(f"{column}_out_of_use", "warning",
+                       f"this {words} was not in use on the census date (CBDS code set dates)",
+                       "use the code in force on the census date (see docs/methodology.md#cbds-code-sets)",
+                       blame=column, show=["census_date"])))
+    return rules
+
+
 def census_rules(known_laestabs: list[int] | None) -> list:
     return [
         *_upn_rules(["laestab"]),
@@ -141,12 +162,13 @@ def census_rules(known_laestabs: list[int] | None) -> list:
             column="first_language", regex=r"^[A-Z]{3,4}$",
             meta=_meta("first_language_code", "error", "not a first-language code",
                        "use ENG, ENB, OTB, NOT or a 3-4 letter language code (e.g. URD, POL)")),
+        *_cbds_rules(),
         _in_set("nc_year", cs.NC_YEARS, "nc_year_code", "national curriculum year"),
         _in_set("enrol_status", cs.ENROL_STATUS, "enrol_status_code", "enrolment status"),
         _in_set("sen_provision", cs.SEN_PROVISION, "sen_provision_code", "SEN provision (N, K, E)"),
         _in_set("sen_primary_need", cs.sen_primary_needs(), "sen_need_code", "SEN primary need"),
         gx.expectations.ExpectColumnValuesToNotBeNull(
-            column="sen_primary_need", row_condition=Column("sen_provision").is_in(["K", "E", "S"]),
+            column="sen_primary_need", row_condition=Column("sen_provision").is_in(cs.sen_provisions_needing_a_need()),
             meta=_meta("sen_need_required", "error", "a pupil on SEN support or with an EHC plan needs a primary need",
                        "record the primary need (census rules 2165-2175)", show=["sen_provision"])),
         gx.expectations.ExpectColumnValuesToBeNull(
