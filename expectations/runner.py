@@ -23,7 +23,6 @@ from functools import cache
 import polars as pl
 
 from expectations import code_sets as cs
-
 from ingest.canonical import CanonicalTable, Finding
 
 MAX_ROWS_PER_RULE = 1000  # findings listed per rule; the count covers them all
