@@ -362,12 +362,12 @@ def validate_file(settings: Settings, path: Path, source: str | None = None, she
     from config.settings import KeyMissing, fingerprint
     from expectations.context import validate_upload
     from expectations.reports import summarise
-    from ingest.canonical import canonicalise
+    from ingest.canonical import canonicalise, restrict_to_authority
     from ingest.readers import UnreadableFile
 
     t0 = time.perf_counter()
     try:
-        table = canonicalise(path, source, sheet)
+        table = restrict_to_authority(canonicalise(path, source, sheet), settings.la_code)  # a GIAS extract: this LA's
     except UnreadableFile as e:
         return ValidationOutcome(summarise(path.name, "unknown", 0, e.findings), e.findings, unreadable=True)
     con, key, note = None, None, None
@@ -660,7 +660,8 @@ def main(argv: list[str] | None = None) -> int:
     c.set_defaults(fn=cmd_confirm)
     v = sub.add_parser("validate", help="check an upload before it is loaded")
     v.add_argument("file")
-    v.add_argument("--source", choices=["census", "attainment", "attendance", "pupil-premium", "schools", "learning-communities"])
+    v.add_argument("--source", choices=["census", "attainment", "attendance", "pupil-premium", "schools", "learning-communities",
+                                          "school-links", "community-membership"])
     v.add_argument("--sheet")
     v.add_argument("--format", choices=["text", "json", "html"], default="text")
     v.add_argument("--output", help="write the report to this file instead of the terminal")
