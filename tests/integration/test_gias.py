@@ -45,3 +45,22 @@ def test_gias_reference_loads_and_joins_academy_conversions(settings, tmp_path):
     # pupils filed under the old LAESTAB count in the same community as the academy's
     assert establishments[3722001] == establishments[3723301] == "LC01"
 
+
+
+def test_a_warehouse_from_before_the_links_and_membership_tables_still_builds(settings, tmp_path, small_borough_dir):
+    """Upgrading: a warehouse with no raw.school_links or raw.community_membership (and no such file since)
+    builds its schools reference from the schools file alone."""
+    for name in ("schools.csv", "learning_communities.csv"):
+        shutil.copy(small_borough_dir / name, settings.inbox_dir / name)
+    assert len(process_inbox(settings, intake_checks(), None).loaded) == 2
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("DROP TABLE raw.school_links")
+        con.execute("DROP TABLE raw.community_membership")
+        n = con.execute("SELECT count(*) FROM raw.schools").fetchone()[0]
+    dbt = Path(sys.executable).parent / "dbt"
+    run = subprocess.run([str(dbt), *dbt_args("run", settings, "--select", "stg_reference__schools",
+                                              "--target-path", str(tmp_path / "target")), "--profiles-dir", "."],
+                         cwd=DBT_PROJECT_DIR, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM staging.stg_reference__schools").fetchone()[0] == n > 0

@@ -18,7 +18,9 @@ succession as (
         links.urn,
         links.link_urn,
         links.link_type
-    from {{ source('raw', 'school_links') }} as links
+    from
+        {{ optional_source('school_links', 'cast(null as integer) as urn, cast(null as integer) as link_urn, '
+                                            ~ 'cast(null as varchar) as link_type') }} as links
     where
         (
             links.link_type like 'Predecessor%'
@@ -33,7 +35,7 @@ by_urn as (
     select
         urn,
         min(learning_community_code) as learning_community_code
-    from {{ source('raw', 'community_membership') }}
+    from {{ optional_source('community_membership', 'cast(null as integer) as urn, cast(null as integer) as laestab, cast(null as varchar) as learning_community_code') }}
     where urn is not null
     group by urn
 ),
@@ -42,7 +44,7 @@ by_laestab as (
     select
         laestab,
         min(learning_community_code) as learning_community_code
-    from {{ source('raw', 'community_membership') }}
+    from {{ optional_source('community_membership', 'cast(null as integer) as urn, cast(null as integer) as laestab, cast(null as varchar) as learning_community_code') }}
     where laestab is not null
     group by laestab
 ),
