@@ -1,18 +1,18 @@
-"""Code sets the rules check against (docs/methodology.md#identifiers and #subgroups-and-breakdowns). Ethnicity and SEN need codes are read
-from the dbt seeds, so the warehouse and the validator use one list."""
+"""Code sets the rules check against (docs/methodology.md#identifiers, #subgroups-and-breakdowns and
+#cbds-code-sets). The census code sets (ethnicity, language, SEN provision and need, NC year, enrolment
+status) are read from the dbt seeds, so the warehouse and the validator use one list, with the dates
+each code was in use."""
 
 from __future__ import annotations
 
 import csv
+from datetime import date
 from functools import cache
 from pathlib import Path
 
 SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
 
 SEX = ["M", "F"]
-SEN_PROVISION = ["N", "K", "E", "S"]
-NC_YEARS = ["E1", "E2", "N1", "N2", "R", "X"] + [str(i) for i in range(1, 15)]
-ENROL_STATUS = ["C", "M", "S", "G", "F", "O", "P"]
 TERMS = ["autumn", "spring", "summer"]
 ELG_VALUES = ["1", "2", "A"]
 PHONICS_OUTCOMES = ["WA", "WT", "A", "D", "L", "Q"]
@@ -23,13 +23,51 @@ GCSE_GRADES = [str(g) for g in range(1, 10)] + ["U", "X"]
 PUPIL_LEVEL_TERMS = {"autumn": 1, "spring": 2, "summer": 3}
 
 
+# the CBDS code sets (docs/methodology.md#cbds-code-sets): seed file and the column holding the code, per
+# census column; the marts read the same seeds
+CBDS_SEEDS = {
+    "ethnicity": ("ethnicity_codes", "ethnicity_code"),
+    "first_language": ("first_languages", "language_code"),
+    "sen_provision": ("sen_provisions", "sen_provision"),
+    "sen_primary_need": ("sen_primary_needs", "sen_primary_need"),
+    "nc_year": ("nc_years", "nc_year"),
+    "enrol_status": ("enrolment_statuses", "enrol_status"),
+}
+
+
 @cache
+def _seed(name: str) -> tuple[dict, ...]:
+    with open(SEEDS / f"{name}.csv") as f:
+        return tuple(csv.DictReader(f))
+
+
+def codes(column: str) -> list[str]:
+    """Every code of a census column's CBDS code set, whenever it was in use."""
+    seed, key = CBDS_SEEDS[column]
+    return [r[key] for r in _seed(seed)]
+
+
+def in_use(column: str) -> dict[str, tuple[date | None, date | None]]:
+    """code -> (first day, last day) it may be used; None where the code set gives no date."""
+    seed, key = CBDS_SEEDS[column]
+    day = lambda v: date.fromisoformat(v) if v else None  # noqa: E731
+    return {r[key]: (day(r.get("effective_from")), day(r.get("effective_to"))) for r in _seed(seed)}
+
+
 def ethnicity_codes() -> list[str]:
-    with open(SEEDS / "ethnicity_codes.csv") as f:
-        return [r["ethnicity_code"] for r in csv.DictReader(f)]
+    return codes("ethnicity")
 
 
-@cache
 def sen_primary_needs() -> list[str]:
-    with open(SEEDS / "sen_primary_needs.csv") as f:
-        return [r["sen_primary_need"] for r in csv.DictReader(f)]
+    return codes("sen_primary_need")
+
+
+SEN_PROVISION = codes("sen_provision")
+NC_YEARS = codes("nc_year")
+ENROL_STATUS = codes("enrol_status")
+LANGUAGES = codes("first_language")
+
+
+def sen_provisions_needing_a_need() -> list[str]:
+    """SEN provision codes that count as SEN support or an EHC plan (a primary need is required)."""
+    return [r["sen_provision"] for r in _seed("sen_provisions") if r["counted_as"] in ("K", "E")]

@@ -22,6 +22,7 @@ from functools import cache
 
 import polars as pl
 
+from expectations import code_sets as cs
 from ingest.canonical import CanonicalTable, Finding
 
 MAX_ROWS_PER_RULE = 1000  # findings listed per rule; the count covers them all
@@ -89,12 +90,30 @@ def _prepare(table: CanonicalTable, upload: int, today: date) -> pl.DataFrame:
             f = f.with_columns(nc_year_age_gap=gap).with_columns(
                 nc_year_age_gap_soft=pl.when(pl.col("nc_year_age_gap").abs() <= 2).then(pl.col("nc_year_age_gap")))
         f = f.drop("dob_date")
+    if source == "census" and "census_date" in f.columns:
+        f = f.with_columns(_out_of_use(c) for c in cs.CBDS_SEEDS if c in f.columns)
     if source == "census":
         # the DOB as written: typing already reported unreadable dates; this catches missing ones
         f = f.join(table.raw.frame.select("row_number", pl.col(table.columns["dob"]).alias("dob")), on="row_number", how="left")
     if source == "attendance":
         f = f.with_columns(absence_sessions=pl.col("authorised_absence_sessions") + pl.col("unauthorised_absence_sessions"))
     return f
+
+
+def _out_of_use(column: str) -> pl.Expr:
+    """True where the row's code is one the CBDS code set dates put out of force on its census date."""
+    day = pl.col("census_date")
+    expr = pl.lit(False)
+    for code, (start, end) in cs.in_use(column).items():
+        if start is None and end is None:
+            continue
+        outside = pl.lit(False)
+        if start is not None:
+            outside = outside | (day < pl.lit(start))
+        if end is not None:
+            outside = outside | (day > pl.lit(end))
+        expr = pl.when(pl.col(column) == code).then(outside).otherwise(expr)
+    return expr.alias(f"{column}_out_of_use")
 
 
 def validate_table(table: CanonicalTable, context: ValidationContext | None = None) -> list[Finding]:

@@ -129,6 +129,27 @@ def _laestab_rule(known_laestabs: list[int] | None) -> list:
                    "check the DfE number, or upload an updated schools reference first"))]
 
 
+# --- CBDS code sets: every code of the seeds, and each used only while it is in force -------------------
+# (docs/methodology.md#cbds-code-sets)
+CBDS_WORDS = {"ethnicity": "ethnicity code", "first_language": "first language code", "sen_provision": "SEN provision",
+              "sen_primary_need": "SEN type of need", "nc_year": "NC year", "enrol_status": "enrolment status"}
+
+
+def _cbds_rules() -> list:
+    """A language code not in the CBDS list is a warning (the list Pathways holds is DfE's 2017/18 one,
+    so a newer code may be right); a code used outside the dates it is in force is a warning naming them."""
+    rules = [_in_set("first_language", cs.LANGUAGES, "first_language_unknown", "CBDS first language code",
+                     severity="warning")]
+    for column, words in CBDS_WORDS.items():
+        rules.append(gx.expectations.ExpectColumnValuesToNotBeInSet(
+            column=f"{column}_out_of_use", value_set=[True],
+            meta=_meta(f"{column}_out_of_use", "warning",
+                       f"this {words} was not in use on the census date (CBDS code set dates)",
+                       "use the code in force on the census date (see docs/methodology.md#cbds-code-sets)",
+                       blame=column, show=["census_date"])))
+    return rules
+
+
 def census_rules(known_laestabs: list[int] | None) -> list:
     return [
         *_upn_rules(["laestab"]),
@@ -141,12 +162,13 @@ def census_rules(known_laestabs: list[int] | None) -> list:
             column="first_language", regex=r"^[A-Z]{3,4}$",
             meta=_meta("first_language_code", "error", "not a first-language code",
                        "use ENG, ENB, OTB, NOT or a 3-4 letter language code (e.g. URD, POL)")),
+        *_cbds_rules(),
         _in_set("nc_year", cs.NC_YEARS, "nc_year_code", "national curriculum year"),
         _in_set("enrol_status", cs.ENROL_STATUS, "enrol_status_code", "enrolment status"),
         _in_set("sen_provision", cs.SEN_PROVISION, "sen_provision_code", "SEN provision (N, K, E)"),
         _in_set("sen_primary_need", cs.sen_primary_needs(), "sen_need_code", "SEN primary need"),
         gx.expectations.ExpectColumnValuesToNotBeNull(
-            column="sen_primary_need", row_condition=Column("sen_provision").is_in(["K", "E", "S"]),
+            column="sen_primary_need", row_condition=Column("sen_provision").is_in(cs.sen_provisions_needing_a_need()),
             meta=_meta("sen_need_required", "error", "a pupil on SEN support or with an EHC plan needs a primary need",
                        "record the primary need (census rules 2165-2175)", show=["sen_provision"])),
         gx.expectations.ExpectColumnValuesToBeNull(
@@ -268,6 +290,50 @@ def learning_communities_rules() -> list:
     ]
 
 
+# --- GIAS links and learning-community membership (docs/methodology.md#gias-extracts) -----------------
+
+def school_links_rules() -> list:
+    """The GIAS links file: every row links two URNs with a link type."""
+    urn_fix = "the links file is used as GIAS publishes it: download it again from Get Information About Schools"
+    return [
+        *[gx.expectations.ExpectColumnValuesToNotBeNull(
+            column=c, meta=_meta("urn_missing", "error", "the URN is missing", urn_fix)) for c in ("urn", "link_urn")],
+        *[gx.expectations.ExpectColumnValuesToBeBetween(
+            column=c, min_value=100000, max_value=999999,
+            meta=_meta("urn_number", "error", "URN must be 6 digits", urn_fix)) for c in ("urn", "link_urn")],
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="link_type", meta=_meta("link_type_missing", "error", "the link type is missing", urn_fix)),
+    ]
+
+
+def community_membership_rules(known_laestabs: list[int] | None) -> list:
+    """One community per school; each school named by a 6-digit URN or a 7-digit LAESTAB."""
+    rules = [
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="learning_community_code",
+            meta=_meta("learning_community_missing", "error", "every school needs a learning community",
+                       "add the school's learning community code")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="urn", min_value=100000, max_value=999999,
+            meta=_meta("urn_number", "error", "URN must be 6 digits", "copy the URN from Get Information About Schools")),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["upload", "urn"], ignore_row_if="any_value_is_missing",
+            meta=_meta("urn_duplicate", "error", "the same URN appears twice", "list each school once, in one community",
+                       blame="urn")),
+        *_laestab_shape(),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["upload", "laestab"], ignore_row_if="any_value_is_missing",
+            meta=_meta("laestab_duplicate", "error", "the same LAESTAB appears twice",
+                       "list each school once, in one community", blame="laestab")),
+    ]
+    if known_laestabs:
+        rules.append(gx.expectations.ExpectColumnValuesToBeInSet(
+            column="laestab", value_set=known_laestabs,
+            meta=_meta("unknown_school", "warning", "no school with this LAESTAB is in the schools reference",
+                       "check the LAESTAB, or load the GIAS extract that lists the school first")))
+    return rules
+
+
 def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None = None) -> list:
     if source == "census":
         return census_rules(known_laestabs)
@@ -281,4 +347,8 @@ def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None =
         return schools_rules()
     if source == "learning_communities":
         return learning_communities_rules()
+    if source == "school_links":
+        return school_links_rules()
+    if source == "community_membership":
+        return community_membership_rules(known_laestabs)
     return []

@@ -25,10 +25,11 @@ from ingest.findings import (
     Finding,
     file_finding,
 )
+from ingest.gias import is_published_column
 from ingest.readers import RawTable, UnreadableFile, read_headers, read_table
 from ingest.sources import EYFSP_GOALS, Source, canonical_header, detect_source, sources_named
 
-__all__ = ["CanonicalTable", "Finding", "canonicalise", "peek_source"]
+__all__ = ["CanonicalTable", "Finding", "canonicalise", "peek_source", "restrict_to_authority"]
 
 TERMS = ("autumn", "spring", "summer")
 IDENTITY_COLUMNS = ("upn", "dob", "surname", "forename")
@@ -161,10 +162,13 @@ def _column_notes(file: str, raw: RawTable, source: Source, columns: dict[str, s
     wanted = set(source.required) | set(source.optional)
     notes = []
     headers = [h for h in raw.frame.columns if h != "row_number"]
+    gias = source.name in ("school_links",) or "la_code" in source.required
     for h in headers:
         canonical = canonical_header(h, set(columns))
         if h in used and canonical in wanted:
             continue
+        if gias and is_published_column(h):
+            continue  # one of GIAS's own published columns: not a mistake in the file
         if canonical is None:
             rule, message = UNKNOWN_COLUMN, "Pathways does not know this column: it is not loaded"
             fix = "nothing to do if the column is not needed; if it should be read, rename it to a name in the README"
@@ -362,13 +366,83 @@ def _schools(frame, file, columns):
     spec = {
         "urn": (_int("urn"), "urn_number", "URN is 6 digits"),
         "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits"),
+        "la_code": (_int("la_code"), "la_code_number", "the LA code is 3 digits (as GIAS writes it)"),
+        "establishment_number": (_int("establishment_number"), "establishment_number",
+                                 "the establishment number is 4 digits (as GIAS writes it)"),
         "open_date": (_date("open_date"), "date", DATE_FIX),
         "close_date": (_date("close_date"), "date", DATE_FIX),
         "predecessor_urn": (_int("predecessor_urn"), "urn_number", "URN is 6 digits"),
     }
     t, findings = _typed(frame, file, columns, spec)
-    return _ensure(t, ["row_number", "urn", "laestab", "school_name", "phase", "establishment_type",
-                       "learning_community_code", "collaborative", "open_date", "close_date", "predecessor_urn"]), findings
+    if "laestab" not in t.columns and {"la_code", "establishment_number"} <= set(t.columns):
+        # a GIAS extract: LAESTAB is the LA code then the establishment number (docs/methodology.md#laestab)
+        t = t.with_columns(laestab=pl.col("la_code") * 10000 + pl.col("establishment_number"))
+    t = _ensure(t, ["row_number", "urn", "laestab", "school_name", "phase", "establishment_type",
+                    "learning_community_code", "collaborative", "open_date", "close_date", "predecessor_urn",
+                    "la_code"]).with_columns(pl.col("predecessor_urn", "la_code").cast(pl.Int64))
+    if "la_code" in columns and "learning_community_code" not in columns:
+        t = t.drop("learning_community_code")  # a GIAS extract: the membership file says each school's community
+    return t, findings
+
+
+def _school_links(frame, file, columns):
+    spec = {
+        "urn": (_int("urn"), "urn_number", "URN is 6 digits"),
+        "link_urn": (_int("link_urn"), "urn_number", "URN is 6 digits"),
+        "link_established_date": (_date("link_established_date"), "date", DATE_FIX),
+    }
+    t, findings = _typed(frame, file, columns, spec)
+    return _ensure(t, ["row_number", "urn", "link_urn", "link_name", "link_type", "link_established_date"]), findings
+
+
+def _community_membership(frame, file, columns):
+    spec = {
+        "urn": (_int("urn"), "urn_number", "URN is 6 digits"),
+        "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits"),
+    }
+    t, findings = _typed(frame, file, columns, spec)
+    t = _ensure(t, ["row_number", "urn", "laestab", "learning_community_code"])
+    return t.with_columns(pl.col("urn", "laestab").cast(pl.Int64)), findings
+
+
+OTHER_AUTHORITIES = "other_authority_establishments"
+NO_ESTABLISHMENT_NUMBER = "no_establishment_number"
+
+
+def restrict_to_authority(table: CanonicalTable, la_code: int) -> CanonicalTable:
+    """A GIAS extract covers every authority: keep the establishments of ``la_code`` and say how many
+    others were left out (a count, as a warning the run log shows), and how many of the authority's
+    have no establishment number (so no LAESTAB any upload could name: children's centres and the
+    like). Other files come back unchanged."""
+    if table.source.name != "schools" or "la_code" not in table.columns or table.frame.height == 0:
+        return table
+    f = table.frame
+    ours = f.filter(pl.col("la_code") == la_code)
+    others = f.height - ours.height
+    kept = ours.filter(pl.col("laestab").is_not_null())
+    unnumbered = ours.height - kept.height
+    notes = []
+    header = table.columns["la_code"]
+    if others:
+        codes = f.filter(pl.col("la_code") != la_code)["la_code"].drop_nulls().n_unique()
+        notes.append(file_finding(
+            table.path.name, OTHER_AUTHORITIES,
+            f"{others:,} establishments of {codes:,} other authorities ignored: only LA {la_code}'s "
+            f"{kept.height:,} are loaded", "nothing to do: a GIAS extract lists every authority's establishments",
+            row=table.raw.header_row, column=header, value=str(la_code), severity=WARNING,
+            detail=f"{others:,} rows with another LA code, {kept.height:,} loaded"))
+    if unnumbered:
+        notes.append(file_finding(
+            table.path.name, NO_ESTABLISHMENT_NUMBER,
+            f"{unnumbered:,} of LA {la_code}'s establishments have no establishment number (so no LAESTAB) and are "
+            "not loaded", "nothing to do unless one of them should receive pupil data",
+            row=table.raw.header_row, column=table.columns.get("establishment_number"), severity=WARNING))
+    # findings on rows left out are not this authority's problem
+    rows = set(kept["row_number"].to_list())
+    findings = [x for x in table.findings if x.row is None or x.row == table.raw.header_row or x.row in rows]
+    table.frame = kept.drop("la_code")
+    table.findings = findings + notes
+    return table
 
 
 def _learning_communities(frame, file, columns):
@@ -398,4 +472,6 @@ _BUILDERS = {
     "ks4": _ks4,
     "schools": _schools,
     "learning_communities": _learning_communities,
+    "school_links": _school_links,
+    "community_membership": _community_membership,
 }

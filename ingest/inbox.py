@@ -33,7 +33,7 @@ import duckdb
 from config.settings import Settings
 from ingest import ledger
 from ingest.archive import archive_file
-from ingest.canonical import CanonicalTable, Finding, canonicalise, peek_source
+from ingest.canonical import CanonicalTable, Finding, canonicalise, peek_source, restrict_to_authority
 from ingest.erasure import redact_incoming
 from ingest.file_redaction import RewriteFailed
 from ingest.findings import (
@@ -342,6 +342,7 @@ class _Intake:
             table = canonicalise(path, upload.source) if upload.source else canonicalise(path)
             if upload.source is None:  # the header line named no source, whatever the whole file says
                 raise UnreadableFile(path, "cannot tell which source this is from its header line", SOURCE_UNKNOWN)
+            table = restrict_to_authority(table, self.settings.la_code)  # a GIAS extract lists all of England
         except UnreadableFile as e:
             self._quarantine(upload, sha, e.findings, upload.source or "unrecognised")
             return

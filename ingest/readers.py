@@ -154,6 +154,13 @@ def _refuse_content(path: Path, kind: str) -> None:
         raise UnreadableFile(path, f"this is {_WHAT.get(kind, 'not an Excel workbook')}, not an .xlsx workbook", FILE_TYPE,
                              SAVE_AS if kind != "ole2" else "open it in Excel, remove any password and save it as an "
                                                              "Excel workbook (.xlsx) or as CSV UTF-8")
+    if suffix == ".xml" and kind == "text":
+        with open(path, "rb") as f:
+            head = f.read(4096)
+        if b"<CTfile" in head:
+            raise UnreadableFile(path, "this is a common transfer file (CTF XML): Pathways does not read CTF files yet",
+                                 FILE_TYPE, "export the same results from the MIS as a CSV file (one row per pupil) "
+                                            "and upload that")
     if suffix == ".xls":
         raise UnreadableFile(path, "old Excel 97-2003 (.xls) format", FILE_TYPE, "save it as .xlsx or .csv and upload again")
     what = f" (it is {_WHAT[kind]})" if kind in _WHAT else ""
@@ -329,7 +336,10 @@ def _check_structure(path: Path, text: str, sep: str, header_row: int) -> tuple[
                                        "it was cut short, or was still being copied", CSV_LAST_LINE_CUT,
                                  "send the complete file again") from e
         raise UnreadableFile(path, f"not a readable CSV table at row {line}: {e}", FILE_UNREADABLE) from e
-    if not text.endswith(("\n", "\r")) and last is not None:
+    # GIAS downloads end without a line break after the last row; a last row with every field and a
+    # closed quote at its very end is whole (a cut inside the quotes fails the parse above)
+    whole = last is not None and len(last[1]) == width and text.endswith('"')
+    if not text.endswith(("\n", "\r")) and last is not None and not whole:
         line, record = last
         if findings and findings[-1].row == line:  # the cut line is short because it is cut: one finding, not two
             findings.pop()

@@ -55,14 +55,22 @@ ALIASES: dict[str, list[str]] = {
     "grade": ["Grade", "Result", "GCSE Grade"],
     "urn": ["URN"],
     "school_name": ["SchoolName", "School Name", "EstablishmentName", "Establishment Name"],
-    "phase": ["Phase", "PhaseOfEducation", "Phase of Education"],
-    "establishment_type": ["TypeOfEstablishment", "Type of Establishment", "Establishment Type"],
+    "phase": ["Phase", "PhaseOfEducation", "Phase of Education", "PhaseOfEducation (name)"],
+    "establishment_type": ["TypeOfEstablishment", "Type of Establishment", "Establishment Type",
+                           "TypeOfEstablishment (name)"],
     "learning_community_code": ["LearningCommunityCode", "Learning Community Code", "LC Code"],
     "learning_community_name": ["LearningCommunityName", "Learning Community Name", "Learning Community"],
     "collaborative": ["Collaborative"],
     "open_date": ["OpenDate", "Open Date"],
     "close_date": ["CloseDate", "Close Date"],
     "predecessor_urn": ["PredecessorURN", "Predecessor URN", "Previous URN"],
+    # GIAS downloads (ingest/gias.py): the establishment extract and its links file
+    "la_code": ["LA (code)", "LA Code", "LACode"],
+    "establishment_number": ["EstablishmentNumber", "Establishment Number"],
+    "link_urn": ["LinkURN", "Link URN"],
+    "link_name": ["LinkName", "Link Name"],
+    "link_type": ["LinkType", "Link Type"],
+    "link_established_date": ["LinkEstablishedDate", "Link Established Date"],
 }
 EYFSP_GOALS = [f"E{g:02d}" for g in range(1, 18)]
 for _g in EYFSP_GOALS:
@@ -118,6 +126,16 @@ SOURCES: list[Source] = [
     Source("schools", None, ("urn", "laestab", "school_name", "learning_community_code"),
            ("phase", "establishment_type", "collaborative", "open_date", "close_date", "predecessor_urn")),
     Source("learning_communities", None, ("learning_community_code", "learning_community_name"), ("collaborative",)),
+    # the GIAS establishment extract as downloaded: LAESTAB is made from LA (code) and EstablishmentNumber
+    Source("schools", None, ("urn", "la_code", "establishment_number", "school_name"),
+           ("phase", "establishment_type", "open_date", "close_date", "learning_community_code", "collaborative")),
+    # the GIAS links file: predecessor and successor URNs (academy conversions, mergers)
+    Source("school_links", None, ("urn", "link_urn", "link_type"), ("link_name", "link_established_date")),
+    # which learning community each school is in, keyed by URN or by LAESTAB (with a GIAS extract)
+    Source("community_membership", None, ("urn", "learning_community_code"),
+           ("laestab", "school_name", "learning_community_name")),
+    Source("community_membership", None, ("laestab", "learning_community_code"),
+           ("urn", "school_name", "learning_community_name")),
 ]
 SOURCE_NAMES = sorted({s.name for s in SOURCES})
 PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium")
@@ -128,7 +146,9 @@ def detect_source(canonical_columns: set[str]) -> Source | None:
     matches = [s for s in SOURCES if set(s.required) <= canonical_columns]
     if not matches:
         return None
-    return max(matches, key=lambda s: len(s.required))
+    # equally specific: the source that uses more of the file's columns (a membership file with
+    # community names is membership, not a list of communities)
+    return max(matches, key=lambda s: (len(s.required), len(canonical_columns & {*s.required, *s.optional})))
 
 
 def sources_named(name: str) -> list[Source]:

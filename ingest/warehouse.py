@@ -46,6 +46,8 @@ RAW_TABLES = {
     "schools": """urn INTEGER, laestab INTEGER, school_name VARCHAR, phase VARCHAR, establishment_type VARCHAR,
         learning_community_code VARCHAR, collaborative VARCHAR, open_date DATE, close_date DATE, predecessor_urn INTEGER""",
     "learning_communities": """learning_community_code VARCHAR, learning_community_name VARCHAR, collaborative VARCHAR""",
+    "school_links": """urn INTEGER, link_urn INTEGER, link_name VARCHAR, link_type VARCHAR, link_established_date DATE""",
+    "community_membership": """urn INTEGER, laestab INTEGER, learning_community_code VARCHAR""",
 }
 # what makes two uploads cover the same ground (a later one supersedes the earlier rows)
 PUPIL_TABLES = ("census", "attendance", "attainment", "pupil_premium")
@@ -56,6 +58,8 @@ SUPERSESSION_KEYS = {
     "pupil_premium": ("academic_year", "laestab"),
     "schools": (),               # reference data: a new upload replaces the whole table
     "learning_communities": (),
+    "school_links": (),
+    "community_membership": (),
 }
 # what a reference table's rows are (removing one is removing a school or a community)
 REFERENCE_KEYS = {"schools": "urn", "learning_communities": "learning_community_code"}
@@ -225,9 +229,9 @@ def _over_limits(con, source: str, frame: pl.DataFrame, covered: pl.DataFrame, l
                         f"(more than {limits.reference_removal:.0%})",
                         [{key: k, name: n} for k, n in gone])
         return None
-    if covered.height == 0:
-        return None
     keys = list(SUPERSESSION_KEYS[source])
+    if covered.height == 0 or not keys:  # links and membership: replaced whole, nothing to hold
+        return None
     before = covered.group_by(keys).agg(pl.col("rows_before").sum())
     after = frame.group_by(keys).agg(pl.len().alias("rows_after"))
     shrunk = (before.join(after, on=keys, how="left", nulls_equal=True)

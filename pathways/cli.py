@@ -52,6 +52,8 @@ class Source(StrEnum):
     pupil_premium = "pupil-premium"
     schools = "schools"
     learning_communities = "learning-communities"
+    school_links = "school-links"
+    community_membership = "community-membership"
 
 
 class Format(StrEnum):
@@ -846,12 +848,12 @@ def validate_file(settings: Settings, path: Path, source: str | None = None, she
     from config.settings import KeyMissing, fingerprint
     from expectations.context import validate_upload
     from expectations.reports import summarise
-    from ingest.canonical import canonicalise
+    from ingest.canonical import canonicalise, restrict_to_authority
     from ingest.readers import UnreadableFile
 
     t0 = time.perf_counter()
     try:
-        table = canonicalise(path, source, sheet)
+        table = restrict_to_authority(canonicalise(path, source, sheet), settings.la_code)  # a GIAS extract: this LA's
     except UnreadableFile as e:
         return ValidationOutcome(summarise(path.name, "unknown", 0, e.findings), e.findings, unreadable=True)
     con, key, note = None, None, None

@@ -28,7 +28,8 @@ URNS_PER_AUTHORITY = 5_000  # URN = 100000 + authority index * 5000 + rank withi
 
 def authority_spec(index: int, template: BoroughSpec) -> BoroughSpec:
     code = FIRST_LA_CODE + index
-    return replace(template, seed=code, la_code=code, la_name=f"Authority {code}", joiner_la_codes=())
+    return replace(template, seed=code, la_code=code, la_name=f"Authority {code}", joiner_la_codes=(),
+                   reference_format="pathways")  # one schools.csv across the authorities
 
 
 def generate_authorities(n_authorities: int, template: BoroughSpec, out_dir: Path,

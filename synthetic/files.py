@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -104,14 +104,19 @@ def _write_all(spec, borough, pop, outcomes: Outcomes, out: Path, progress) -> l
                      pl.col("learning_community_name").alias("LearningCommunityName"),
                      pl.col("collaborative").alias("Collaborative")), "learning_communities.csv")
     phase_label = pl.col("phase")
-    write(borough.schools.select(
-        pl.col("urn").alias("URN"), pl.col("laestab").alias("LAESTAB"), pl.col("school_name").alias("SchoolName"),
-        phase_label.alias("Phase"), pl.col("establishment_type").alias("TypeOfEstablishment"),
-        pl.col("learning_community_code").alias("LearningCommunityCode"), pl.col("collaborative").alias("Collaborative"),
-        pl.col("open_date").dt.strftime("%d/%m/%Y").alias("OpenDate"),
-        pl.col("close_date").dt.strftime("%d/%m/%Y").alias("CloseDate"),
-        pl.col("predecessor_urn").alias("PredecessorURN"),
-    ), "schools.csv")
+    if spec.reference_format == "gias":
+        from synthetic.gias import write_gias
+
+        files += write_gias(borough.schools, spec.la_code, spec.la_name, out, date(spec.last_year + 1, 4, 1))
+    else:
+        write(borough.schools.select(
+            pl.col("urn").alias("URN"), pl.col("laestab").alias("LAESTAB"), pl.col("school_name").alias("SchoolName"),
+            phase_label.alias("Phase"), pl.col("establishment_type").alias("TypeOfEstablishment"),
+            pl.col("learning_community_code").alias("LearningCommunityCode"), pl.col("collaborative").alias("Collaborative"),
+            pl.col("open_date").dt.strftime("%d/%m/%Y").alias("OpenDate"),
+            pl.col("close_date").dt.strftime("%d/%m/%Y").alias("CloseDate"),
+            pl.col("predecessor_urn").alias("PredecessorURN"),
+        ), "schools.csv")
 
     # ---- school census, termly ---------------------------------------------------------------------
     pupils = pop.pupils
@@ -132,7 +137,7 @@ def _write_all(spec, borough, pop, outcomes: Outcomes, out: Path, progress) -> l
         cols = ["UPN", "ULN", "Surname", "Forename", "DOB", "Gender", "Ethnicity", "FirstLanguage", "NCyearActual",
                 "EnrolStatus", "EntryDate", "FSMeligible", "SENprovision", "SENtype1", "LAESTAB", "CensusDate"]
         write(df.select(cols), f"school_census_{_file_year(y)}_{TERMS[term]}.csv")
-    progress(f"census: {len(files) - 2} termly files")
+    progress("census: termly files")
 
     # ---- attainment, one file per stage per year ------------------------------------------------------
     stages = [("eyfsp", outcomes.eyfsp), ("phonics", outcomes.phonics), ("ks1", outcomes.ks1),

@@ -21,14 +21,14 @@ from synthetic.spec import BoroughSpec
 
 TERMS = ("autumn", "spring", "summer")
 
-# (code, share, EAL probability, language codes when EAL); shares sum to 1.
+# (code, share, EAL probability, CBDS language codes when EAL); shares sum to 1.
 ETHNICITIES = [
     ("WBRI", 0.815, 0.004, ["POL"]), ("WIRI", 0.003, 0.0, ["ENG"]), ("WIRT", 0.003, 0.0, ["ENG"]),
-    ("WROM", 0.014, 0.95, ["SLO", "CZE", "ROM"]), ("WOTH", 0.028, 0.75, ["POL", "LIT", "RUM", "LAT"]),
+    ("WROM", 0.014, 0.95, ["SLO", "CZE", "RMI"]), ("WOTH", 0.028, 0.75, ["POL", "LIT", "RMN", "LTV"]),
     ("MWBC", 0.015, 0.02, ["ENG"]), ("MWBA", 0.005, 0.05, ["SHO"]), ("MWAS", 0.007, 0.1, ["URD"]),
-    ("MOTH", 0.008, 0.1, ["ARA"]), ("AIND", 0.005, 0.5, ["PAN", "GUJ"]), ("APKN", 0.052, 0.85, ["URD", "PAN", "PNJ"]),
-    ("ABAN", 0.003, 0.8, ["BEN"]), ("AOTH", 0.007, 0.7, ["ARA", "PRS", "KUR"]), ("BCRB", 0.002, 0.0, ["ENG"]),
-    ("BAFR", 0.015, 0.6, ["SOM", "ARA", "TIG", "YOR"]), ("BOTH", 0.002, 0.3, ["SOM"]), ("CHNE", 0.003, 0.7, ["CHI"]),
+    ("MOTH", 0.008, 0.1, ["ARA"]), ("AIND", 0.005, 0.5, ["PNJ", "GUJ"]), ("APKN", 0.052, 0.85, ["URD", "PNJM", "PNJ"]),
+    ("ABAN", 0.003, 0.8, ["BNG"]), ("AOTH", 0.007, 0.7, ["ARA", "PRS", "KUR"]), ("BCRB", 0.002, 0.0, ["ENG"]),
+    ("BAFR", 0.015, 0.6, ["SOM", "ARA", "TGR", "YOR"]), ("BOTH", 0.002, 0.3, ["SOM"]), ("CHNE", 0.003, 0.7, ["CHI"]),
     ("OOTH", 0.006, 0.7, ["ARA", "KUR"]), ("REFU", 0.006, 0.05, ["ENG"]), ("NOBT", 0.002, 0.05, ["NOT"]),
 ]
 SEN_SUPPORT_NEEDS = (["SLCN", "SEMH", "MLD", "SPLD", "ASD", "OTH", "PD", "HI", "VI", "NSA", "SLD", "MSI"],

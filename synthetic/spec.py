@@ -64,6 +64,10 @@ class BoroughSpec:
     # keeps every UPN in this authority's own range, as several authorities in one inbox need.
     joiner_la_codes: tuple[int, ...] = (370, 371, 373, 380, 383, 830)
     xlsx_sources: frozenset[str] = field(default_factory=lambda: frozenset({"ks2", "pupil_premium"}))
+    # how the schools reference arrives: "gias" (a GIAS establishment extract, its links file and a
+    # learning-community membership file, as an authority downloads them) or "pathways" (one schools.csv
+    # with LAESTAB, community and predecessor on each row)
+    reference_format: str = "gias"
 
     @property
     def years(self) -> list[int]:
@@ -90,4 +94,5 @@ def small_borough(seed: int = 7) -> BoroughSpec:
         primary_schools_per_learning_community=4,
         n_special_schools=1,
         n_pupil_referral_units=1,
+        reference_format="pathways",
     )

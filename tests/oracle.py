@@ -38,6 +38,32 @@ T975 = [12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2
         2.079614, 2.073873, 2.068658, 2.063899, 2.059539, 2.055529, 2.051831, 2.048407, 2.045230, 2.042272]
 
 
+def _schools_reference(folder: Path) -> pl.DataFrame:
+    """urn, laestab, opened, lc: from schools.csv, or (docs/methodology.md#gias-extracts) from a GIAS
+    extract (LAESTAB = LA code x 10000 + establishment number), its links file and the membership file."""
+    if (folder / "schools.csv").exists():
+        return pl.read_csv(folder / "schools.csv", infer_schema_length=0).select(
+            laestab=_number("LAESTAB"), urn=_number("URN"), opened=_date("OpenDate"), lc=pl.col("LearningCommunityCode"))
+    [extract] = sorted(folder.glob("edubasealldata*.csv"))
+    g = pl.read_csv(extract, infer_schema_length=0, encoding="windows-1252").select(
+        urn=_number("URN"), laestab=_number("LA (code)") * 10000 + _number("EstablishmentNumber"),
+        opened=pl.col("OpenDate").str.strptime(pl.Date, "%d-%m-%Y", strict=False))
+    m = pl.read_csv(folder / "learning_community_membership.csv", infer_schema_length=0).select(
+        urn=_number("URN"), lc=pl.col("LearningCommunityCode"))
+    g = g.join(m, on="urn", how="left")
+    links = sorted(folder.glob("links_edubasealldata*.csv"))
+    if links:
+        lk = pl.read_csv(links[0], infer_schema_length=0, encoding="windows-1252").filter(
+            pl.col("LinkType").str.starts_with("Predecessor") | pl.col("LinkType").str.starts_with("Successor"))
+        # a school the membership file does not list takes the community of the school it is linked to
+        linked = lk.select(urn=_number("URN"), other=_number("LinkURN")).join(
+            g.select(other="urn", other_lc="lc", other_opened="opened"), on="other").filter(pl.col("other_lc").is_not_null())
+        linked = (linked.sort(["other_opened", "other"], descending=True, nulls_last=True)
+                  .group_by("urn", maintain_order=True).first().select("urn", "other_lc"))
+        g = g.join(linked, on="urn", how="left").with_columns(lc=pl.coalesce("lc", "other_lc")).drop("other_lc")
+    return g.filter(pl.col("lc").is_not_null())
+
+
 # ---------------------------------------------------------------------------------------------
 # reading the files as an authority receives them
 
@@ -139,10 +165,9 @@ def load(folder: Path) -> Borough:
     pp = pp.with_columns(ever6=yes("Ever6FSM"), cla=yes("CLA"), plac=yes("PLAC"))
 
     # docs/methodology.md#laestab: a LAESTAB is described by its most recently opened URN
-    s = pl.read_csv(folder / "schools.csv", infer_schema_length=0).with_columns(
-        laestab=_number("LAESTAB"), urn=_number("URN"), opened=_date("OpenDate"))
+    s = _schools_reference(folder)
     s = (s.sort(["opened", "urn"], descending=True, nulls_last=True).group_by("laestab", maintain_order=True).first()
-         .select("laestab", pl.col("LearningCommunityCode").alias("lc")))
+         .select("laestab", "lc"))
     lcs = pl.read_csv(folder / "learning_communities.csv", infer_schema_length=0)
     return Borough(c, results("eyfsp"), results("phonics"), results("ks1"), results("ks2"), results("ks4"), att, pp, s, lcs)
 

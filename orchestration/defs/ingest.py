@@ -23,13 +23,16 @@ from orchestration.owners import OWNERS
 
 RAW_SOURCES = {
     "learning_communities": "Learning communities and their collaboratives (reference).",
-    "schools": "The schools reference: URN, LAESTAB, phase, type, learning community, dates.",
+    "schools": "The schools reference: URN, LAESTAB, phase, type, learning community, dates (a Pathways schools "
+               "file or a GIAS establishment extract).",
+    "school_links": "GIAS establishment links: predecessor and successor URNs (reference).",
+    "community_membership": "Which learning community each school is in, by URN or LAESTAB (reference).",
     "census": "School census, pupil level, termly.",
     "attendance": "Attendance, pupil level, termly: possible sessions and absence.",
     "attainment": "Attainment: EYFSP, phonics, KS1, KS2 and KS4 results, long.",
     "pupil_premium": "Pupil premium eligibility: Ever 6 FSM, looked after, previously looked after, service child.",
 }
-REFERENCE = ("learning_communities", "schools")
+REFERENCE = ("learning_communities", "schools", "school_links", "community_membership")
 ACCEPTED = "uploads_accepted"
 
 
