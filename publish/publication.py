@@ -28,6 +28,7 @@ from ingest.retention import publication_record
 from publish.contract import ContractError, check_columns, load_contract
 from publish.extracts import write_extracts
 from publish.masking import SUPPRESSED, mask
+from publish.open_data import write_open_data
 from publish.suppression import withheld_cells
 
 
@@ -99,6 +100,8 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
                 pub.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
                 pub.unregister("frame")
         progress(f"wrote {db.name}: {', '.join(tables)}")
+        open_data = write_open_data(building, tables)
+        progress(f"wrote {len(open_data) // 2} open data files (EES standard) in open_data/")
         extracts = write_extracts(building, tables, marts["dim_learning_communities"])
         progress(f"wrote {len(extracts)} learning community extracts")
 
@@ -111,6 +114,7 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
                             "suppressed_cells": withheld, "symbol": SUPPRESSED},
             "tables": {n: t.height for n, t in tables.items()},
             "extracts": extracts,
+            "open_data": open_data,
             "source_uploads": uploads.with_columns(pl.col("loaded_at").cast(pl.String)).to_dicts(),
             "checks": checks,
             "pseudonymisation_key_fingerprint": settings.key_fingerprint(),
