@@ -31,6 +31,9 @@ from publish.masking import SUPPRESSED, mask
 from publish.open_data import write_open_data
 from publish.suppression import withheld_cells
 
+# where the definitions are public when the scorecard (which serves docs/methodology.md) is not
+METHODOLOGY_URL = "docs/methodology.md in the Pathways release (every definition, with its public DfE source)"
+
 
 @dataclass
 class Publication:
@@ -102,7 +105,11 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
         progress(f"wrote {db.name}: {', '.join(tables)}")
         open_data = write_open_data(building, tables)
         progress(f"wrote {len(open_data) // 2} open data files (EES standard) in open_data/")
-        extracts = write_extracts(building, tables, marts["dim_learning_communities"])
+        about = {"la_name": settings.la_name, "publication_id": pub_id, "published": now,
+                 "contact": settings.publication_contact or f"The {settings.la_name} education data team.",
+                 "methodology_url": (f"{settings.scorecard_public_url.rstrip('/')}/methodology"
+                                     if settings.scorecard_public_url else METHODOLOGY_URL)}
+        extracts = write_extracts(building, tables, marts["dim_learning_communities"], about)
         progress(f"wrote {len(extracts)} learning community extracts")
 
         manifest = {
