@@ -14,6 +14,7 @@ formula, whatever the uploads' names (publish/safe_text.py).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from config.labels import DISADVANTAGE_BREAKDOWN, TOTAL
+from config.labels import DISADVANTAGE_BREAKDOWN, LOCAL_AUTHORITY, TOTAL
 from publish.masking import NOT_APPLICABLE, NOT_AVAILABLE, SUPPRESSED, status_column
 from publish.safe_text import neutralise
 
@@ -86,10 +87,13 @@ HEADERS = {
 YEARS = {"time_period", "first_time_period", "last_time_period", "reception_cohort"}  # 202324 -> 2023/24
 START_YEARS = {"academic_year", "reception_year"}                                  # 2023 -> 2023/24
 IDENTIFIERS = {"urn", "laestab", "school_urn", "school_laestab", "predecessor_urn"}
-DROP = {"country_code", "country_name", "new_la_code", "old_la_code", "suppressed", "learning_community_code",
-        "stage_order", "from_stage_order", "to_stage_order", "numerator", "denominator"}
-MAX_WIDTH = 50   # characters; longer text wraps
-HEADER_WIDTH = 18  # a header longer than this wraps rather than widening its column
+# codes and workings people do not need in a workbook (the DuckDB extract and the open data hold them)
+DROP = {"country_code", "country_name", "new_la_code", "old_la_code", "la_name", "suppressed", "learning_community_code",
+        "stage_order", "from_stage_order", "to_stage_order", "numerator", "denominator", "measure_type", "collaborative",
+        "rolling_disadvantaged_pupils", "rolling_other_pupils", "interval_basis"}
+WORKINGS = re.compile(r"(numerator|denominator)$")
+MAX_WIDTH = 40   # characters; longer text wraps
+HEADER_WIDTH = 13  # a header longer than this wraps rather than widening its column
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,15 @@ def _in_words(frame: pl.DataFrame, measures: pl.DataFrame | None) -> pl.DataFram
 
     if "academic_year" in frame.columns and "time_period" in frame.columns:
         frame = frame.drop("academic_year")
+    if "reception_year" in frame.columns and "reception_cohort" in frame.columns:
+        frame = frame.drop("reception_year")
+    if "time_identifier" in frame.columns and frame["time_identifier"].n_unique() <= 1:
+        frame = frame.drop("time_identifier")  # said once, in the title line, rather than on every row
+    if {"geographic_level", "learning_community_name"} <= set(frame.columns):  # one column says whose figures
+        whole = pl.col("la_name").fill_null("the authority") + " (whole authority)" if "la_name" in frame.columns \
+            else pl.lit("Whole authority")
+        frame = frame.with_columns(learning_community_name=pl.when(pl.col("geographic_level") == LOCAL_AUTHORITY)
+                                   .then(whole).otherwise(pl.col("learning_community_name"))).drop("geographic_level")
     if measures is not None and "measure" in frame.columns and "measure_label" not in frame.columns:
         labels = dict(zip(measures["measure"], measures["measure_label"], strict=True))
         frame = frame.with_columns(pl.col("measure").replace(labels))
@@ -175,12 +188,41 @@ def _formats(wb) -> dict:
     }
 
 
+LINE_HEIGHT = 15  # points per line of 11-point text
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines ``text`` takes wrapped in a column ``width`` characters wide (a little pessimistic: a spreadsheet
+    does not size rows of wrapped text written by a program, so the height is set here)."""
+    per_line = max(1.0, width - 2) * 0.95
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
+
+
+PAGE_WIDTH = 240  # characters across A4 landscape that still print at a readable size (about 70%)
+
+
+def _page(ws, width: float = 0, repeat: int = 0) -> None:
+    """Printed (and rendered to PDF) landscape on A4: one page wide where the columns fit at a readable
+    size; a wider table runs on across pages at 70%, its first ``repeat`` columns on every page."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    if width <= PAGE_WIDTH:
+        ws.fit_to_pages(1, 1000)  # one page wide, as many tall as it takes (LibreOffice reads 0 as one page)
+    else:
+        ws.set_print_scale(70)
+        ws.print_across()  # a row's columns on consecutive pages
+        if repeat:
+            ws.repeat_columns(0, repeat - 1)
+
+
 def _text(ws, row: int, col: int, value: str, fmt=None) -> None:
     ws.write_string(row, col, neutralise(value) or "", fmt)
 
 
 def _cover(ws, f, lc: str, about: dict) -> None:
-    ws.set_column(0, 0, 100)
+    width = 90
+    ws.set_column(0, 0, width)
+    _page(ws)
     published: datetime = about["published"]
     lines = [
         ("title", f"Pupil outcomes and disadvantage gaps: {about.get('lc_name') or lc}"),
@@ -205,36 +247,41 @@ def _cover(ws, f, lc: str, about: dict) -> None:
             ws.write_url(row, 0, value, f["link"], string=value)
         else:
             _text(ws, row, 0, value, f[kind])
+        if kind == "text":
+            ws.set_row(row, LINE_HEIGHT * _lines(value, width))
 
 
 def _notes(ws, f, about: dict) -> None:
     _text(ws, 0, 0, "Notes", f["title"])
     _text(ws, 1, 0, "This worksheet contains one table: the symbols used and the definitions.")
-    ws.set_column(0, 0, 22)
-    ws.set_column(1, 1, 90)
-    ws.set_column(2, 2, 60)
+    links = [None] * len(NOTES) + list(METHODOLOGY.values())
+    widths = (20, 70, max(len(u) for u in [*METHODOLOGY.values(), about["methodology_url"]]) + 2)
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    _page(ws)
     rows = [*NOTES, *(("Source", name) for name in METHODOLOGY)]
     _text(ws, 2, 0, "Note", f["header"])
     _text(ws, 2, 1, "Meaning", f["header"])
     _text(ws, 2, 2, "Link", f["header"])
-    links = [None] * len(NOTES) + list(METHODOLOGY.values())
     for r, ((term, meaning), link) in enumerate(zip(rows, links, strict=True), start=3):
         _text(ws, r, 0, term, f["text"])
         _text(ws, r, 1, meaning, f["text"])
+        ws.set_row(r, LINE_HEIGHT * _lines(meaning, widths[1]))
         if link:
             ws.write_url(r, 2, link, f["link"], string=link)
         else:
             _text(ws, r, 2, about["methodology_url"] if term in ("[c]", "Disadvantaged") else "")
     ws.add_table(2, 0, 2 + len(rows), 2, {"name": "notes", "style": None, "autofilter": False,
-                                          "columns": [{"header": h} for h in ("Note", "Meaning", "Link")]})
+                                          "columns": [{"header": h, "header_format": f["header"]} for h in ("Note", "Meaning", "Link")]})
 
 
 def _contents(ws, f, sheets: list[Sheet]) -> None:
     _text(ws, 0, 0, "Contents", f["title"])
     _text(ws, 1, 0, "This worksheet contains one table: each sheet of this workbook and what it holds.")
-    ws.set_column(0, 0, 22)
-    ws.set_column(1, 1, 45)
-    ws.set_column(2, 2, 90)
+    widths = (22, 45, 70)
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    _page(ws)
     for c, h in enumerate(("Sheet", "Table", "What it holds")):
         _text(ws, 2, c, h, f["header"])
     rows = [Sheet("", "Notes", "Notes", "Symbols and definitions."), *sheets]
@@ -242,8 +289,10 @@ def _contents(ws, f, sheets: list[Sheet]) -> None:
         ws.write_url(r, 0, f"internal:'{s.name}'!A1", f["link"], string=s.name)
         _text(ws, r, 1, s.title, f["text"])
         _text(ws, r, 2, s.about, f["text"])
+        ws.set_row(r, LINE_HEIGHT * max(_lines(s.about, widths[2]), _lines(s.title, widths[1])))
     ws.add_table(2, 0, 2 + len(rows), 2, {"name": "contents", "style": None, "autofilter": False,
-                                          "columns": [{"header": h} for h in ("Sheet", "Table", "What it holds")]})
+                                          "columns": [{"header": h, "header_format": f["header"]}
+                                                      for h in ("Sheet", "Table", "What it holds")]})
 
 
 def _header(col: str) -> str:
@@ -257,11 +306,11 @@ def _year(v: int, six_digit: bool) -> str:
 
 def _table(ws, f, sheet: Sheet, frame: pl.DataFrame, name: str) -> None:
     figures = [c for c in frame.columns if status_column(c) in frame.columns]
-    columns = [c for c in frame.columns if c not in DROP and not c.endswith("_status")]
+    columns = [c for c in frame.columns if c not in DROP and not c.endswith("_status") and not WORKINGS.search(c)]
     _text(ws, 0, 0, sheet.title, f["title"])
     _text(ws, 1, 0, sheet.about + " Symbols ([c], [z], [x]) are explained on the Notes sheet.")
     top = 3
-    headers = _unique([_header(c) for c in columns])
+    headers = _unique(["Measure code" if c == "measure" and "measure_label" in columns else _header(c) for c in columns])
     widths = [min(len(h), HEADER_WIDTH) for h in headers]
     # one number format per column: the most decimal places its figures are published with
     places = {c: max([_decimals(v) for v in frame[c].drop_nulls().head(2000).to_list()], default=0)
@@ -269,23 +318,29 @@ def _table(ws, f, sheet: Sheet, frame: pl.DataFrame, name: str) -> None:
     rows = frame.select(columns + [status_column(c) for c in figures if c in columns]).iter_rows(named=True)
     r = top
     for r, row in enumerate(rows, start=top + 1):
+        tall = 1
         for c, col in enumerate(columns):
             shown = _cell(ws, f, r, c, col, row[col], row.get(status_column(col)) if col in figures else None,
                           frame.schema[col], places.get(col, 0))
             widths[c] = max(widths[c], len(shown))
+            if len(shown) > MAX_WIDTH:  # long text wraps in its column
+                tall = max(tall, _lines(shown, MAX_WIDTH + 2))
+        if tall > 1:
+            ws.set_row(r, LINE_HEIGHT * tall)
     last = max(r, top + 1)
     if r == top:  # no rows: say so in the table
         _text(ws, top + 1, 0, "No rows for this learning community.")
     for c, w in enumerate(widths):
         text_col = frame.schema[columns[c]] == pl.String
         ws.set_column(c, c, min(w, MAX_WIDTH) + 2, f["text"] if text_col and w > MAX_WIDTH else None)
+    ws.set_row(top, LINE_HEIGHT * max(_lines(h, min(w, MAX_WIDTH) + 2) for h, w in zip(headers, widths, strict=True)))
     ws.add_table(top, 0, last, len(columns) - 1, {
         "name": name, "style": "Table Style Light 1", "autofilter": False,
-        "columns": [{"header": h} for h in headers]})
+        "columns": [{"header": h, "header_format": f["header"]} for h in headers]})
     ws.freeze_panes(top + 1, 0)
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
+    keys = sum(1 for c in columns[:3] if c in ("time_period", "time_identifier", "learning_community_name"))
+    total = sum(min(w, MAX_WIDTH) + 2 for w in widths)
+    _page(ws, total, keys)
     ws.repeat_rows(top)
 
 
