@@ -34,7 +34,7 @@ def test_a_community_workbook_has_cover_notes_and_typed_cells(refreshed):
     years = [r[0] for r in gaps.iter_rows(min_row=5, values_only=True)]
     assert all(isinstance(y, str) and len(y) == 7 and y[4] == "/" for y in years)  # 2023/24
     gap = [r[header.index("Disadvantage gap")] for r in gaps.iter_rows(min_row=5, values_only=True)]
-    assert any(isinstance(v, float) for v in gap) and all(isinstance(v, float) or v in ("[c]", "[z]", "[x]") for v in gap)
+    assert any(isinstance(v, float) for v in gap) and all(isinstance(v, int | float) or v in ("[c]", "[z]", "[x]") for v in gap)
     schools = wb["School_categories"]
     urn = [c.value for c in schools[4]].index("URN")
     first = schools.cell(row=5, column=urn + 1)
