@@ -180,11 +180,14 @@ def _formats(wb) -> dict:
         "text": wb.add_format({"text_wrap": True, "valign": "top"}),
         "header": wb.add_format({"bold": True, "text_wrap": True, "valign": "bottom", "bottom": 1}),
         "link": wb.add_format({"font_color": "#1d70b8", "underline": 1}),
-        "symbol": wb.add_format({"align": "right"}),
-        "int": wb.add_format({"num_format": "#,##0"}),
-        "id": wb.add_format({"num_format": "0"}),
-        "date": wb.add_format({"num_format": "d mmmm yyyy", "align": "left"}),
-        **{f"dp{d}": wb.add_format({"num_format": "#,##0." + "0" * d}) for d in range(1, 5)},
+        # table cells sit at the top of their row, level with any wrapped text beside them
+        "cell": wb.add_format({"valign": "top"}),
+        "wrap": wb.add_format({"valign": "top", "text_wrap": True}),
+        "symbol": wb.add_format({"align": "right", "valign": "top"}),
+        "int": wb.add_format({"num_format": "#,##0", "valign": "top"}),
+        "id": wb.add_format({"num_format": "0", "valign": "top"}),
+        "date": wb.add_format({"num_format": "d mmmm yyyy", "align": "left", "valign": "top"}),
+        **{f"dp{d}": wb.add_format({"num_format": "#,##0." + "0" * d, "valign": "top"}) for d in range(1, 5)},
     }
 
 
@@ -332,7 +335,7 @@ def _table(ws, f, sheet: Sheet, frame: pl.DataFrame, name: str) -> None:
         _text(ws, top + 1, 0, "No rows for this learning community.")
     for c, w in enumerate(widths):
         text_col = frame.schema[columns[c]] == pl.String
-        ws.set_column(c, c, min(w, MAX_WIDTH) + 2, f["text"] if text_col and w > MAX_WIDTH else None)
+        ws.set_column(c, c, min(w, MAX_WIDTH) + 2, f["wrap"] if text_col and w > MAX_WIDTH else None)
     ws.set_row(top, LINE_HEIGHT * max(_lines(h, min(w, MAX_WIDTH) + 2) for h, w in zip(headers, widths, strict=True)))
     ws.add_table(top, 0, last, len(columns) - 1, {
         "name": name, "style": "Table Style Light 1", "autofilter": False,
@@ -361,14 +364,14 @@ def _cell(ws, f, r: int, c: int, col: str, value, status, dtype, dp: int) -> str
         return symbol
     if col in YEARS and isinstance(value, int):
         text = _year(value, value > 9999)
-        ws.write_string(r, c, text)
+        ws.write_string(r, c, text, f["cell"])
         return text
     if col in START_YEARS and isinstance(value, int):
         text = _year(value, False)
-        ws.write_string(r, c, text)
+        ws.write_string(r, c, text, f["cell"])
         return text
     if isinstance(value, bool):
-        ws.write_string(r, c, "Yes" if value else "No")
+        ws.write_string(r, c, "Yes" if value else "No", f["cell"])
         return "Yes"
     if isinstance(value, int):
         fmt = f["id"] if col in IDENTIFIERS else f["int"]
@@ -382,7 +385,7 @@ def _cell(ws, f, r: int, c: int, col: str, value, status, dtype, dp: int) -> str
                           f["date"])
         return f"{value:%-d %B %Y}"
     text = neutralise(str(value)) or ""
-    ws.write_string(r, c, text)
+    ws.write_string(r, c, text, f["wrap"] if len(text) > MAX_WIDTH else f["cell"])
     return text
 
 
