@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     new_la_code: str = Field(default="E08000018", description="The authority's 9-character ONS code (new_la_code).")
 
     # --- publication rules ----------------------------------------------------------------
+    publication_contact: str = Field(
+        default="", description="Who readers of the workbooks and open data contact with questions (a team and email "
+                                "address); blank: 'the <la_name> education data team'.")
     suppression_threshold: int = Field(
         default=5, description="Withhold any figure whose denominator is this or fewer (DfE performance tables: 5)."
     )

@@ -14,6 +14,7 @@ from great_expectations.expectations.row_conditions import Column
 
 from expectations import code_sets as cs
 from expectations.custom import ExpectColumnValuesToBeValidUln, ExpectColumnValuesToBeValidUpn
+from publish.safe_text import FORMULA_START_PATTERN
 
 
 def _meta(rule: str, severity: str, message: str, fix: str, blame: str | list[str] | None = None,
@@ -253,8 +254,19 @@ def attainment_rules(stage: str, known_laestabs: list[int] | None) -> list:
     return rules
 
 
+def _formula_like_name(column: str) -> list:
+    """A name a spreadsheet would run as a formula (docs/methodology.md#published-text): loaded, because
+    the publication neutralises it, but the data lead is told so the name can be corrected at source."""
+    return [gx.expectations.ExpectColumnValuesToNotMatchRegex(
+        column=column, regex=FORMULA_START_PATTERN,
+        meta=_meta("name_formula_like", "warning",
+                   "the name begins with =, +, -, @, a tab or a carriage return, so a spreadsheet would run it as a formula",
+                   "correct the name at source; Pathways publishes it with a leading apostrophe so it never runs"))]
+
+
 def schools_rules() -> list:
     return [
+        *_formula_like_name("school_name"),
         *_key_rules(["laestab"]),
         gx.expectations.ExpectColumnValuesToNotBeNull(
             column="urn", meta=_meta("urn_missing", "error", "the URN is missing", "give every school its 6-digit URN")),
@@ -279,6 +291,7 @@ def schools_rules() -> list:
 
 def learning_communities_rules() -> list:
     return [
+        *_formula_like_name("learning_community_name"),
         gx.expectations.ExpectColumnValuesToNotBeNull(
             column="learning_community_code",
             meta=_meta("learning_community_code_missing", "error", "the learning community code is missing",

@@ -110,7 +110,8 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def numeric(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
-    """Published figures are text ('c' withheld, 'z' not applicable): turn them into numbers or nulls."""
+    """Figures as numbers: published ones are numbers already (NULL where withheld or not applicable,
+    the reason in <figure>_status); older publications held text ('c', 'z')."""
     return frame.with_columns([pl.col(c).cast(pl.Float64, strict=False) for c in columns])
 
 

@@ -10,14 +10,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from config.labels import DISADVANTAGE_BREAKDOWN, LOCAL_AUTHORITY, TOTAL
-
-WORKBOOK_SHEETS = ("learning_community_disadvantage_gaps", "learning_community_gap_trends", "learning_community_outcomes",
-                   "learning_community_gap_index", "learning_community_cohort_transitions", "school_categories",
-                   "measures", "national_benchmarks")
+from config.labels import LOCAL_AUTHORITY
 
 
-def write_extracts(building: Path, tables: dict[str, pl.DataFrame], communities: pl.DataFrame) -> dict[str, list[str]]:
+def write_extracts(building: Path, tables: dict[str, pl.DataFrame], communities: pl.DataFrame,
+                   about: dict | None = None) -> dict[str, list[str]]:
     """Per learning community: its own rows plus its authority's and national benchmarks, nothing
     of another community's (nor another authority's, where the warehouse holds several)."""
     folder = building / "by_learning_community"
@@ -35,7 +32,8 @@ def write_extracts(building: Path, tables: dict[str, pl.DataFrame], communities:
                 rows = indexed.filter(pl.col("geographic_level") == LOCAL_AUTHORITY)
                 authority[name] = {key[0]: part for key, part in rows.partition_by("old_la_code", as_dict=True).items()}
     jobs = []
-    for lc, la in communities.select("learning_community_code", "old_la_code").iter_rows():
+    about = about or {}
+    for lc, la, lc_name in communities.select("learning_community_code", "old_la_code", "learning_community_name").iter_rows():
         parts: dict[str, pl.DataFrame] = {}
         for name, frame in tables.items():
             if name in own:
@@ -45,7 +43,7 @@ def write_extracts(building: Path, tables: dict[str, pl.DataFrame], communities:
                 parts[name] = mine.drop("_order")
             else:
                 parts[name] = frame
-        jobs.append((folder, lc, parts))
+        jobs.append((folder, lc, parts, {**about, "lc_name": lc_name}))
     workers = min(os.cpu_count() or 1, len(jobs))
     if workers <= 1:
         return dict(_write_extract(*job) for job in jobs)
@@ -59,27 +57,14 @@ def write_extracts(building: Path, tables: dict[str, pl.DataFrame], communities:
         return dict(f.result() for f in [pool.submit(_write_extract, *job) for job in jobs])
 
 
-def _write_extract(folder: Path, lc: str, parts: dict[str, pl.DataFrame]) -> tuple[str, list[str]]:
+def _write_extract(folder: Path, lc: str, parts: dict[str, pl.DataFrame], about: dict) -> tuple[str, list[str]]:
     """One learning community's ``.duckdb`` (every table) and ``.xlsx`` (the tables people read)."""
-    import xlsxwriter
+    from publish.workbooks import write_workbook
 
     with duckdb.connect(str(folder / f"{lc}.duckdb")) as con:
         for name, frame in parts.items():
             con.register("frame", frame.to_arrow())
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
             con.unregister("frame")
-    with xlsxwriter.Workbook(folder / f"{lc}.xlsx") as wb:
-        for name in WORKBOOK_SHEETS:
-            frame = parts[name]
-            if name == "learning_community_outcomes":  # the workbook keeps the headline breakdowns; the .duckdb has all
-                frame = frame.filter(pl.col("breakdown").is_in([TOTAL, DISADVANTAGE_BREAKDOWN]))
-            frame = frame.drop([c for c in ("country_code", "country_name", "new_la_code", "old_la_code", "suppressed")
-                                if c in frame.columns])
-            # widths from the header and the first rows: xlsxwriter's autofit measures every cell
-            head = frame.head(200)
-            widths = {c: min(40, max([len(c), *(len(str(v)) for v in head[c].to_list())]) + 2) for c in frame.columns}
-            frame.write_excel(wb, worksheet=name.replace("learning_community_", "")[:31], column_widths=widths,
-                              freeze_panes=(1, 0))
+    write_workbook(folder / f"{lc}.xlsx", lc, parts, about)
     return lc, [f"{lc}.duckdb", f"{lc}.xlsx"]
-
-

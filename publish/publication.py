@@ -28,7 +28,11 @@ from ingest.retention import publication_record
 from publish.contract import ContractError, check_columns, load_contract
 from publish.extracts import write_extracts
 from publish.masking import SUPPRESSED, mask
+from publish.open_data import write_open_data
 from publish.suppression import withheld_cells
+
+# where the definitions are public when the scorecard (which serves docs/methodology.md) is not
+METHODOLOGY_URL = "docs/methodology.md in the Pathways release (every definition, with its public DfE source)"
 
 
 @dataclass
@@ -99,7 +103,13 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
                 pub.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
                 pub.unregister("frame")
         progress(f"wrote {db.name}: {', '.join(tables)}")
-        extracts = write_extracts(building, tables, marts["dim_learning_communities"])
+        open_data = write_open_data(building, tables)
+        progress(f"wrote {len(open_data) // 2} open data files (EES standard) in open_data/")
+        about = {"la_name": settings.la_name, "publication_id": pub_id, "published": now,
+                 "contact": settings.publication_contact or f"The {settings.la_name} education data team.",
+                 "methodology_url": (f"{settings.scorecard_public_url.rstrip('/')}/methodology"
+                                     if settings.scorecard_public_url else METHODOLOGY_URL)}
+        extracts = write_extracts(building, tables, marts["dim_learning_communities"], about)
         progress(f"wrote {len(extracts)} learning community extracts")
 
         manifest = {
@@ -111,6 +121,7 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
                             "suppressed_cells": withheld, "symbol": SUPPRESSED},
             "tables": {n: t.height for n, t in tables.items()},
             "extracts": extracts,
+            "open_data": open_data,
             "source_uploads": uploads.with_columns(pl.col("loaded_at").cast(pl.String)).to_dicts(),
             "checks": checks,
             "pseudonymisation_key_fingerprint": settings.key_fingerprint(),

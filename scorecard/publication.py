@@ -6,10 +6,10 @@ publication swapped in mid-request is seen by the next request, never half by th
 new publication is picked up without a restart.
 
 Figures come back as ``Figure`` values: a number (or text) that can be shown, or the reason it
-is not shown. Today the publication stores figures as text with the EES symbols (``c``
-withheld, ``z`` not applicable, ``x`` not available; docs/methodology.md#ees-symbols); if it
-comes to store numbers as numbers with NULL plus a reason column beside them, ``figure()`` and
-``_companion()`` are the only places that change.
+is not shown. The publication stores numbers as numbers, a figure that is not shown as NULL with
+its EES symbol in ``<figure>_status`` (``c`` withheld, ``z`` not applicable;
+docs/methodology.md#published-figures); older publications held text with the symbols in the
+cell. ``figure()`` and ``_companion()`` read both.
 
 Isolation: a group member's data is read from their own community's extract
 (``by_learning_community/<LC>.duckdb``) and nothing else. ``Publication.community()`` opens an

@@ -718,6 +718,17 @@ def data_quality(b: Borough, parts: dict) -> pl.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # comparing with a publication
 
+def _rows(frame: pl.DataFrame):
+    """Published rows with each figure read by the publication's convention (docs/methodology.md#published-figures):
+    a NULL figure takes the symbol in its ``<figure>_status`` column ('c' withheld, 'z' not applicable)."""
+    figures = [c for c in frame.columns if f"{c}_status" in frame.columns]
+    for r in frame.iter_rows(named=True):
+        for c in figures:
+            if r[c] is None and r[f"{c}_status"] is not None:
+                r[c] = r[f"{c}_status"]
+        yield r
+
+
 def _num(v) -> float | None | str:
     """A published figure: 'c' withheld, 'z' not applicable (None), else a number."""
     if v is None or v == "z":
@@ -797,7 +808,7 @@ def compare(folder: Path, publication: Path) -> Comparison:
     exp = {(_tp(r["year"]), r["geographic_level"], r["old_la_code"], r["lc"], r["measure"], r["breakdown"], r["subgroup"]): r
            for r in out.iter_rows(named=True)}
     got = {(r["time_period"], r["geographic_level"], r["old_la_code"], r["learning_community_code"], r["measure"],
-            r["breakdown"], r["subgroup"]): r for r in pub["learning_community_outcomes"].iter_rows(named=True)}
+            r["breakdown"], r["subgroup"]): r for r in _rows(pub["learning_community_outcomes"])}
     cmp.rows("learning_community_outcomes", set(got), set(exp))
     for k in set(got) & set(exp):
         p, e, w = got[k], exp[k], f"outcomes {k}"
@@ -810,7 +821,7 @@ def compare(folder: Path, publication: Path) -> Comparison:
     # gaps
     exp = {(_tp(r["year"]), r["geographic_level"], r["old_la_code"], r["lc"], r["measure"]): r for r in g.iter_rows(named=True)}
     got = {(r["time_period"], r["geographic_level"], r["old_la_code"], r["learning_community_code"], r["measure"]): r
-           for r in pub["learning_community_disadvantage_gaps"].iter_rows(named=True)}
+           for r in _rows(pub["learning_community_disadvantage_gaps"])}
     cmp.rows("learning_community_disadvantage_gaps", set(got), set(exp))
     for k in set(got) & set(exp):
         p, e, w = got[k], exp[k], f"gaps {k}"
@@ -829,7 +840,7 @@ def compare(folder: Path, publication: Path) -> Comparison:
     # gap index
     exp = {(_tp(r["year"]), r["geographic_level"], r["old_la_code"], r["lc"], r["stage"]): r for r in idx.iter_rows(named=True)}
     got = {(r["time_period"], r["geographic_level"], r["old_la_code"], r["learning_community_code"], r["stage"]): r
-           for r in pub["learning_community_gap_index"].iter_rows(named=True)}
+           for r in _rows(pub["learning_community_gap_index"])}
     cmp.rows("learning_community_gap_index", set(got), set(exp))
     for k in set(got) & set(exp):
         p, e, w = got[k], exp[k], f"gap index {k}"
@@ -843,7 +854,7 @@ def compare(folder: Path, publication: Path) -> Comparison:
     # trends
     exp = {(r["geographic_level"], r["old_la_code"], r["lc"], r["measure"]): r for r in tr}
     got = {(r["geographic_level"], r["old_la_code"], r["learning_community_code"], r["measure"]): r
-           for r in pub["learning_community_gap_trends"].iter_rows(named=True)}
+           for r in _rows(pub["learning_community_gap_trends"])}
     cmp.rows("learning_community_gap_trends", set(got), set(exp))
     for k in set(got) & set(exp):
         p, e, w = got[k], exp[k], f"trend {k}"
@@ -869,7 +880,7 @@ def compare(folder: Path, publication: Path) -> Comparison:
     exp = {(r["reception_year"], r["geographic_level"], r["old_la_code"], r["lc"], r["stage"], r["subgroup"]): r
            for r in cs.iter_rows(named=True)}
     got = {(r["reception_year"], r["geographic_level"], r["old_la_code"], r["learning_community_code"], r["stage"], r["subgroup"]): r
-           for r in pub["learning_community_cohort_stages"].iter_rows(named=True)}
+           for r in _rows(pub["learning_community_cohort_stages"])}
     cmp.rows("learning_community_cohort_stages", set(got), set(exp))
     for k in set(got) & set(exp):
         p, e, w = got[k], exp[k], f"cohort stage {k}"
@@ -879,7 +890,7 @@ def compare(folder: Path, publication: Path) -> Comparison:
     exp = {(r["reception_year"], r["geographic_level"], r["old_la_code"], r["lc"], r["from_stage"], r["to_stage"],
             _tp(r["to_year"]), r["subgroup"]): r for r in tx.iter_rows(named=True)}
     got = {(r["reception_year"], r["geographic_level"], r["old_la_code"], r["learning_community_code"], r["from_stage"],
-            r["to_stage"], r["time_period"], r["subgroup"]): r for r in pub["learning_community_cohort_transitions"].iter_rows(named=True)}
+            r["to_stage"], r["time_period"], r["subgroup"]): r for r in _rows(pub["learning_community_cohort_transitions"])}
     cmp.rows("learning_community_cohort_transitions", set(got), set(exp))
     for k in set(got) & set(exp):
         p, e, w = got[k], exp[k], f"transition {k}"
@@ -894,7 +905,7 @@ def compare(folder: Path, publication: Path) -> Comparison:
     exp = {(_tp(r["year"]), r["geographic_level"], r["old_la_code"], r["lc"], r["cohort"], r["check_code"]): r
            for r in dq.iter_rows(named=True)}
     got = {(r["time_period"], r["geographic_level"], r["old_la_code"], r["learning_community_code"], r["cohort"], r["check_code"]): r
-           for r in pub["learning_community_data_quality"].iter_rows(named=True)}
+           for r in _rows(pub["learning_community_data_quality"])}
     cmp.rows("learning_community_data_quality", set(got), set(exp))
     for k in set(got) & set(exp):
         p, e, w = got[k], exp[k], f"data quality {k}"

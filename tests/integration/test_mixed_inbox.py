@@ -17,6 +17,7 @@ import polars as pl
 
 from ingest.archive import sha256_file
 from ingest.status import intake_status
+from publish.masking import as_symbols
 from tests.conftest import TEST_KEY, copy_into_inbox, make_settings
 from tests.unit.expectations.test_broken_files import BASES, CASES, FILE_CASES, _make, _read_base, write
 
@@ -78,7 +79,7 @@ def _same_shown_cells(mine: pl.DataFrame, reference: pl.DataFrame) -> bool:
     ties by the order rows come out of the warehouse), so a cell withheld ('c') in either is skipped."""
     if mine.height != reference.height or mine.columns != reference.columns:
         return False
-    a, b = (f.with_columns(pl.all().cast(pl.String)) for f in (mine, reference))
+    a, b = (as_symbols(f).with_columns(pl.all().cast(pl.String)) for f in (mine, reference))
     withheld = [c for c in a.columns if c == "suppressed" or (a[c] == "c").any() or (b[c] == "c").any()]
     keys = [c for c in a.columns if c not in withheld]
     joined = a.join(b, on=keys, how="inner", nulls_equal=True, suffix="_ref")

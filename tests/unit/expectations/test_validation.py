@@ -109,3 +109,15 @@ def test_source_can_be_named_and_missing_columns_are_reported(small_borough_dir,
     df.write_csv(p)
     t = canonicalise(p, "attendance")
     assert [(f.rule, f.column) for f in t.errors] == [("required_column", "possible_sessions")]
+
+
+def test_a_formula_like_school_or_community_name_is_a_row_level_warning(small_borough_dir, tmp_path):
+    for file, column in (("schools.csv", "SchoolName"), ("learning_communities.csv", "LearningCommunityName")):
+        df = _read(small_borough_dir / file)
+        column = next(c for c in df.columns if c.replace(" ", "") == column)
+        df = _set(1, column, '=HYPERLINK("http://example.org","x")')(df)
+        p = tmp_path / file
+        df.write_csv(p)
+        findings = validate_table(canonicalise(p), ValidationContext())
+        assert [(f.rule, f.row, f.column, f.severity) for f in findings if f.rule == "name_formula_like"] == [
+            ("name_formula_like", 3, column, "warning")], file  # named as the file names it

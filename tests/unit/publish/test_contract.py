@@ -8,7 +8,7 @@ import pytest
 
 from orchestration.project import dbt_project
 from publish.contract import ContractError, check_columns, load_contract
-from publish.masking import SUPPRESSED, mask
+from publish.masking import NOT_APPLICABLE, SUPPRESSED, as_symbols, mask
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +62,26 @@ def test_figures_are_withheld_by_their_flag_and_classifiers_are_not(contract):
                           {**row, "time_period": 202324, "measure": "m", "numerator": 50.0, "denominator": 100.0,
                            "pupils": 100, "value": 50.0}])
     out = mask(outcomes, frame, {"cell": pl.Series([True, False])})
-    assert out.row(0, named=True)["numerator"] == SUPPRESSED and out.row(0, named=True)["value"] == SUPPRESSED
-    assert out.row(0, named=True)["time_period"] == 202324
-    assert out.row(1, named=True)["value"] == "50.0" and out.row(1, named=True)["numerator"] == "50"
+    withheld, shown = out.row(0, named=True), out.row(1, named=True)
+    # a withheld figure is NULL with its reason (the EES symbol) beside it; a shown one is a number
+    assert withheld["numerator"] is None and withheld["value"] is None
+    assert withheld["numerator_status"] == SUPPRESSED and withheld["value_status"] == SUPPRESSED
+    assert withheld["time_period"] == 202324
+    assert shown["value"] == 50.0 and shown["numerator"] == 50.0 and shown["pupils"] == 100
+    assert shown["value_status"] is None and out.schema["pupils"].is_integer() and out.schema["value"] == pl.Float64
+    # and back to the EES text form for the open-data files
+    symbols = as_symbols(out)
+    assert symbols.row(0, named=True)["value"] == SUPPRESSED and symbols.row(1, named=True)["numerator"] == "50"
+    assert "value_status" not in symbols.columns
+
+
+def test_a_figure_with_no_result_is_null_and_marked_not_applicable(contract):
+    outcomes = contract["learning_community_outcomes"]
+    row = {c: None for c in outcomes.columns}
+    frame = pl.DataFrame([{**row, "time_period": 202324, "measure": "m", "numerator": 50.0, "denominator": 100.0,
+                           "pupils": 100, "value": None}], schema_overrides={"value": pl.Float64})
+    out = mask(outcomes, frame, {"cell": pl.Series([False])}).row(0, named=True)
+    assert out["value"] is None and out["value_status"] == NOT_APPLICABLE and out["numerator_status"] is None
 
 
 def test_a_figure_whose_flag_is_not_computed_is_refused(contract):
