@@ -433,7 +433,11 @@ def summary(settings: Settings) -> str:
         rows = con.execute("""
             SELECT coalesce(g.learning_community_code, 'ALL') AS code,
                    coalesce(g.learning_community_name, g.la_name || ' (borough)') AS name,
-                   p.denominator AS pupils, g.disadvantaged_value, g.other_value, g.gap,
+                   -- a withheld figure is NULL with its symbol in <figure>_status (docs/methodology.md)
+                   coalesce(CAST(CAST(p.denominator AS BIGINT) AS VARCHAR), p.denominator_status) AS pupils,
+                   coalesce(CAST(g.disadvantaged_value AS VARCHAR), g.disadvantaged_value_status),
+                   coalesce(CAST(g.other_value AS VARCHAR), g.other_value_status),
+                   coalesce(CAST(g.gap AS VARCHAR), g.gap_status),
                    g.disadvantaged_denominator, g.other_denominator
             FROM learning_community_disadvantage_gaps g
             LEFT JOIN learning_community_outcomes p

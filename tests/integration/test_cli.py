@@ -205,3 +205,22 @@ def test_the_dagster_ui_links_the_quarantine_report_and_names_the_check(quaranti
     assert isinstance(report, dg.PathMetadataValue) and Path(report.path).name == "report.txt" and Path(report.path).exists()
     assert meta["failed_check"].text.startswith("uploads_accepted (") and "upn" in meta["failed_check"].text
 
+
+
+def test_the_demo_summary_reads_typed_figures_and_shows_withheld_ones_by_their_symbol(refreshed):
+    """The table `make demo` ends with: a row per community and the borough, each figure a number
+    or the symbol the publication gives it (a withheld figure is NULL with its symbol beside it)."""
+    import duckdb
+
+    from pathways.cli import summary
+
+    text = summary(refreshed)
+    with duckdb.connect(str(refreshed.current_publication), read_only=True) as con:
+        names = [n for (n,) in con.execute("SELECT learning_community_name FROM dim_learning_communities").fetchall()]
+    rows = [line for line in text.splitlines() if any(line.startswith(n[:34]) for n in names) or "(borough)" in line]
+    assert len(rows) == len(names) + 1, text
+    for line in rows:
+        figures = line[34:].split()
+        assert len(figures) == 4 and "None" not in figures, line
+        for f in figures:
+            assert f in ("c", "z", "x") or float(f) == float(f), line
