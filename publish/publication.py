@@ -25,10 +25,10 @@ import polars as pl
 
 from config.settings import PROJECT_ROOT, Settings
 from ingest.retention import publication_record
+from publish.audit import audit
 from publish.contract import ContractError, check_columns, load_contract
 from publish.extracts import write_extracts
 from publish.masking import SUPPRESSED, mask
-from publish.audit import audit
 from publish.relations import Rules
 from publish.suppression import decide
 

@@ -24,14 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import sparse
 
 from config.labels import DISADVANTAGE_BREAKDOWN, DISADVANTAGED, NOT_DISADVANTAGED, TOTAL
-from publish.ranges import _cut, target_ranges
 from publish.relations import STAGE_HEADLINES, Rules, System, build_system
 
 GEO = ["time_period", "measure", "geographic_level", "old_la_code", "learning_community_code"]
-MAX_ROUNDS = 200
+MAX_ROUNDS = 20
 
 
 @dataclass
@@ -58,7 +56,8 @@ def decide(marts: dict[str, pl.DataFrame], rules: Rules, known: np.ndarray | Non
     lockable = var["publishable"].to_numpy() & (known is None or ~known)  # may be withheld as a complement
     expand = _units(system)
     hidden = expand(hidden)
-    hidden, rounds = _audit_rounds(system, hidden, lockable, rules, expand)
+    hidden = expand(_capacity_pass(system, hidden, lockable, rules, None, expand))
+    rounds = 1
     return Disclosure(system, hidden, primary, table_flags(marts, system, hidden, rules), rounds)
 
 
@@ -156,80 +155,6 @@ def _capacity_pass(system: System, hidden: np.ndarray, lockable: np.ndarray, rul
         hidden[best["col"].to_numpy()] = True
         hidden = expand(hidden)
     return hidden
-
-
-def _narrow(system: System, hidden: np.ndarray, rules: Rules, region: np.ndarray, passed: set) -> np.ndarray:
-    """Targets narrower than the protection level: each region alone first (blocks seen wide
-    enough before are skipped), then the whole system for the targets a region cannot settle."""
-    cut = _cut(system, hidden, region)
-    block, nblocks = cut.block, cut.nblocks
-    sizes = np.bincount(block[block >= 0], minlength=nblocks)
-    first = np.full(nblocks, -1)
-    ids = np.flatnonzero(block >= 0)
-    first[block[ids[::-1]]] = ids[::-1]
-    sig = [(int(first[k]), int(sizes[k])) for k in range(nblocks)]
-    todo = {k for k in range(nblocks) if sig[k] not in passed}
-    r = target_ranges(system, hidden, rules.protection, only_blocks=todo, cut=cut)
-    t_var = system.target["var"].to_numpy()
-    computed = ~np.isnan(r.lo)
-    unsure = computed & r.audited & (r.width < rules.protection + 1)
-    narrow = np.zeros(len(t_var), bool)
-    if unsure.any():
-        full = _cut(system, hidden, None)
-        need = set(full.block[t_var[unsure]].tolist())
-        r2 = target_ranges(system, hidden, rules.protection, only_blocks=need, cut=full)
-        w = np.where(~np.isnan(r2.lo), np.maximum(r.width, r2.width), r.width)
-        narrow = unsure & (w < rules.protection)
-    bad_blocks = set(block[t_var[unsure]].tolist())
-    passed |= {sig[k] for k in todo - bad_blocks}
-    return narrow
-
-
-def _audit_rounds(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rules, expand=lambda h: h
-                  ) -> tuple[np.ndarray, int]:
-    """Withhold complements until every withheld figure is at least ``protection`` wide."""
-    rank = _preference(system, rules)
-    region = system.var["region"].to_numpy()
-    eq_c = system.eq.tocsc()
-    eq_r = system.eq.tocsr()
-    le_c = system.le.tocsc()
-    le_r = system.le.tocsr()
-    t_key = system.target["target"].to_numpy()
-    passed: set[tuple[int, int]] = set()  # region blocks (first variable, size) already wide enough
-    for round_ in range(MAX_ROUNDS):
-        hidden = expand(_capacity_pass(system, hidden, lockable, rules, rank, expand))
-        narrow = _narrow(system, hidden, rules, region, passed)
-        if not narrow.any():
-            return hidden, round_
-        hidden = hidden.copy()
-        eq_hidden = eq_r.astype(bool).astype(np.int32) @ hidden.astype(np.int32)
-        touched = np.zeros(eq_r.shape[0], bool)
-        added = 0
-        idx = np.flatnonzero(narrow)
-        for ti in idx[np.argsort(t_key[idx], kind="stable")]:
-            vars_ = system.target_expr[ti].indices
-            rows = np.unique(eq_c[:, vars_].indices)
-            if touched[rows].any():
-                continue  # a complement next to it was just withheld: look again next round
-            cand = np.unique(eq_r[rows].indices)
-            cand = cand[~hidden[cand] & lockable[cand]]
-            if len(cand) == 0:  # nothing in its sums: a neighbour through an inequality
-                lrows = np.unique(le_c[:, vars_].indices)
-                cand = np.unique(le_r[lrows].indices)
-                cand = cand[~hidden[cand] & lockable[cand]]
-                if len(cand) == 0:
-                    continue
-            # a candidate that also sits in a sum with another withheld figure closes a cycle
-            closes = np.array([bool(np.any(eq_hidden[np.setdiff1d(eq_c[:, [c]].indices, rows)] > 0)) for c in cand])
-            best = cand[np.lexsort((rank[cand], ~closes))[0]]
-            hidden[best] = True
-            hidden = expand(hidden)
-            touched[rows] = True
-            touched[eq_c[:, [best]].indices] = True
-            added += 1
-        if added == 0:
-            return hidden, round_  # nothing left to withhold: the audit will say which figure is exposed
-    return hidden, MAX_ROUNDS
 
 
 def table_flags(marts: dict[str, pl.DataFrame], system: System, hidden: np.ndarray, rules: Rules) -> dict[str, dict[str, pl.Series]]:
