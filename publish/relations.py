@@ -152,7 +152,11 @@ class _Builder:
                                          pl.col("kind").cast(pl.String)))
 
     def build(self) -> System:
-        var = pl.concat(self.vars).unique("key", keep="first").sort("key")
+        # a variable several rows show: withheld in its own right if any of them says so (never
+        # whichever row came first), its largest size
+        var = (pl.concat(self.vars).group_by("key")
+               .agg(pl.all().exclude("sensitive", "size").min(), pl.col("sensitive").any(), pl.col("size").max())
+               .select(list(self.VAR_SCHEMA)).sort("key"))
         ids = var.select("key", pl.int_range(pl.len()).alias("id"))
         var = var.with_columns(unit=pl.col("unit").rank("dense").cast(pl.Int64) - 1,
                                region=pl.col("region").rank("dense").cast(pl.Int64) - 1)
@@ -380,7 +384,8 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
     # a population is part of the whole cohort of its model: den(population) <= den(everyone)
     groups = dens.select("cell_key", "den_group", "key", "den_is_pupils").with_columns(
         model=pl.col("den_group").str.split("|").list.first(), pop=pl.col("den_group").str.split("|").list.get(1))
-    everyone = groups.filter((pl.col("pop") == "true") & pl.col("den_is_pupils")).select("cell_key", "model", pl.col("key").alias("all_key"))
+    everyone = groups.filter((pl.col("pop") == "true") & pl.col("den_is_pupils")).select(
+        "cell_key", "model", pl.col("key").alias("all_key"))
     subsets = groups.filter((pl.col("pop") != "true") & pl.col("den_is_pupils")).join(everyone, on=["cell_key", "model"])
     le.append(subsets.select(con="le:subset|" + pl.col("key"), pairs=pl.concat_list([
         pl.struct(key="key", coef=pl.lit(1.0)), pl.struct(key="all_key", coef=pl.lit(-1.0))])))
@@ -545,11 +550,11 @@ def _rolling(b: _Builder, gaps: pl.DataFrame, cells: pl.DataFrame, rules: Rules)
                         p=pl.col(f"rolling_{prefix}_pupils").cast(pl.Float64), _type=pl.col("measure_type"))
         pct = pl.col("_type") == "percentage"
         sensitive = ((pl.col("p") >= 1) & (pl.col("p") <= rules.threshold)) | (pct & sensitive_counts(pl.col("n"), pl.col("d"), rules))
-        for field, col in (("num", "n"), ("den", "d"), ("pup", "p")):
-            kind = pl.lit("count") if field == "pup" else (
+        for part, col in (("num", "n"), ("den", "d"), ("pup", "p")):
+            kind = pl.lit("count") if part == "pup" else (
                 pl.when(pct | (pl.col("_type") == "count")).then(pl.lit("count")).otherwise(pl.lit("sum")))
             b.add_vars(rows.select(
-                key=pl.col("row_key") + f"|{subgroup}|{field}", table=pl.lit("rolling"), family=pl.lit(f"r:{field}"),
+                key=pl.col("row_key") + f"|{subgroup}|{part}", table=pl.lit("rolling"), family=pl.lit(f"r:{part}"),
                 value=col, kind=kind, lo=pl.lit(0.0), hi=pl.lit(float("inf")), sensitive=sensitive,
                 publishable=pl.lit(True), unit="row_key", region=pl.lit("r|") + pl.col("old_la_code").cast(pl.String),
                 priority=pl.lit(3), size="p"))
@@ -557,9 +562,9 @@ def _rolling(b: _Builder, gaps: pl.DataFrame, cells: pl.DataFrame, rules: Rules)
         yr = members.join(cell.filter(pl.col("subgroup") == subgroup).select(
             pl.col("time_period").alias("_tp"), "old_la_code", "geo", "measure", "num_var", "num_const", "den_key", "pup_key"),
             on=["_tp", "old_la_code", "geo", "measure"], how="left")
-        for field, var, const in (("num", "num_var", "num_const"), ("den", "den_key", None), ("pup", "pup_key", None)):
-            con = "eq:roll|" + pl.col("row_key") + f"|{subgroup}|{field}"
-            pool = g.select(con=con, key=pl.col("row_key") + f"|{subgroup}|{field}", coef=pl.lit(1.0))
+        for part, var, const in (("num", "num_var", "num_const"), ("den", "den_key", None), ("pup", "pup_key", None)):
+            con = "eq:roll|" + pl.col("row_key") + f"|{subgroup}|{part}"
+            pool = g.select(con=con, key=pl.col("row_key") + f"|{subgroup}|{part}", coef=pl.lit(1.0))
             if const:
                 parts = yr.filter(pl.col(var).is_not_null() | pl.col(const).is_not_null()).select(
                     con=con, key=pl.col(var),
