@@ -138,8 +138,11 @@ signals as (
         laestab, academic_year, 'attendance',
         case when measure = 'persistent_absence' or difference >= {{ r.absence_red_pp }} then 'red' else 'amber' end,
         measure || ' at least '
-        || case when measure = 'persistent_absence' then '{{ r.persistent_absence_red_pp }}'
-            when difference >= {{ r.absence_red_pp }} then '{{ r.absence_red_pp }}' else '{{ r.absence_amber_pp }}' end
+        || case
+            when measure = 'persistent_absence' then '{{ r.persistent_absence_red_pp }}'
+            when difference >= {{ r.absence_red_pp }} then '{{ r.absence_red_pp }}'
+            else '{{ r.absence_amber_pp }}'
+        end
         || ' points above schools of the same phase'
     from attendance
     where (measure = 'overall_absence_rate' and difference >= {{ r.absence_amber_pp }})
