@@ -169,7 +169,9 @@ def table_flags(marts: dict[str, pl.DataFrame], system: System, hidden: np.ndarr
 
     flags: dict[str, dict[str, pl.Series]] = {}
     o_rows = system.rows["learning_community_outcomes"]
-    num_h, den_h, pup_h = (var_hidden(o_rows[r]) for r in ("numerator", "denominator", "pupils"))
+    den_h, pup_h = (var_hidden(o_rows[r]) for r in ("denominator", "pupils"))
+    # a numerator with no variable is fixed by definition (a structural 0): known to all, shown
+    num_h = np.where(o_rows["numerator"] >= 0, hidden[np.maximum(o_rows["numerator"], 0)], False)
     flags["learning_community_outcomes"] = {"numerator": s(num_h), "denominator": s(den_h), "pupils": s(pup_h),
                                             "cell": s(num_h | den_h | pup_h)}
     outcomes = marts["learning_community_outcomes"]
