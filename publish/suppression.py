@@ -8,7 +8,10 @@ Secondary: a withheld cell must not be recoverable by subtraction. Two additive 
 hold in the outcomes table: a breakdown's subgroups add up to its 'Total' row, and the
 learning communities add up to their local authority (each authority on its own, where one
 warehouse holds several). Whenever exactly one cell of such a group is withheld, the next
-smallest cell of that group is withheld too; this repeats until nothing changes.
+smallest cell of that group is withheld too (ties broken by the cells' contents, never by row
+order, so the same data always withhold the same cells); this repeats until nothing changes.
+Each relation is protected on its own: docs/methodology.md#suppression-of-derived-tables lists
+the known limits.
 """
 
 from __future__ import annotations
@@ -41,7 +44,13 @@ def suppress(frame: pl.DataFrame, threshold: int, min_count: int, forced: pl.Ser
     first = primary(frame, threshold, min_count)
     if forced is not None:
         first = first | forced
-    f = frame.with_columns(suppressed=first, _row=pl.int_range(pl.len()))
+    # rows are numbered in the order of their contents, never the order they arrived in, so a tie
+    # between two equally small complements is always broken the same way (two publications of the
+    # same data withhold the same cells; together they give nothing away)
+    f = (frame.with_columns(suppressed=first, _arrived=pl.int_range(pl.len()))
+         .sort([c for c in frame.columns if frame.schema[c].is_numeric() or frame.schema[c] == pl.String], nulls_last=True,
+               maintain_order=True)
+         .with_columns(_row=pl.int_range(pl.len())))
     # relation 1: subgroups of a breakdown (with the breakdown's Total row) within one geography
     by_breakdown = ["time_period", "measure", "geographic_level", "old_la_code", "learning_community_code"]
     totals = (f.filter(pl.col("breakdown") == TOTAL).select(*by_breakdown, pl.col("_row").alias("_total_row")))
@@ -68,7 +77,8 @@ def suppress(frame: pl.DataFrame, threshold: int, min_count: int, forced: pl.Ser
         extra = (g.join(lone, on=["_rel", "_group"]).filter(~pl.col("_s"))
                  .sort("denominator", "_row").group_by("_rel", "_group", maintain_order=True).first())
         suppressed |= set(extra["_row"].to_list())
-    return f.with_columns(suppressed=pl.col("_row").is_in(pl.Series(sorted(suppressed), dtype=f["_row"].dtype).implode())).drop("_row")
+    return (f.with_columns(suppressed=pl.col("_row").is_in(pl.Series(sorted(suppressed), dtype=f["_row"].dtype).implode()))
+            .sort("_arrived").drop("_row", "_arrived"))
 
 
 def withheld_cells(marts: dict[str, pl.DataFrame], threshold: int, min_count: int, rolling_years: int
@@ -93,17 +103,17 @@ def withheld_cells(marts: dict[str, pl.DataFrame], threshold: int, min_count: in
     flags["learning_community_gap_index"] = {"cell": index.select(
         (pl.col("disadvantaged_pupils") <= threshold) | (pl.col("other_pupils") <= threshold)).to_series()}
 
-    # a trend rests on four cells (two groups, two years): withhold it if any of them is withheld,
-    # or the withheld one could be solved for from the published change
+    # a trend's slope and change rest on every year of its window (two groups each): withhold it if
+    # any of those cells is withheld, or the withheld year could be solved for from the published slope
     trends = marts["learning_community_gap_trends"]
-    ends = hidden.select("time_period", "measure", "geographic_level", "old_la_code", "learning_community_code")
-    first = ends.rename({"time_period": "first_time_period"}).with_columns(_f=pl.lit(True))
-    last = ends.rename({"time_period": "last_time_period"}).with_columns(_l=pl.lit(True))
     keys = ["measure", "geographic_level", "old_la_code", "learning_community_code"]
-    trends = (trends.with_row_index("_row").join(first, on=["first_time_period", *keys], how="left", nulls_equal=True)
-              .join(last, on=["last_time_period", *keys], how="left", nulls_equal=True).sort("_row")
-              .with_columns(suppressed=pl.col("_f").fill_null(False) | pl.col("_l").fill_null(False)))
-    flags["learning_community_gap_trends"] = {"cell": trends["suppressed"]}
+    years = hidden.select("time_period", *keys)
+    in_window = (trends.with_row_index("_row").select("_row", "first_time_period", "last_time_period", *keys)
+                 .join(years, on=keys, how="inner", nulls_equal=True)
+                 .filter(pl.col("time_period").is_between(pl.col("first_time_period"), pl.col("last_time_period")))
+                 .select("_row").unique())
+    flags["learning_community_gap_trends"] = {"cell": pl.int_range(trends.height, eager=True).is_in(
+        in_window["_row"].cast(pl.Int64).implode()).alias("suppressed")}
 
     stages = marts["learning_community_cohort_stages"]
     shaped = stages.with_columns(
@@ -119,7 +129,9 @@ def withheld_cells(marts: dict[str, pl.DataFrame], threshold: int, min_count: in
         breakdown=pl.when(pl.col("subgroup") == TOTAL).then(pl.lit(TOTAL)).otherwise(pl.lit(DISADVANTAGE_BREAKDOWN)))
     few = pl.any_horizontal([(pl.col(c) >= 1) & (pl.col(c) < min_count) for c in TRANSITION_COUNTS[1:]]
                             + [((pl.col("below_expected_before") - pl.col("caught_up")).is_between(1, min_count - 1)),
-                               ((pl.col("at_expected_before") - pl.col("fell_behind")).is_between(1, min_count - 1))])
+                               ((pl.col("at_expected_before") - pl.col("fell_behind")).is_between(1, min_count - 1)),
+                               # "tracked 207, stayed 206" says one pupil left
+                               ((pl.col("pupils_tracked") - pl.col("stayed_in_community")).is_between(1, min_count - 1))])
     flags["learning_community_cohort_transitions"] = {
         "cell": suppress(shaped, threshold, min_count, forced=moves.select(few).to_series())["suppressed"]}
 
@@ -155,7 +167,7 @@ def _rolling_suppression(gaps: pl.DataFrame, outcomes: pl.DataFrame, threshold: 
     window = ["measure", "geographic_level", "old_la_code", "learning_community_code", "subgroup"]
     part = year_flags.with_columns(
         n_hidden=pl.col("suppressed").cast(pl.Int32).rolling_sum(rolling_years, min_samples=1).over(window),
-        n_years=pl.lit(1).cast(pl.Int32).rolling_sum(rolling_years, min_samples=1).over(window),
+        n_years=pl.col("time_period").is_not_null().cast(pl.Int32).rolling_sum(rolling_years, min_samples=1).over(window),
     ).with_columns(partial=(pl.col("n_hidden") > 0) & (pl.col("n_hidden") < pl.col("n_years"))).select(*GEO, "subgroup", "partial")
     frames = []
     for prefix, subgroup in groups.items():

@@ -92,3 +92,42 @@ def test_data_quality_counts_are_withheld_like_percentages_and_zeros_are_shown()
         row(None, "Local authority", "cohort_no_results", 0, 900),
     ])
     assert data_quality_cells(quality, 5, 3).to_list() == [True, True, False, False, False, False]
+
+
+def test_the_same_cells_are_withheld_whatever_order_the_rows_arrive_in():
+    """Two equally small complements (LC02 and LC03 both 60 disadvantaged pupils): which one is
+    withheld must not depend on row order, or two publications of the same data, read together,
+    would give the withheld cell back (docs/methodology.md, secondary suppression)."""
+    base = _frame().with_columns(
+        denominator=pl.when((pl.col("learning_community_code") == "LC03") & (pl.col("subgroup") == "Disadvantaged"))
+        .then(60.0).otherwise(pl.col("denominator")),
+        numerator=pl.when((pl.col("learning_community_code") == "LC03") & (pl.col("subgroup") == "Disadvantaged"))
+        .then(30.0).otherwise(pl.col("numerator")))
+    seen = set()
+    for seed in range(8):
+        shuffled = base.sample(fraction=1.0, shuffle=True, seed=seed)
+        out = suppress(shuffled, threshold=5, min_count=3)
+        assert out.select("learning_community_code", "subgroup").equals(shuffled.select("learning_community_code", "subgroup"))
+        seen.add(frozenset(_hidden(out)))
+    assert len(seen) == 1, seen
+
+
+def test_a_rolling_pool_is_withheld_when_only_some_of_its_years_are():
+    """Pool minus the published years gives the withheld year, so a pool whose years are partly
+    withheld is withheld too ("all or none"); a pool of all-published years is shown."""
+    from publish.suppression import _rolling_suppression
+
+    geo = {"measure": "ks2_rwm_expected", "geographic_level": "Learning community", "old_la_code": "372",
+           "learning_community_code": "LC01"}
+    years = [202122, 202223, 202324]
+    withheld_year = {202223}
+    outcomes = pl.DataFrame([{**geo, "time_period": y, "breakdown": "Disadvantage", "subgroup": s,
+                              "suppressed": y in withheld_year and s == "Disadvantaged"}
+                             for y in years for s in ("Disadvantaged", "Not known to be disadvantaged")])
+    gaps = pl.DataFrame([{**geo, "time_period": y, "measure_type": "percentage",
+                          **{f"rolling_{g}_{c}": v for g in ("disadvantaged", "other")
+                             for c, v in (("numerator", 40.0), ("denominator", 97.0), ("pupils", 97))}}
+                         for y in years])
+    flags = _rolling_suppression(gaps, outcomes, threshold=5, min_count=3, rolling_years=3)
+    by_year = dict(zip(flags["time_period"], flags["rolling_suppressed"], strict=True))
+    assert by_year == {202122: False, 202223: True, 202324: True}
