@@ -21,6 +21,7 @@ from ingest.canonical import canonicalise
 from ingest.findings import Finding
 from ingest.readers import UnreadableFile
 from tests.oracle import read_excel_with_title
+from tests.unit.expectations.test_validation import Mutation, _both, _set  # one cell-mutation helper for both corpora
 
 BASE_ROWS = 40  # each broken file is the first rows of a generated file, so the corpus stays quick
 
@@ -36,23 +37,7 @@ BASES = {
     "schools": "schools.csv",
     "learning_communities": "learning_communities.csv",
 }
-Mutation = Callable[[pl.DataFrame], pl.DataFrame]
 KEEP = object()  # the expected value is the cell as the generated file has it (the rule blames an unchanged cell)
-
-
-def _set(row: int, column: str, value: str | None) -> Mutation:
-    def f(df: pl.DataFrame) -> pl.DataFrame:
-        return df.with_columns(pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value, pl.String))
-                               .otherwise(pl.col(column)).alias(column))
-    return f
-
-
-def _both(*ms: Mutation) -> Mutation:
-    def f(df):
-        for m in ms:
-            df = m(df)
-        return df
-    return f
 
 
 def _duplicate_row(row: int) -> Mutation:
