@@ -164,8 +164,7 @@ def erase(settings: Settings, upns: list[str], reference: str | None = None, rep
             return result
         op.write(settings.data_dir)
         progress("files prepared")
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with journal.transaction(con, op, settings.data_dir, settings.warehouse, progress, applied="files replaced"):
             result.rows_deleted = pupil_records.delete_pupils(con, keys)
             progress("pupil rows deleted")
             for upload, sha, suffix, mapping in repoint:
@@ -178,16 +177,6 @@ def erase(settings: Settings, upns: list[str], reference: str | None = None, rep
                             [a["old_sha256"], a["new_sha256"], a["upload_id"], op.operation_id, a["rows_removed"]])
             con.execute("INSERT INTO data_protection.operations VALUES (?, 'erasure', ?, ?, ?, now(), ?)",
                         [op.operation_id, processing_log.current_user(), reference, started, json.dumps(result.counts())])
-            progress("committing")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            journal.roll_back(op, settings.data_dir)
-            raise
-        progress("transaction committed")
-        journal.apply(op, settings.data_dir, progress)
-        progress("files replaced")
-        journal.compact(con, settings.warehouse, progress)
         result.operation_id = op.operation_id
     finally:
         con.close()

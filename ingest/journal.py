@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,6 +104,26 @@ def apply(journal: Journal, data_dir: Path, progress=lambda m: None) -> None:
         if remove(Path(p)):
             progress(f"deleted {p}")
     _drop(journal, data_dir)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, journal: Journal, data_dir: Path, warehouse: Path,
+                progress=lambda m: None, applied: str = "files changed"):
+    """Steps 2-4 around the body: the warehouse changes in one transaction, COMMIT, then the file
+    changes and compaction. Anything raised before the COMMIT undoes both sides."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        progress("committing")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        roll_back(journal, data_dir)
+        raise
+    progress("transaction committed")
+    apply(journal, data_dir, progress)
+    progress(applied)
+    compact(con, warehouse, progress)
 
 
 def roll_back(journal: Journal, data_dir: Path) -> None:

@@ -310,8 +310,7 @@ def purge(settings: Settings, as_of: date | None = None, years: int | None = Non
         op.delete += plan.quarantined + plan.held + plan.orphan_files + plan.exports
         op.write(settings.data_dir)
         progress("plan recorded")
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with journal.transaction(con, op, settings.data_dir, settings.warehouse, progress, applied="files deleted"):
             for source in pupil_records.pupil_sources(con):
                 n = pupil_records.delete_years(con, source, plan.last_expired[source])
                 progress(f"deleted {n:,} raw.{source} rows")
@@ -331,16 +330,6 @@ def purge(settings: Settings, as_of: date | None = None, years: int | None = Non
             summary = {**plan.counts(), "upload_ids": {u.upload_id: u.action for u in plan.uploads}}
             con.execute("INSERT INTO data_protection.operations VALUES (?, 'retention_purge', ?, NULL, ?, now(), ?)",
                         [op.operation_id, current_user(), started, json.dumps(summary)])
-            progress("committing")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            journal.roll_back(op, settings.data_dir)
-            raise
-        progress("transaction committed")
-        journal.apply(op, settings.data_dir, progress)
-        progress("files deleted")
-        journal.compact(con, settings.warehouse, progress)
     finally:
         con.close()
     return PurgeResult(op.operation_id, plan, recovered, time.perf_counter() - t0)
