@@ -68,6 +68,16 @@ class Settings(BaseSettings):
     suppression_min_count: int = Field(
         default=3, description="Withhold any count of pupils below this (1 and 2), and its complement."
     )
+    suppression_group_disclosure_pupils: int = Field(
+        default=10, description="Withhold a count that is 0% or 100% of a group of this many pupils or fewer: it would "
+                                "tell something about every child in the group (group disclosure).")
+    disclosure_protection_level: int = Field(
+        default=3, description="The disclosure audit refuses to publish if the published figures, combined, narrow a "
+                               "withheld count to fewer than this many values wide (docs/methodology.md#protection-level).")
+    disclosure_audit: bool = Field(
+        default=False, description="Run the blocking disclosure audit (LP bounds of every withheld count) before the "
+                                   "swap. Off by default for now: at borough size it takes minutes and secondary "
+                                   "suppression does not yet pass it (docs/methodology.md#disclosure-audit).")
     publications_kept: int = Field(default=5, description="How many past publications to keep on disk.")
     validation_batch_rows: int = Field(
         default=2_000_000, description="Uploads of one source are validated together up to this many rows "

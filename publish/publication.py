@@ -25,11 +25,13 @@ import polars as pl
 
 from config.settings import PROJECT_ROOT, Settings
 from ingest.retention import publication_record
+from publish.audit import audit
 from publish.contract import ContractError, check_columns, load_contract
 from publish.extracts import write_extracts
 from publish.masking import SUPPRESSED, mask
 from publish.open_data import write_open_data
-from publish.suppression import withheld_cells
+from publish.relations import Rules
+from publish.suppression import decide
 
 # where the definitions are public when the scorecard (which serves docs/methodology.md) is not
 METHODOLOGY_URL = "docs/methodology.md in the Pathways release (every definition, with its public DfE source)"
@@ -91,11 +93,22 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
         progress(f"read {len(marts)} marts ({sum(t.height for t in marts.values()):,} rows)")
         for name, frame in marts.items():
             check_columns(contract[name], frame.columns)
-        flags = withheld_cells(marts, settings.suppression_threshold, settings.suppression_min_count,
-                               settings.rolling_window_years)
+        rules = Rules.from_settings(settings)
+        decision = decide(marts, rules)
+        flags = decision.flags
         tables = {name: mask(contract[name], frame, flags.get(name, {})) for name, frame in marts.items()}
         withheld = sum(int(f.sum()) for table in flags.values() for f in table.values())
-        progress(f"suppression: {withheld:,} cells withheld (threshold {settings.suppression_threshold})")
+        progress(f"suppression: {withheld:,} figures withheld ({int(decision.hidden.sum()):,} counts, threshold "
+                 f"{settings.suppression_threshold}, {decision.rounds} rounds)")
+        # the disclosure audit blocks the swap (docs/methodology.md#disclosure-audit)
+        audit_figures = None
+        if settings.disclosure_audit:
+            result = audit(decision.system, decision.hidden, settings.disclosure_protection_level)
+            audit_figures = result.as_manifest()
+            progress(f"disclosure audit: {result.cells_withheld:,} counts withheld, {result.cells_audited:,} audited, "
+                     f"narrowest range {result.narrowest_range} ({result.narrowest_cell}), {result.seconds:.1f} s")
+            if not result.passed:
+                raise PublicationBlocked(result.message())
         db = building / "pathways.duckdb"
         with duckdb.connect(str(db)) as pub:
             for name, frame in tables.items():
@@ -118,7 +131,9 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
             "code_version": code_version(),
             "la": {"old_la_code": settings.la_code, "new_la_code": settings.new_la_code, "la_name": settings.la_name},
             "suppression": {"threshold": settings.suppression_threshold, "min_count": settings.suppression_min_count,
-                            "suppressed_cells": withheld, "symbol": SUPPRESSED},
+                            "suppressed_cells": withheld, "symbol": SUPPRESSED,
+                            "group_disclosure_pupils": settings.suppression_group_disclosure_pupils},
+            "disclosure_audit": audit_figures,
             "tables": {n: t.height for n, t in tables.items()},
             "extracts": extracts,
             "open_data": open_data,

@@ -1,182 +1,240 @@
-"""Small-number suppression for published aggregates: primary, then secondary (complementary).
+"""Which figures to withhold: primary rules, then complementary cells chosen against the whole
+published system (docs/methodology.md#disclosure-control).
 
-Primary: a cell is withheld when its denominator is at or below ``threshold`` pupils, or
-(for percentage measures) when the count of pupils meeting - or not meeting - the measure is
-between 1 and ``min_count - 1``: a published 1 or 2 can identify a child.
+Primary (docs/methodology.md#primary-suppression): a figure about ``threshold`` pupils or fewer;
+a count of 1 .. ``min_count``-1 pupils meeting - or not meeting - a measure; 0% or 100% of a
+group of ``group_max`` pupils or fewer (group disclosure).
 
-Secondary: a withheld cell must not be recoverable by subtraction. Two additive relations
-hold in the outcomes table: a breakdown's subgroups add up to its 'Total' row, and the
-learning communities add up to their local authority (each authority on its own, where one
-warehouse holds several). Whenever exactly one cell of such a group is withheld, the next
-smallest cell of that group is withheld too (ties broken by the cells' contents, never by row
-order, so the same data always withhold the same cells); this repeats until nothing changes.
-Each relation is protected on its own: docs/methodology.md#suppression-of-derived-tables lists
-the known limits.
+Secondary (docs/methodology.md#secondary-suppression): the variables of publish/relations.py
+are withheld until no withheld count can be narrowed below the protection level by anything a
+reader can combine. First a fast pass over the additive relations (no relation may hold a single
+withheld figure); then rounds of the audit's own bounds (publish/ranges.py): in each block with
+a figure still too narrow, the best neighbouring published figure is withheld too, until none is.
+Every choice is made in a fixed order of keys (the cell's year, geography, measure, breakdown,
+subgroup), never in row order, so the same data always give the same withheld cells.
+
+Derived tables follow from the variables (docs/methodology.md#suppression-of-derived-tables):
+a gap or trend is published only when every cell it is computed from is; a rolling figure only
+when every year it pools is ("all or none").
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import polars as pl
 
 from config.labels import DISADVANTAGE_BREAKDOWN, DISADVANTAGED, NOT_DISADVANTAGED, TOTAL
+from publish.relations import STAGE_HEADLINES, Rules, System, build_system
 
 GEO = ["time_period", "measure", "geographic_level", "old_la_code", "learning_community_code"]
-TRANSITION_COUNTS = ("pupils_tracked", "below_expected_before", "caught_up", "at_expected_before", "fell_behind",
-                     "stayed_in_community")
+MAX_ROUNDS = 20
 
 
-def primary(frame: pl.DataFrame, threshold: int, min_count: int) -> pl.Series:
-    """Cells withheld in their own right: few pupils behind them, or a count of 1 or 2 (or its complement)."""
-    n, d = pl.col("numerator"), pl.col("denominator")
-    pupils = pl.col("pupils") if "pupils" in frame.columns else d
-    small = pupils <= threshold
-    pct = pl.col("measure_type") == "percentage"
-    few = pct & (((n >= 1) & (n < min_count)) | (((d - n) >= 1) & ((d - n) < min_count)))
-    return frame.select((small | few).alias("suppressed")).to_series()
+@dataclass
+class Disclosure:
+    """The decision for one publication: the system, which variables are withheld, and the
+    flags each published table's columns are withheld with."""
+    system: System
+    hidden: np.ndarray
+    primary: np.ndarray
+    flags: dict[str, dict[str, pl.Series]]
+    rounds: int = 0
 
 
-def suppress(frame: pl.DataFrame, threshold: int, min_count: int, forced: pl.Series | None = None) -> pl.DataFrame:
-    """Add a boolean ``suppressed`` column (primary and secondary) to an outcomes-shaped frame.
+def decide(marts: dict[str, pl.DataFrame], rules: Rules, known: np.ndarray | None = None,
+           system: System | None = None) -> Disclosure:
+    """Withhold what must be withheld. ``known``: variables already public (for example in an
+    earlier publication still on disk); they cannot be withheld again."""
+    system = system or build_system(marts, rules)
+    var = system.var
+    primary = var["sensitive"].to_numpy() | ~var["publishable"].to_numpy()
+    hidden = primary.copy()
+    if known is not None:
+        hidden &= ~known | ~var["publishable"].to_numpy()
+    lockable = var["publishable"].to_numpy() & (known is None or ~known)  # may be withheld as a complement
+    expand = _units(system)
+    hidden = expand(hidden)
+    hidden = expand(_capacity_pass(system, hidden, lockable, rules, None, expand))
+    rounds = 1
+    return Disclosure(system, hidden, primary, table_flags(marts, system, hidden, rules), rounds)
 
-    ``forced`` marks further cells to withhold from the start (for example a rolling figure
-    whose years are only partly withheld); complementary suppression then protects them too.
-    """
-    first = primary(frame, threshold, min_count)
-    if forced is not None:
-        first = first | forced
-    # rows are numbered in the order of their contents, never the order they arrived in, so a tie
-    # between two equally small complements is always broken the same way (two publications of the
-    # same data withhold the same cells; together they give nothing away)
-    f = (frame.with_columns(suppressed=first, _arrived=pl.int_range(pl.len()))
-         .sort([c for c in frame.columns if frame.schema[c].is_numeric() or frame.schema[c] == pl.String], nulls_last=True,
-               maintain_order=True)
-         .with_columns(_row=pl.int_range(pl.len())))
-    # relation 1: subgroups of a breakdown (with the breakdown's Total row) within one geography
-    by_breakdown = ["time_period", "measure", "geographic_level", "old_la_code", "learning_community_code"]
-    totals = (f.filter(pl.col("breakdown") == TOTAL).select(*by_breakdown, pl.col("_row").alias("_total_row")))
-    members = f.filter(pl.col("breakdown") != TOTAL).join(totals, on=by_breakdown, how="left", nulls_equal=True)
-    group_a = pl.concat([
-        members.select("_row", pl.struct(*by_breakdown, "breakdown").hash().alias("_group")),
-        members.filter(pl.col("_total_row").is_not_null()).select(
-            pl.col("_total_row").alias("_row"), pl.struct(*by_breakdown, "breakdown").hash().alias("_group")).unique(),
-    ])
-    # relation 2: an authority's learning communities (with its local authority row) for one subgroup
-    by_subgroup = ["time_period", "measure", "old_la_code", "breakdown", "subgroup"]
-    group_b = f.select("_row", pl.struct(*by_subgroup).hash().alias("_group"))
-    groups = pl.concat([group_a.with_columns(_rel=pl.lit(1)), group_b.with_columns(_rel=pl.lit(2))])
-    groups = groups.join(f.select("_row", "denominator"), on="_row")
 
-    suppressed = set(f.filter(pl.col("suppressed"))["_row"].to_list())
-    for _ in range(50):
-        s = pl.Series("_row", sorted(suppressed), dtype=f["_row"].dtype)
-        g = groups.with_columns(_s=pl.col("_row").is_in(s.implode()))
-        lone = g.group_by("_rel", "_group").agg(pl.col("_s").sum().alias("n_s"), pl.len().alias("n")).filter(
-            (pl.col("n_s") == 1) & (pl.col("n") > 1))
-        if lone.height == 0:
+def _units(system: System):
+    """A function withholding whole suppression units (a transition row's six counts go together)."""
+    unit = system.var["unit"].to_numpy()
+    order = np.argsort(unit, kind="stable")
+    bounds = np.searchsorted(unit[order], np.arange(unit.max() + 2)) if len(unit) else np.zeros(1, int)
+    multi = np.bincount(unit) > 1 if len(unit) else np.zeros(0, bool)
+
+    def expand(hidden: np.ndarray) -> np.ndarray:
+        units = np.unique(unit[hidden])
+        units = units[multi[units]]
+        if len(units):
+            members = np.concatenate([order[bounds[u]:bounds[u + 1]] for u in units])
+            hidden = hidden.copy()
+            hidden[members] = True
+        return hidden
+    return expand
+
+
+def _preference(system: System, rules: Rules) -> np.ndarray:
+    """Rank of each variable as a complement (lower is better): one with room to move by the
+    protection level either way first; then figures below the headline ones (a learning
+    community's subgroup before its Total, before the authority); then the smallest; then key."""
+    v = system.var
+    room = v["value"].to_numpy() >= rules.protection
+    # a Total joins every breakdown of its geography into one block: the last resort
+    total = v["key"].str.split("|").list.get(4) == TOTAL
+    order = pl.DataFrame({"total": total, "no_room": ~room, "priority": v["priority"], "size": v["size"], "key": v["key"]}
+                         ).with_row_index("id")
+    ranked = order.sort(["total", "no_room", "priority", "size", "key"])["id"].to_numpy()
+    rank = np.empty(system.n, np.int64)
+    rank[ranked] = np.arange(system.n)
+    return rank
+
+
+def _slack(system: System, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How far each variable can fall and rise on its own (its bounds, and a count's room under
+    a published population)."""
+    v = system.var
+    value, lo, hi = v["value"].to_numpy(), v["lo"].to_numpy(), v["hi"].to_numpy()
+    down = np.minimum(value - lo, BIG)
+    up = np.minimum(hi - value, BIG)
+    # single-variable rows of the inequalities once published figures are fixed: x <= bound
+    le = system.le
+    pub = ~hidden
+    rhs = system.le_rhs - le[:, pub] @ value[pub]
+    le_h = le.multiply(hidden[None, :]).tocsr()
+    le_h.eliminate_zeros()
+    single = np.flatnonzero(np.diff(le_h.indptr) == 1)
+    cols = le_h.indices[le_h.indptr[single]]
+    coef = le_h.data[le_h.indptr[single]]
+    room = rhs[single] / coef - value[cols]  # coef > 0: x <= rhs/coef; coef < 0: x >= rhs/coef
+    pos = coef > 0
+    np.minimum.at(up, cols[pos], np.maximum(room[pos], 0))
+    np.minimum.at(down, cols[~pos], np.maximum(-room[~pos], 0))
+    return down, up
+
+
+BIG = 1e12
+
+
+def _capacity_pass(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rules,
+                   rank: np.ndarray | None = None, expand=lambda h: h) -> np.ndarray:
+    """Within each additive relation, the other withheld figures must be able to absorb a move of
+    the protection level either way; where they cannot (a single withheld figure, or partners
+    with no room), the best published figure of that relation is withheld too. Cheap, and a
+    necessary condition only: the audit rounds after it decide."""
+    rank = _preference(system, rules) if rank is None else rank
+    eq = system.eq.tocsr()
+    audited = (system.var["publishable"] | system.var["sensitive"]).to_numpy()
+    for _ in range(100):
+        down, up = _slack(system, hidden)
+        coo = eq.tocoo()
+        h = hidden[coo.col]
+        r, c, a = coo.row[h], coo.col[h], coo.data[h]
+        n = eq.shape[0]
+        pos = a > 0
+        sums = {k: np.bincount(r[m], weights=w[m], minlength=n) for k, m, w in
+                (("Pd", pos, down[c]), ("Pu", pos, up[c]), ("Nd", ~pos, down[c]), ("Nu", ~pos, up[c]))}
+        cap_up = np.where(pos, sums["Pd"][r] - down[c] + sums["Nu"][r], sums["Nd"][r] - down[c] + sums["Pu"][r])
+        cap_down = np.where(pos, sums["Pu"][r] - up[c] + sums["Nd"][r], sums["Nu"][r] - up[c] + sums["Pd"][r])
+        width = np.minimum(up[c], cap_up) + np.minimum(down[c], cap_down)
+        short = np.unique(r[(width < rules.protection - 1e-9) & audited[c]])
+        if len(short) == 0:
             break
-        extra = (g.join(lone, on=["_rel", "_group"]).filter(~pl.col("_s"))
-                 .sort("denominator", "_row").group_by("_rel", "_group", maintain_order=True).first())
-        suppressed |= set(extra["_row"].to_list())
-    return (f.with_columns(suppressed=pl.col("_row").is_in(pl.Series(sorted(suppressed), dtype=f["_row"].dtype).implode()))
-            .sort("_arrived").drop("_row", "_arrived"))
+        sub = eq[short].tocoo()
+        cand = ~hidden[sub.col] & lockable[sub.col]
+        rows, cols = sub.row[cand], sub.col[cand]
+        if len(rows) == 0:
+            break
+        best = pl.DataFrame({"row": rows, "col": cols, "rank": rank[cols]}).sort("rank").group_by("row").first()
+        hidden = hidden.copy()
+        hidden[best["col"].to_numpy()] = True
+        hidden = expand(hidden)
+    return hidden
 
 
-def withheld_cells(marts: dict[str, pl.DataFrame], threshold: int, min_count: int, rolling_years: int
-                   ) -> dict[str, dict[str, pl.Series]]:
-    """For each published mart, the suppression flags its figure columns are withheld with
-    (``cell``: the row's own figures; ``rolling``: the rolling pools), one boolean per row."""
+def table_flags(marts: dict[str, pl.DataFrame], system: System, hidden: np.ndarray, rules: Rules) -> dict[str, dict[str, pl.Series]]:
+    """For each published mart, the flags its figure columns are withheld with (one per row): a
+    figure is withheld exactly when the variable it shows is (docs/methodology.md#suppression-of-derived-tables),
+    so a figure withheld in one row is never shown in another."""
+    def var_hidden(ids: np.ndarray) -> np.ndarray:
+        return np.where(ids >= 0, hidden[np.maximum(ids, 0)], True)
+
+    def s(a) -> pl.Series:
+        return pl.Series(np.asarray(a, bool))
+
     flags: dict[str, dict[str, pl.Series]] = {}
+    o_rows = system.rows["learning_community_outcomes"]
+    den_h, pup_h = (var_hidden(o_rows[r]) for r in ("denominator", "pupils"))
+    # a numerator with no variable is fixed by definition (a structural 0): known to all, shown
+    num_h = np.where(o_rows["numerator"] >= 0, hidden[np.maximum(o_rows["numerator"], 0)], False)
+    flags["learning_community_outcomes"] = {"numerator": s(num_h), "denominator": s(den_h), "pupils": s(pup_h),
+                                            "cell": s(num_h | den_h | pup_h)}
+    outcomes = marts["learning_community_outcomes"]
+    cellh = outcomes.select(*GEO, "subgroup").with_columns(_n=s(num_h), _d=s(den_h), _p=s(pup_h))
 
-    outcomes = suppress(marts["learning_community_outcomes"], threshold, min_count)
-    flags["learning_community_outcomes"] = {"cell": outcomes["suppressed"]}
-    hidden = (outcomes.filter((pl.col("breakdown") == DISADVANTAGE_BREAKDOWN) & pl.col("suppressed"))
-              .select(GEO).unique().with_columns(suppressed=pl.lit(True)))
-
+    # gaps re-publish the two Disadvantage cells; rolling pools are their own variables
     gaps = marts["learning_community_disadvantage_gaps"].with_row_index("_row")
-    gaps = gaps.join(hidden, on=GEO, how="left", nulls_equal=True).with_columns(pl.col("suppressed").fill_null(False))
-    rolling_hidden = _rolling_suppression(gaps, outcomes, threshold, min_count, rolling_years)
-    gaps = (gaps.join(rolling_hidden, on=GEO, how="left", nulls_equal=True)
-            .with_columns(pl.col("rolling_suppressed").fill_null(False)).sort("_row"))
-    flags["learning_community_disadvantage_gaps"] = {"cell": gaps["suppressed"], "rolling": gaps["rolling_suppressed"]}
+    for prefix, subgroup in (("dis", DISADVANTAGED), ("oth", NOT_DISADVANTAGED)):
+        part = (cellh.filter(pl.col("subgroup") == subgroup).drop("subgroup")
+                .rename({"_n": f"{prefix}_num", "_d": f"{prefix}_den", "_p": f"{prefix}_pup"}))
+        gaps = gaps.join(part, on=GEO, how="left", nulls_equal=True)
+    gaps = gaps.sort("_row").with_columns([pl.col(c).fill_null(True) for c in
+                                           ("dis_num", "dis_den", "dis_pup", "oth_num", "oth_den", "oth_pup")])
+    g = {c: gaps[c] for c in ("dis_num", "dis_den", "dis_pup", "oth_num", "oth_den", "oth_pup")}
+    g["cell"] = gaps.select(pl.any_horizontal("dis_num", "dis_den", "oth_num", "oth_den")).to_series()
+    g["rolling"] = s(var_hidden(system.rows["rolling"]["pool"]))
+    flags["learning_community_disadvantage_gaps"] = g
 
-    index = marts["learning_community_gap_index"]
-    flags["learning_community_gap_index"] = {"cell": index.select(
-        (pl.col("disadvantaged_pupils") <= threshold) | (pl.col("other_pupils") <= threshold)).to_series()}
+    # trends: the end years' cells as published; the trend itself only when every year of its window is
+    window = ["measure", "geographic_level", "old_la_code", "learning_community_code"]
+    per_year = gaps.select(*window, "time_period", "dis_num", "dis_den", "oth_num", "oth_den", _h=g["cell"])
+    trends = marts["learning_community_gap_trends"].with_row_index("_row")
+    spans = trends.select("_row", *window, "first_time_period", "last_time_period").join(
+        per_year.select(*window, "time_period", "_h"), on=window, how="left", nulls_equal=True).filter(
+        pl.col("time_period").is_between(pl.col("first_time_period"), pl.col("last_time_period")))
+    t_hidden = spans.group_by("_row").agg(pl.col("_h").any())
+    t = trends.join(t_hidden, on="_row", how="left")
+    for end in ("first", "last"):
+        t = t.join(per_year.drop("_h").rename({"time_period": f"{end}_time_period", "dis_num": f"{end}_dn",
+                                               "dis_den": f"{end}_dd", "oth_num": f"{end}_on", "oth_den": f"{end}_od"}),
+                   on=[*window, f"{end}_time_period"], how="left", nulls_equal=True)
+    t = t.sort("_row").fill_null(True)
+    flags["learning_community_gap_trends"] = {"cell": t["_h"], **{f"{e}_{x}": t[f"{e}_{x}"] for e in ("first", "last")
+                                                                   for x in ("dn", "dd", "on", "od")}}
 
-    # a trend's slope and change rest on every year of its window (two groups each): withhold it if
-    # any of those cells is withheld, or the withheld year could be solved for from the published slope
-    trends = marts["learning_community_gap_trends"]
-    keys = ["measure", "geographic_level", "old_la_code", "learning_community_code"]
-    years = hidden.select("time_period", *keys)
-    in_window = (trends.with_row_index("_row").select("_row", "first_time_period", "last_time_period", *keys)
-                 .join(years, on=keys, how="inner", nulls_equal=True)
-                 .filter(pl.col("time_period").is_between(pl.col("first_time_period"), pl.col("last_time_period")))
-                 .select("_row").unique())
-    flags["learning_community_gap_trends"] = {"cell": pl.int_range(trends.height, eager=True).is_in(
-        in_window["_row"].cast(pl.Int64).implode()).alias("suppressed")}
+    # cohort stages re-publish outcome cells of the stage's headline measure
+    stages = marts["learning_community_cohort_stages"].with_row_index("_row")
+    head = pl.DataFrame([{"stage": st, "measure": m, "_yg": y} for st, (m, y) in STAGE_HEADLINES.items()])
+    om = outcomes.select("academic_year", "geographic_level", "old_la_code", "learning_community_code", "measure", "breakdown",
+                         "subgroup", pl.col("numerator").cast(pl.Float64).alias("_n"),
+                         pl.col("denominator").cast(pl.Float64).alias("_d")).with_columns(
+        _num_h=s(num_h), _den_h=s(den_h)).filter(pl.col("breakdown").is_in([TOTAL, DISADVANTAGE_BREAKDOWN]))
+    st = (stages.join(head, on="stage", how="left").with_columns(academic_year=pl.col("reception_year") + pl.col("_yg"))
+          .join(om, on=["academic_year", "geographic_level", "old_la_code", "learning_community_code", "measure", "subgroup"],
+                how="left", nulls_equal=True).sort("_row"))
+    same = ((st["_n"] == st["numerator"].cast(pl.Float64)) & (st["_d"] == st["denominator"].cast(pl.Float64))).fill_null(False)
+    # a stage cell that is not the outcome cell it should be is withheld
+    flags["learning_community_cohort_stages"] = {
+        "numerator": st["_num_h"].fill_null(True) | ~same, "denominator": st["_den_h"].fill_null(True) | ~same,
+        "cell": st["_num_h"].fill_null(True) | st["_den_h"].fill_null(True) | ~same}
 
-    stages = marts["learning_community_cohort_stages"]
-    shaped = stages.with_columns(
-        pl.col("reception_cohort").alias("time_period"), pl.col("stage").alias("measure"), measure_type=pl.lit("percentage"),
-        breakdown=pl.when(pl.col("subgroup") == TOTAL).then(pl.lit(TOTAL)).otherwise(pl.lit(DISADVANTAGE_BREAKDOWN)))
-    flags["learning_community_cohort_stages"] = {"cell": suppress(shaped, threshold, min_count)["suppressed"]}
+    tr = system.rows["learning_community_cohort_transitions"]
+    flags["learning_community_cohort_transitions"] = {"cell": s(var_hidden(tr["pupils_tracked"]))}
 
-    moves = marts["learning_community_cohort_transitions"]
-    shaped = moves.with_columns(
-        pl.col("reception_cohort").alias("time_period"),
-        (pl.col("from_stage") + ">" + pl.col("to_stage")).alias("measure"), measure_type=pl.lit("count"),
-        numerator=pl.col("pupils_tracked").cast(pl.Float64), denominator=pl.col("pupils_tracked").cast(pl.Float64),
-        breakdown=pl.when(pl.col("subgroup") == TOTAL).then(pl.lit(TOTAL)).otherwise(pl.lit(DISADVANTAGE_BREAKDOWN)))
-    few = pl.any_horizontal([(pl.col(c) >= 1) & (pl.col(c) < min_count) for c in TRANSITION_COUNTS[1:]]
-                            + [((pl.col("below_expected_before") - pl.col("caught_up")).is_between(1, min_count - 1)),
-                               ((pl.col("at_expected_before") - pl.col("fell_behind")).is_between(1, min_count - 1)),
-                               # "tracked 207, stayed 206" says one pupil left
-                               ((pl.col("pupils_tracked") - pl.col("stayed_in_community")).is_between(1, min_count - 1))])
-    flags["learning_community_cohort_transitions"] = {
-        "cell": suppress(shaped, threshold, min_count, forced=moves.select(few).to_series())["suppressed"]}
-
-    if "learning_community_data_quality" in marts:
-        flags["learning_community_data_quality"] = {
-            "cell": data_quality_cells(marts["learning_community_data_quality"], threshold, min_count)}
+    gi = system.rows["gap_index"]
+    flags["learning_community_gap_index"] = {"cell": s(var_hidden(gi["disadvantaged_pupils"]) | var_hidden(gi["other_pupils"]))}
+    if "data_quality" in system.rows:
+        dq = system.rows["data_quality"]
+        p, c = var_hidden(dq["pupils"]), var_hidden(dq["cohort_pupils"])
+        flags["learning_community_data_quality"] = {"pupils": s(p), "cohort_pupils": s(c)}
     return flags
 
 
-def data_quality_cells(quality: pl.DataFrame, threshold: int, min_count: int) -> pl.Series:
-    """Data-quality counts (#14): each count of pupils beside its cohort's size, withheld as a percentage
-    cell would be (a count or its complement of 1 or 2, or a cohort of ``threshold`` or fewer), then
-    communities against their authority. A count of 0 in a large cohort identifies nobody and is shown."""
-    shaped = quality.with_columns(
-        (pl.col("cohort") + ":" + pl.col("check_code")).alias("measure"), measure_type=pl.lit("percentage"),
-        numerator=pl.col("pupils").cast(pl.Float64), denominator=pl.col("cohort_pupils").cast(pl.Float64),
-        breakdown=pl.lit(TOTAL), subgroup=pl.lit(TOTAL)).with_columns(pupils=pl.col("cohort_pupils"))
-    return suppress(shaped, threshold, min_count)["suppressed"]
-
-
-def _rolling_suppression(gaps: pl.DataFrame, outcomes: pl.DataFrame, threshold: int, min_count: int,
-                         rolling_years: int) -> pl.DataFrame:
-    """Which rolling figures to withhold.
-
-    A rolling figure pools up to ``rolling_years`` years. If some but not all of those years are
-    withheld, publishing the pool would let the withheld year be recovered by subtraction, so it
-    is withheld too ("all or none"); then the usual primary and complementary rules apply to the
-    pools themselves (learning communities add up to the authority).
-    """
-    groups = {"disadvantaged": DISADVANTAGED, "other": NOT_DISADVANTAGED}
-    year_flags = (outcomes.filter(pl.col("breakdown") == DISADVANTAGE_BREAKDOWN)
-                  .select(*GEO, "subgroup", "suppressed").sort("time_period"))
-    window = ["measure", "geographic_level", "old_la_code", "learning_community_code", "subgroup"]
-    part = year_flags.with_columns(
-        n_hidden=pl.col("suppressed").cast(pl.Int32).rolling_sum(rolling_years, min_samples=1).over(window),
-        n_years=pl.col("time_period").is_not_null().cast(pl.Int32).rolling_sum(rolling_years, min_samples=1).over(window),
-    ).with_columns(partial=(pl.col("n_hidden") > 0) & (pl.col("n_hidden") < pl.col("n_years"))).select(*GEO, "subgroup", "partial")
-    frames = []
-    for prefix, subgroup in groups.items():
-        frames.append(gaps.select(
-            *GEO, "measure_type", pl.lit(DISADVANTAGE_BREAKDOWN).alias("breakdown"), pl.lit(subgroup).alias("subgroup"),
-            pl.col(f"rolling_{prefix}_numerator").alias("numerator"),
-            pl.col(f"rolling_{prefix}_denominator").alias("denominator"),
-            pl.col(f"rolling_{prefix}_pupils").alias("pupils")))
-    pools = pl.concat(frames).join(part, on=[*GEO, "subgroup"], how="left", nulls_equal=True)
-    pools = pools.with_columns(pl.col("partial").fill_null(False))
-    flagged = suppress(pools.drop("partial"), threshold, min_count, forced=pools["partial"])
-    return (flagged.group_by(GEO).agg(rolling_suppressed=pl.col("suppressed").any()))
+def withheld_cells(marts: dict[str, pl.DataFrame], rules: Rules) -> dict[str, dict[str, pl.Series]]:
+    """Flags per published mart."""
+    return decide(marts, rules).flags

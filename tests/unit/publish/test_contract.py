@@ -61,7 +61,8 @@ def test_figures_are_withheld_by_their_flag_and_classifiers_are_not(contract):
                            "pupils": 10, "value": 10.0},
                           {**row, "time_period": 202324, "measure": "m", "numerator": 50.0, "denominator": 100.0,
                            "pupils": 100, "value": 50.0}])
-    out = mask(outcomes, frame, {"cell": pl.Series([True, False])})
+    flag = pl.Series([True, False])  # each figure withheld by its own flag (docs/methodology.md)
+    out = mask(outcomes, frame, {"cell": flag, "numerator": flag, "denominator": flag, "pupils": flag})
     withheld, shown = out.row(0, named=True), out.row(1, named=True)
     # a withheld figure is NULL with its reason (the EES symbol) beside it; a shown one is a number
     assert withheld["numerator"] is None and withheld["value"] is None
@@ -80,12 +81,13 @@ def test_a_figure_with_no_result_is_null_and_marked_not_applicable(contract):
     row = {c: None for c in outcomes.columns}
     frame = pl.DataFrame([{**row, "time_period": 202324, "measure": "m", "numerator": 50.0, "denominator": 100.0,
                            "pupils": 100, "value": None}], schema_overrides={"value": pl.Float64})
-    out = mask(outcomes, frame, {"cell": pl.Series([False])}).row(0, named=True)
+    flag = pl.Series([False])
+    out = mask(outcomes, frame, {"cell": flag, "numerator": flag, "denominator": flag, "pupils": flag}).row(0, named=True)
     assert out["value"] is None and out["value_status"] == NOT_APPLICABLE and out["numerator_status"] is None
 
 
 def test_a_figure_whose_flag_is_not_computed_is_refused(contract):
     outcomes = contract["learning_community_outcomes"]
     frame = pl.DataFrame({c: [None] for c in outcomes.columns})
-    with pytest.raises(ContractError, match="withheld with 'cell'"):
+    with pytest.raises(ContractError, match="withheld with '(cell|numerator)'"):
         mask(outcomes, frame, {})
