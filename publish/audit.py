@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from publish.ranges import audit_ranges
+from publish.ranges import target_ranges
 from publish.relations import System
 
 
@@ -51,8 +51,7 @@ class AuditResult:
 def audit(system: System, hidden: np.ndarray, protection: int) -> AuditResult:
     """Bound every withheld count of the publication whose withheld variables are ``hidden``."""
     t0 = time.perf_counter()
-    region = system.var["region"].to_numpy()
-    r = audit_ranges(system, hidden, protection, region, narrowest=True)
+    r = target_ranges(system, hidden, protection, narrowest=True)
     width = np.where(r.audited & ~np.isnan(r.lo), r.hi - r.lo, np.inf)
     keys = system.target["target"].to_numpy()
     tables = system.var["table"].to_numpy()[system.target["var"].to_numpy()]

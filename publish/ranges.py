@@ -110,9 +110,22 @@ def blocks(system: System, hidden: np.ndarray, region: np.ndarray | None = None)
     return cut.block, cut.nblocks
 
 
+def block_signatures(block: np.ndarray) -> dict[int, bytes]:
+    """Each block's variables, as bytes: a block with the same variables is the same programme
+    (any change beside it would have joined it), so its ranges need not be solved again."""
+    ids = np.flatnonzero(block >= 0)
+    order = ids[np.argsort(block[ids], kind="stable")]
+    labels = block[order]
+    cuts = np.flatnonzero(np.diff(labels)) + 1
+    return {int(labels[a]): np.sort(order[a:b]).astype(np.int64).tobytes()
+            for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(order)]) if b > a}
+
+
 def target_ranges(system: System, hidden: np.ndarray, protection: float, region: np.ndarray | None = None,
-                  only_blocks: set[int] | None = None, narrowest: bool = False, cut: _Cut | None = None) -> Ranges:
-    """Ranges of every audited target, block by block (``region``: see the module docstring)."""
+                  only_blocks: set[int] | None = None, narrowest: bool = False, cut: _Cut | None = None,
+                  skip: set[bytes] | None = None) -> Ranges:
+    """Ranges of every audited target, block by block (``region``: see the module docstring).
+    ``skip``: blocks (by their signature) already known wide enough; their targets are left unsolved (nan)."""
     value = system.var["value"].to_numpy()
     lo_b = system.var["lo"].to_numpy()
     hi_b = system.var["hi"].to_numpy()
@@ -150,6 +163,10 @@ def target_ranges(system: System, hidden: np.ndarray, protection: float, region:
 
     solves = 0
     largest = 0
+    if skip:
+        sig = block_signatures(block)
+        skipped = {k for k, b in sig.items() if b in skip}
+        only_blocks = (set(range(nblocks)) if only_blocks is None else only_blocks) - skipped
     for k in range(nblocks):
         ts = order_t[bounds_t[k + 1]:bounds_t[k + 2]]
         if len(ts) == 0 or (only_blocks is not None and k not in only_blocks):

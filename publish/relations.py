@@ -210,7 +210,6 @@ def build_system(marts: dict[str, pl.DataFrame], rules: Rules) -> System:
     b = _Builder()
     cells = _outcomes(b, marts["learning_community_outcomes"], marts["measures"], rules)
     _transitions(b, marts["learning_community_cohort_transitions"], cells, rules)
-    _rolling(b, marts["learning_community_disadvantage_gaps"], cells, rules)
     _row_counts(b, "gap_index", marts["learning_community_gap_index"], ["time_period", "old_la_code", "stage"],
                 {"disadvantaged_pupils": None, "other_pupils": None}, rules)
     if "learning_community_data_quality" in marts:
@@ -268,7 +267,10 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
     m = measures.select("measure", pl.col("measure_type").alias("_type"),
                         (pl.col("pupil_model") + "|" + pl.col("population") + "|" + pl.col("denominator")).alias("den_group"),
                         (pl.col("denominator") == "1").alias("den_is_pupils"),
-                        (pl.col("pupil_model") + "|" + pl.col("population") + "|pupils").alias("pup_group"))
+                        # where the denominator counts pupils it is the pupils: one variable, not two
+                        pl.when(pl.col("denominator") == "1")
+                        .then(pl.col("pupil_model") + "|" + pl.col("population") + "|" + pl.col("denominator"))
+                        .otherwise(pl.col("pupil_model") + "|" + pl.col("population") + "|pupils").alias("pup_group"))
     published = outcomes.with_row_index("_row")
     cell = ["time_period", "old_la_code", "geo", "breakdown", "subgroup"]
     o = (_with_rest(published, ["time_period", "old_la_code", "measure", "measure_type", "breakdown", "subgroup"],
@@ -298,7 +300,8 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
         pl.col("pupils").max().alias("pupils"), pl.col("small").any(), pl.col("is_rest").first(), pl.len().alias("measures"))
         .with_columns(key=pl.col("cell_key") + "|den:" + pl.col("pup_group"), den_is_pupils=pl.lit(True))
         .rename({"pup_group": "den_group"}))
-    dens = pl.concat([dens.with_columns(pl.col("value").cast(pl.Float64)), pups.select(dens.columns)])
+    dens = pl.concat([dens.with_columns(pl.col("value").cast(pl.Float64)), pups.select(dens.columns)]).unique(
+        "key", keep="first", maintain_order=True)
     clash = dens.filter(pl.col("_n") > 1)
     if clash.height:
         raise ValueError(f"measures sharing a population disagree on its denominator: {clash.row(0, named=True)}")
@@ -523,59 +526,6 @@ def _transitions(b: _Builder, moves: pl.DataFrame, outcome_cells: pl.DataFrame, 
         ]))
     b.row_maps["learning_community_cohort_transitions"] = {
         k: pub.sort("_row").select((pl.col("row_key") + "|" + k).alias("key")) for k in counts}
-
-
-GROUPS = {"disadvantaged": DISADVANTAGED, "other": NOT_DISADVANTAGED}
-
-
-def _rolling(b: _Builder, gaps: pl.DataFrame, cells: pl.DataFrame, rules: Rules) -> None:
-    """Rolling pools (docs/methodology.md#rolling-pools): each pooled numerator, denominator and
-    pupil count is the sum of the year cells of its window, the same geography and group. One
-    pool's figures are withheld together (a suppression unit)."""
-    g = gaps.with_row_index("_row").with_columns(geo=_geo(gaps))
-    window = ["geographic_level", "old_la_code", "learning_community_code", "measure"]
-    g = g.with_columns(_pos=pl.col("time_period").rank("ordinal").over(window))
-    years = g.select(*window, "_pos", pl.col("time_period").alias("_tp"))
-    w = int(g["rolling_years"].max() or 1) if g.height else 1
-    row_key = pl.concat_str([pl.lit("r"), pl.col("time_period").cast(pl.String), "old_la_code", "geo", "measure"], separator="|")
-    g = g.with_columns(row_key=row_key)
-    cell = cells.filter(pl.col("breakdown") == DISADVANTAGE_BREAKDOWN)
-    members = (g.select("_row", "row_key", *window, "geo", "time_period", "_pos")
-               .join(years, on=window, how="left", nulls_equal=True)
-               .filter((pl.col("_pos_right") <= pl.col("_pos")) & (pl.col("_pos_right") > pl.col("_pos") - w)))
-    for prefix, subgroup in GROUPS.items():
-        rows = g.select("_row", "row_key", "geo", "old_la_code", "time_period",
-                        n=pl.col(f"rolling_{prefix}_numerator").cast(pl.Float64),
-                        d=pl.col(f"rolling_{prefix}_denominator").cast(pl.Float64),
-                        p=pl.col(f"rolling_{prefix}_pupils").cast(pl.Float64), _type=pl.col("measure_type"))
-        pct = pl.col("_type") == "percentage"
-        sensitive = ((pl.col("p") >= 1) & (pl.col("p") <= rules.threshold)) | (pct & sensitive_counts(pl.col("n"), pl.col("d"), rules))
-        for part, col in (("num", "n"), ("den", "d"), ("pup", "p")):
-            kind = pl.lit("count") if part == "pup" else (
-                pl.when(pct | (pl.col("_type") == "count")).then(pl.lit("count")).otherwise(pl.lit("sum")))
-            b.add_vars(rows.select(
-                key=pl.col("row_key") + f"|{subgroup}|{part}", table=pl.lit("rolling"), family=pl.lit(f"r:{part}"),
-                value=col, kind=kind, lo=pl.lit(0.0), hi=pl.lit(float("inf")), sensitive=sensitive,
-                publishable=pl.lit(True), unit="row_key", region=pl.lit("r|") + pl.col("old_la_code").cast(pl.String),
-                priority=pl.lit(3), size="p"))
-        # pool - sum of its years = 0
-        yr = members.join(cell.filter(pl.col("subgroup") == subgroup).select(
-            pl.col("time_period").alias("_tp"), "old_la_code", "geo", "measure", "num_var", "num_const", "den_key", "pup_key"),
-            on=["_tp", "old_la_code", "geo", "measure"], how="left")
-        for part, var, const in (("num", "num_var", "num_const"), ("den", "den_key", None), ("pup", "pup_key", None)):
-            con = "eq:roll|" + pl.col("row_key") + f"|{subgroup}|{part}"
-            pool = g.select(con=con, key=pl.col("row_key") + f"|{subgroup}|{part}", coef=pl.lit(1.0))
-            if const:
-                parts = yr.filter(pl.col(var).is_not_null() | pl.col(const).is_not_null()).select(
-                    con=con, key=pl.col(var),
-                    coef=pl.when(pl.col(var).is_null()).then(-pl.col(const).cast(pl.Float64)).otherwise(pl.lit(-1.0)))
-            else:
-                parts = yr.filter(pl.col(var).is_not_null()).select(con=con, key=pl.col(var), coef=pl.lit(-1.0))
-            b.add_eq(pl.concat([pool, parts.select(pool.columns)]))
-        b.add_targets(pl.concat([rows.select(target=pl.col("row_key") + f"|{subgroup}|{f}", key=pl.col("row_key") + f"|{subgroup}|{f}",
-                                             coef=pl.lit(1.0), var_key=pl.col("row_key") + f"|{subgroup}|{f}",
-                                             kind=pl.lit("count")) for f in ("pup",)]))
-    b.row_maps["rolling"] = {"pool": g.sort("_row").select((pl.col("row_key") + f"|{DISADVANTAGED}|num").alias("key"))}
 
 
 def _row_counts(b: _Builder, table: str, frame: pl.DataFrame, keys: list[str], counts: dict[str, str | None],

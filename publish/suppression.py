@@ -56,9 +56,66 @@ def decide(marts: dict[str, pl.DataFrame], rules: Rules, known: np.ndarray | Non
     lockable = var["publishable"].to_numpy() & (known is None or ~known)  # may be withheld as a complement
     expand = _units(system)
     hidden = expand(hidden)
-    hidden = expand(_capacity_pass(system, hidden, lockable, rules, None, expand))
-    rounds = 1
+    rank = _preference(system, rules, hidden)
+    hidden = expand(_capacity_pass(system, hidden, lockable, rules, rank, expand))
+    hidden, rounds = _repair(system, hidden, lockable, rules, rank, expand)
     return Disclosure(system, hidden, primary, table_flags(marts, system, hidden, rules), rounds)
+
+
+def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rules, rank: np.ndarray,
+            expand) -> tuple[np.ndarray, int]:
+    """Rounds of the audit's own exact ranges (publish/ranges.py): for each withheld figure a
+    reader could still narrow below the protection level, the best-ranked published figure sharing
+    a relation with it is withheld too; only the blocks that changed are solved again."""
+    from publish.ranges import block_signatures, target_ranges
+
+    t_var = system.target["var"].to_numpy()
+    link, eq_link = _neighbours(system), _neighbours(system, equalities_only=True)
+    primary = system.var["sensitive"].to_numpy() | ~system.var["publishable"].to_numpy()
+    passed: set[bytes] = set()   # blocks (as their variables) already shown wide enough
+    for rounds in range(1, MAX_ROUNDS + 1):
+        r = target_ranges(system, hidden, rules.protection, skip=passed)
+        signatures = block_signatures(r.block)
+        narrow_t = r.audited & ~np.isnan(r.lo) & (r.width < rules.protection - 1e-9)
+        bad_blocks = set(r.block[t_var[narrow_t]].tolist())
+        passed |= {sig for b, sig in signatures.items() if b not in bad_blocks}
+        if not narrow_t.any():
+            return hidden, rounds
+        need = np.unique(t_var[narrow_t])
+        hidden = hidden.copy()
+        # a complement the published figures already fix exactly protects nothing: anyone can
+        # compute it, so it is shown, and its relation gets another complement next round
+        fixed = np.unique(t_var[narrow_t & (r.width < 0.5)])
+        fixed = fixed[~primary[fixed] & lockable[fixed]]
+        hidden[fixed] = False
+        # otherwise the best published figure in a sum with it (then in any relation with it)
+        sub = eq_link[need].tocoo()
+        cand = ~hidden[sub.col] & lockable[sub.col] & ~np.isin(sub.col, fixed)
+        rows, cols = sub.row[cand], sub.col[cand]
+        other = link[need].tocoo()
+        c2 = ~hidden[other.col] & lockable[other.col] & ~np.isin(other.col, fixed)
+        rows = np.concatenate([rows, other.row[c2]])
+        cols = np.concatenate([cols, other.col[c2]])
+        tier = np.concatenate([np.zeros(int(cand.sum()), np.int64), np.ones(int(c2.sum()), np.int64)])
+        if len(rows) == 0 and len(fixed) == 0:
+            break
+        if len(rows):
+            best = (pl.DataFrame({"row": rows, "col": cols, "rank": rank[cols], "tier": tier})
+                    .sort("tier", "rank", "col").group_by("row", maintain_order=True).first())
+            hidden[best["col"].to_numpy()] = True
+        hidden = expand(hidden)
+    return hidden, MAX_ROUNDS
+
+
+def _neighbours(system: System, equalities_only: bool = False):
+    """Variables sharing a relation (an equality; or any relation) with each variable, as a sparse matrix."""
+    from scipy import sparse
+
+    inc = (system.eq if equalities_only else sparse.vstack([system.eq, system.le])).tocsr().astype(bool).astype(np.int32)
+    link = (inc.T @ inc).tocsr()
+    link.setdiag(0)
+    link.eliminate_zeros()
+    return link
 
 
 def _units(system: System):
@@ -79,17 +136,23 @@ def _units(system: System):
     return expand
 
 
-def _preference(system: System, rules: Rules) -> np.ndarray:
+def _preference(system: System, rules: Rules, hidden: np.ndarray) -> np.ndarray:
     """Rank of each variable as a complement (lower is better): one with room to move by the
-    protection level either way first; then figures below the headline ones (a learning
-    community's subgroup before its Total, before the authority); then the smallest; then key."""
+    protection level either way, given its bounds and what is published beside it (a complement
+    pinned at 0 protects nothing and only spreads suppression); then figures below the headline
+    ones (a learning community's subgroup before its Total, before the authority; any subgroup
+    before the disadvantaged and other pupils whose gap each community reads); then the smallest;
+    then the key."""
     v = system.var
-    room = v["value"].to_numpy() >= rules.protection
+    down, up = _slack(system, hidden)
+    room = np.minimum(down, up) >= rules.protection
+    parts = v["key"].str.split("|")
     # a Total joins every breakdown of its geography into one block: the last resort
-    total = v["key"].str.split("|").list.get(4) == TOTAL
-    order = pl.DataFrame({"total": total, "no_room": ~room, "priority": v["priority"], "size": v["size"], "key": v["key"]}
-                         ).with_row_index("id")
-    ranked = order.sort(["total", "no_room", "priority", "size", "key"])["id"].to_numpy()
+    total = parts.list.get(4, null_on_oob=True) == TOTAL
+    headline = parts.list.get(4, null_on_oob=True) == DISADVANTAGE_BREAKDOWN
+    order = pl.DataFrame({"no_room": ~room, "total": total.fill_null(False), "headline": headline.fill_null(False),
+                          "priority": v["priority"], "size": v["size"], "key": v["key"]}).with_row_index("id")
+    ranked = order.sort(["no_room", "total", "priority", "headline", "size", "key"])["id"].to_numpy()
     rank = np.empty(system.n, np.int64)
     rank[ranked] = np.arange(system.n)
     return rank
@@ -127,7 +190,7 @@ def _capacity_pass(system: System, hidden: np.ndarray, lockable: np.ndarray, rul
     the protection level either way; where they cannot (a single withheld figure, or partners
     with no room), the best published figure of that relation is withheld too. Cheap, and a
     necessary condition only: the audit rounds after it decide."""
-    rank = _preference(system, rules) if rank is None else rank
+    rank = _preference(system, rules, hidden) if rank is None else rank
     eq = system.eq.tocsr()
     audited = (system.var["publishable"] | system.var["sensitive"]).to_numpy()
     for _ in range(100):
@@ -186,8 +249,25 @@ def table_flags(marts: dict[str, pl.DataFrame], system: System, hidden: np.ndarr
     gaps = gaps.sort("_row").with_columns([pl.col(c).fill_null(True) for c in
                                            ("dis_num", "dis_den", "dis_pup", "oth_num", "oth_den", "oth_pup")])
     g = {c: gaps[c] for c in ("dis_num", "dis_den", "dis_pup", "oth_num", "oth_den", "oth_pup")}
+    # a group's percentage is shown when its two counts are; the gap needs all four
+    g["dis_value"] = gaps.select(pl.any_horizontal("dis_num", "dis_den")).to_series()
+    g["oth_value"] = gaps.select(pl.any_horizontal("oth_num", "oth_den")).to_series()
     g["cell"] = gaps.select(pl.any_horizontal("dis_num", "dis_den", "oth_num", "oth_den")).to_series()
-    g["rolling"] = s(var_hidden(system.rows["rolling"]["pool"]))
+    # rolling pools: each pooled figure only when that figure of every year it pools is shown (a
+    # pool beside some of its years would give the others back; one beside none would be a new sum
+    # of withheld counts), so a pool adds nothing a reader could not add up from published years
+    window = ["geographic_level", "old_la_code", "learning_community_code", "measure"]
+    w = int(gaps["rolling_years"].max() or 1) if gaps.height else 1
+    ordered = gaps.select("_row", *window, "time_period", *(f"{k}_{p}" for k in ("dis", "oth") for p in ("num", "den", "pup"))
+                          ).sort([*window, "time_period"], nulls_last=True)
+    ordered = ordered.with_columns([pl.col(f"{k}_{p}").cast(pl.Int8).rolling_max(w, min_samples=1).over(window)
+                                    .cast(pl.Boolean).alias(f"r_{k}_{p}") for k in ("dis", "oth") for p in ("num", "den", "pup")]
+                                   ).sort("_row")
+    pools = {f"r_{k}_{p}": ordered[f"r_{k}_{p}"] for k in ("dis", "oth") for p in ("num", "den", "pup")}
+    for grp in ("dis", "oth"):
+        pools[f"r_{grp}_value"] = pools[f"r_{grp}_num"] | pools[f"r_{grp}_den"]
+    pools["rolling"] = pools["r_dis_value"] | pools["r_oth_value"]
+    g.update(pools)
     flags["learning_community_disadvantage_gaps"] = g
 
     # trends: the end years' cells as published; the trend itself only when every year of its window is
