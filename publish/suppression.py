@@ -30,6 +30,7 @@ from publish.relations import STAGE_HEADLINES, Rules, System, build_system
 
 GEO = ["time_period", "measure", "geographic_level", "old_la_code", "learning_community_code"]
 MAX_ROUNDS = 20
+_debug = False
 
 
 @dataclass
@@ -57,6 +58,7 @@ def decide(marts: dict[str, pl.DataFrame], rules: Rules, known: np.ndarray | Non
     expand = _units(system)
     hidden = expand(hidden)
     rank = _preference(system, rules, hidden)
+    hidden = expand(_rectangles(system, hidden, lockable, rules, rank))
     hidden = expand(_capacity_pass(system, hidden, lockable, rules, rank, expand))
     hidden, rounds = _repair(system, hidden, lockable, rules, rank, expand)
     return Disclosure(system, hidden, primary, table_flags(marts, system, hidden, rules), rounds)
@@ -79,6 +81,8 @@ def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rul
         narrow_t = r.audited & ~np.isnan(r.lo) & (r.width < rules.protection - 1e-9)
         bad_blocks = set(r.block[t_var[narrow_t]].tolist())
         passed |= {sig for b, sig in signatures.items() if b not in bad_blocks}
+        if _debug:
+            print(f"repair round {rounds}: withheld {int(hidden.sum())}, {r.solves} solves, {int(narrow_t.sum())} narrow", flush=True)
         if not narrow_t.any():
             return hidden, rounds
         need = np.unique(t_var[narrow_t])
@@ -318,3 +322,79 @@ def table_flags(marts: dict[str, pl.DataFrame], system: System, hidden: np.ndarr
 def withheld_cells(marts: dict[str, pl.DataFrame], rules: Rules) -> dict[str, dict[str, pl.Series]]:
     """Flags per published mart."""
     return decide(marts, rules).flags
+
+
+def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rules, rank: np.ndarray) -> np.ndarray:
+    """Secondary suppression in the outcome tables as statistical offices do it for two-way tables
+    with margins: each withheld cell is protected by a rectangle of withheld cells - two
+    geographies (learning communities, or one and the authority) by two subgroups of one breakdown
+    (or one and the Total) - along which the four can move together without changing any published
+    sum. A rectangle is good when it lets the cell move by the protection level given every
+    figure's bounds; the cheapest good one is taken, cells already withheld costing nothing, so
+    rectangles share cells. Cells are taken in key order, so the same data give the same choice."""
+    v = system.var
+    is_o = v["key"].str.starts_with("o|").to_numpy()
+    ids = np.flatnonzero(is_o)
+    if not len(ids):
+        return hidden
+    parts = v["key"].filter(pl.Series(is_o)).str.splitn("|", 7).struct.unnest()
+    cells = pl.DataFrame({"id": ids, "tp": parts["field_1"], "la": parts["field_2"], "geo": parts["field_3"],
+                          "breakdown": parts["field_4"], "subgroup": parts["field_5"], "family": parts["field_6"]})
+    totals = cells.filter(pl.col("breakdown") == TOTAL)
+    subs = cells.filter(pl.col("breakdown") != TOTAL)
+    # each breakdown's table: its subgroups and the Total column, every geography
+    tables = subs.select("tp", "la", "family", "breakdown").unique()
+    frame = pl.concat([subs, totals.drop("breakdown").join(tables, on=["tp", "la", "family"]).select(subs.columns)])
+    frame = frame.with_columns(table=pl.struct("tp", "la", "family", "breakdown").hash(),
+                               m_row=pl.col("geo") == "LA", m_col=pl.col("subgroup") == TOTAL)
+    down, up = _slack(system, hidden)
+    cost = rank.astype(np.float64) + 1.0
+    hidden = hidden.copy()
+    p = rules.protection
+    tables_of = frame.partition_by("table", as_dict=False, maintain_order=False)
+    # deterministic: tables in the order of their first key, cells in key order within each
+    keys = v["key"].to_numpy()
+    tables_of.sort(key=lambda t: keys[t["id"].min()])
+    for t in tables_of:
+        geos = sorted(t["geo"].unique().to_list(), key=lambda g: (g == "LA", g))
+        cols = sorted(t["subgroup"].unique().to_list(), key=lambda s: (s == TOTAL, s))
+        gi = {g: i for i, g in enumerate(geos)}
+        si = {s: i for i, s in enumerate(cols)}
+        grid = np.full((len(geos), len(cols)), -1)
+        grid[[gi[g] for g in t["geo"]], [si[s] for s in t["subgroup"]]] = t["id"].to_numpy()
+        if grid.shape[0] < 2 or grid.shape[1] < 2:
+            continue
+        m_row = np.array([g == "LA" for g in geos])
+        m_col = np.array([s == TOTAL for s in cols])
+        protected = np.zeros_like(grid, bool)
+        for r0, c0 in sorted(zip(*np.nonzero((grid >= 0) & hidden[np.maximum(grid, 0)])), key=lambda rc: keys[grid[rc]]):
+            if protected[r0, c0]:
+                continue
+            best = None
+            x0 = grid[r0, c0]
+            for r1 in range(grid.shape[0]):
+                if r1 == r0:
+                    continue
+                s_r = 1 if m_row[r0] != m_row[r1] else -1
+                for c1 in range(grid.shape[1]):
+                    if c1 == c0:
+                        continue
+                    quad = (grid[r0, c1], grid[r1, c0], grid[r1, c1])
+                    if min(quad) < 0 or any(not hidden[q] and not lockable[q] for q in quad):
+                        continue
+                    s_c = 1 if m_col[c0] != m_col[c1] else -1
+                    signs = (1, s_c, s_r, s_r * s_c)
+                    four = (x0, *quad)
+                    plus = min(up[q] if s > 0 else down[q] for q, s in zip(four, signs))
+                    minus = min(down[q] if s > 0 else up[q] for q, s in zip(four, signs))
+                    if plus + minus < p:
+                        continue
+                    c = sum(0.0 if hidden[q] else cost[q] for q in quad)
+                    if best is None or c < best[0]:
+                        best = (c, r1, c1, quad)
+            if best is None:
+                continue
+            _, r1, c1, quad = best
+            hidden[list(quad)] = True
+            protected[[r0, r0, r1, r1], [c0, c1, c0, c1]] = True
+    return hidden
