@@ -8,7 +8,8 @@
 --   trend        headline fell by >= decline_amber_pp since the previous year with results;
 --   attendance   overall absence above that of the authority's schools of the same phase by
 --                >= red/amber points; persistent absence likewise by >= its red threshold.
--- Figures on fewer than min_pupils pupils are not judged.
+-- Figures on fewer than min_pupils pupils are not judged. Reasons name the threshold crossed, never the
+-- school's figure (docs/methodology.md#school-level-figures): a figure would give a school's count.
 {% set r = categorisation_rules() %}
 with headline as (
     select s.*
@@ -97,15 +98,17 @@ signals as (
     select
         laestab, academic_year, rule,
         case when difference <= -{{ r.attainment_red_pp }} then 'red' else 'amber' end as level,
-        measure || ' ' || cast(round(-difference, 1) as {{ dbt.type_string() }}) || ' points below the ' || compared_with || ' figure'
-            as reason
+        measure || ' at least '
+        || case when difference <= -{{ r.attainment_red_pp }} then '{{ r.attainment_red_pp }}' else '{{ r.attainment_amber_pp }}' end
+        || ' points below the ' || compared_with || ' figure' as reason
     from attainment
     where difference <= -{{ r.attainment_amber_pp }}
     union all
     select
         laestab, academic_year, 'progress',
         case when value <= {{ r.progress_red }} then 'red' else 'amber' end,
-        'local progress 8 of ' || cast(round(value, 2) as {{ dbt.type_string() }})
+        'local progress 8 at or below '
+        || case when value <= {{ r.progress_red }} then '{{ r.progress_red }}' else '{{ r.progress_amber }}' end
     from {{ ref('int_school_year_measures') }}
     where measure = 'ks4_local_progress_8' and subgroup = {{ label('total') }} and pupils >= {{ r.min_pupils }}
         and value <= {{ r.progress_amber }}
@@ -113,28 +116,34 @@ signals as (
     select
         laestab, academic_year, 'gap',
         case when gap - national_gap >= {{ r.gap_red_pp }} then 'red' else 'amber' end,
-        measure || ' disadvantaged gap ' || cast(round(gap, 1) as {{ dbt.type_string() }})
-        || ' points, ' || cast(round(gap - national_gap, 1) as {{ dbt.type_string() }}) || ' wider than national'
+        measure || ' disadvantaged gap at least '
+        || case when gap - national_gap >= {{ r.gap_red_pp }} then '{{ r.gap_red_pp }}' else '{{ r.gap_amber_pp }}' end
+        || ' points wider than national'
     from gaps
     where gap - national_gap >= {{ r.gap_amber_pp }}
     union all
     select
         laestab, academic_year, 'gap', 'amber',
-        measure || ' disadvantaged gap widened by ' || cast(round(gap - previous_gap, 1) as {{ dbt.type_string() }})
-        || ' points since the previous year'
+        measure || ' disadvantaged gap widened by at least {{ r.gap_widened_pp }} points since the previous year'
     from gaps
     where gap - previous_gap >= {{ r.gap_widened_pp }}
     union all
     select
         laestab, academic_year, 'trend', 'amber',
-        measure || ' fell ' || cast(round(-change, 1) as {{ dbt.type_string() }}) || ' points since the previous year'
+        measure || ' fell at least {{ r.decline_amber_pp }} points since the previous year'
     from trend
     where change <= -{{ r.decline_amber_pp }}
     union all
     select
         laestab, academic_year, 'attendance',
         case when measure = 'persistent_absence' or difference >= {{ r.absence_red_pp }} then 'red' else 'amber' end,
-        measure || ' ' || cast(round(difference, 1) as {{ dbt.type_string() }}) || ' points above schools of the same phase'
+        measure || ' at least '
+        || case
+            when measure = 'persistent_absence' then '{{ r.persistent_absence_red_pp }}'
+            when difference >= {{ r.absence_red_pp }} then '{{ r.absence_red_pp }}'
+            else '{{ r.absence_amber_pp }}'
+        end
+        || ' points above schools of the same phase'
     from attendance
     where (measure = 'overall_absence_rate' and difference >= {{ r.absence_amber_pp }})
         or (measure = 'persistent_absence' and difference >= {{ r.persistent_absence_red_pp }})
