@@ -43,7 +43,7 @@ def refresh_lock_resource(settings: Settings) -> dg.ResourceDefinition:
 
     @dg.resource(description="One refresh at a time: holds data/refresh.lock for the run.")
     def _lock(init_context: dg.InitResourceContext):
-        run = init_context.dagster_run
+        run = init_context.run
         trigger = f"Dagster run {run.run_id[:8]}" if run else "Dagster run"
         with refresh_lock(settings, wait=settings.refresh_wait_seconds, trigger=trigger) as holder:
             yield holder
