@@ -95,9 +95,23 @@ def _prepare(table: CanonicalTable, upload: int, today: date) -> pl.DataFrame:
     if source == "census":
         # the DOB as written: typing already reported unreadable dates; this catches missing ones
         f = f.join(table.raw.frame.select("row_number", pl.col(table.columns["dob"]).alias("dob")), on="row_number", how="left")
+    if source == "ofsted_inspections":
+        f = _prepare_ofsted(f, today)
     if source == "attendance":
         f = f.with_columns(absence_sessions=pl.col("authorised_absence_sessions") + pl.col("unauthorised_absence_sessions"))
     return f
+
+
+def _prepare_ofsted(f: pl.DataFrame, today: date) -> pl.DataFrame:
+    """Long Ofsted rows: which file column each grade came from (``subject``, so findings name it) and
+    whether the grade is one of its framework's (docs/methodology.md#ofsted-inspections)."""
+    valid = cs.ofsted_grade_codes()
+    return f.with_columns(
+        subject=pl.col("column"),
+        publication_days_after_today=(pl.col("publication_date") - pl.lit(today)).dt.total_days(),
+        grade_is_valid=pl.struct("framework", "judgement", "grade").map_elements(
+            lambda r: (r["grade"] or "").strip().lower() in valid.get((r["framework"], r["judgement"]), set()),
+            return_dtype=pl.Boolean))
 
 
 def _out_of_use(column: str) -> pl.Expr:
@@ -245,6 +259,10 @@ class _Cells:
         t = self.table
         if column == "result" and t.source.name == "attainment":
             return t.subject_headers.get(subject, t.columns.get("grade", "result"))
+        if column in ("grade", "grade_date") and t.source.name == "ofsted_inspections" and subject:
+            # a long Ofsted row: the grade (or its date) is the judgement's own column in the file
+            col = subject if column == "grade" else f"{subject}_date"
+            return t.subject_headers.get(col, t.columns.get(col, column))
         return t.columns.get(column, column)
 
     def raw(self, header: str, row: int | None) -> str | None:

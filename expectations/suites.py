@@ -347,6 +347,51 @@ def community_membership_rules(known_laestabs: list[int] | None) -> list:
     return rules
 
 
+# --- Ofsted management information (docs/methodology.md#ofsted-inspections) --------------------------
+
+def ofsted_inspections_rules(known_laestabs: list[int] | None) -> list:
+    """Each grade one its framework uses; an inspection once per school in a file; dates in order."""
+    fix = "the file is used as Ofsted publishes it: download it again, or correct the cell to one of Ofsted's grades"
+    rules = [
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="urn", meta=_meta("urn_missing", "error", "the URN is missing", "give every school its 6-digit URN")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="urn", min_value=100000, max_value=999999,
+            meta=_meta("urn_number", "error", "URN must be 6 digits", "copy the URN from Ofsted's file")),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="publication_date", meta=_meta("publication_date_missing", "error",
+                                                  "the inspection has grades but no publication date",
+                                                  "give the date the report was published (DD/MM/YYYY)")),
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="grade_is_valid", value_set=[True],
+            meta=_meta("ofsted_grade", "error", "not a grade of this judgement's framework (EIF 1-4 or 9; report card "
+                                                "Exceptional, Strong standard, Expected standard, Needs attention, "
+                                                "Urgent improvement; safeguarding Yes/No or Met/Not met; category SM, "
+                                                "SWK or RSI)", fix, blame="grade")),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="publication_date", column_B="inspection_start_date", or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=_meta("published_before_inspection", "error", "the report is published before the inspection started",
+                       "correct the inspection start date or the publication date", blame="publication_date",
+                       show=["inspection_start_date"])),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["upload", "urn", "publication_date", "judgement"],
+            meta=_meta("urn_duplicate", "error", "the same school appears twice in the file",
+                       "keep one row per URN, as Ofsted's file has", blame="urn")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="publication_days_after_today", max_value=0,
+            meta=_meta("publication_date_in_future", "error", "the publication date is in the future",
+                       "correct the publication date", blame="publication_date")),
+    ]
+    if known_laestabs:
+        rules.append(gx.expectations.ExpectColumnValuesToBeInSet(
+            column="laestab", value_set=known_laestabs,
+            meta=_meta("unknown_school", "warning", "no school with this LAESTAB is in the schools reference",
+                       "nothing to do for a school outside the learning communities; otherwise load the schools "
+                       "reference that lists it first")))
+    return rules
+
+
 def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None = None) -> list:
     if source == "census":
         return census_rules(known_laestabs)
@@ -364,4 +409,6 @@ def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None =
         return school_links_rules()
     if source == "community_membership":
         return community_membership_rules(known_laestabs)
+    if source == "ofsted_inspections":
+        return ofsted_inspections_rules(known_laestabs)
     return []

@@ -10,6 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.ofsted import ALIASES as OFSTED_ALIASES
+from ingest.ofsted import OPTIONAL as OFSTED_OPTIONAL
+from ingest.ofsted import REQUIRED as OFSTED_REQUIRED
+
 # canonical column -> header spellings seen in MIS exports, DfE tools and LA returns
 ALIASES: dict[str, list[str]] = {
     "upn": ["UPN", "Unique Pupil Number", "PupilUPN", "Pupil UPN"],
@@ -72,6 +76,8 @@ ALIASES: dict[str, list[str]] = {
     "link_type": ["LinkType", "Link Type"],
     "link_established_date": ["LinkEstablishedDate", "Link Established Date"],
 }
+# Ofsted's management information on school inspections (ingest/ofsted.py)
+ALIASES.update(OFSTED_ALIASES)
 EYFSP_GOALS = [f"E{g:02d}" for g in range(1, 18)]
 for _g in EYFSP_GOALS:
     ALIASES[_g.lower()] = [_g, f"ELG{_g[1:]}", f"ELG {_g[1:]}"]
@@ -136,6 +142,8 @@ SOURCES: list[Source] = [
            ("laestab", "school_name", "learning_community_name")),
     Source("community_membership", None, ("laestab", "learning_community_code"),
            ("urn", "school_name", "learning_community_name")),
+    # Ofsted's monthly management information on state-funded school inspections, by URN (reference)
+    Source("ofsted_inspections", None, OFSTED_REQUIRED, OFSTED_OPTIONAL),
 ]
 SOURCE_NAMES = sorted({s.name for s in SOURCES})
 PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium")

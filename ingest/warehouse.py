@@ -48,6 +48,10 @@ RAW_TABLES = {
     "learning_communities": """learning_community_code VARCHAR, learning_community_name VARCHAR, collaborative VARCHAR""",
     "school_links": """urn INTEGER, link_urn INTEGER, link_name VARCHAR, link_type VARCHAR, link_established_date DATE""",
     "community_membership": """urn INTEGER, laestab INTEGER, learning_community_code VARCHAR""",
+    # Ofsted's inspection outcomes, one row per judgement of each inspection (ingest/ofsted.py)
+    "ofsted_inspections": """urn INTEGER, laestab INTEGER, inspection_number VARCHAR, inspection_type VARCHAR,
+        inspection_start_date DATE, publication_date DATE, framework VARCHAR, judgement VARCHAR, grade VARCHAR,
+        grade_date DATE""",
 }
 # what makes two uploads cover the same ground (a later one supersedes the earlier rows)
 PUPIL_TABLES = ("census", "attendance", "attainment", "pupil_premium")
@@ -60,6 +64,9 @@ SUPERSESSION_KEYS = {
     "learning_communities": (),
     "school_links": (),
     "community_membership": (),
+    # an inspection is the school's report of that date: monthly files build the history, and a later
+    # file's version of an inspection (a report-card area regraded on monitoring) replaces the earlier
+    "ofsted_inspections": ("urn", "publication_date"),
 }
 # what a reference table's rows are (removing one is removing a school or a community)
 REFERENCE_KEYS = {"schools": "urn", "learning_communities": "learning_community_code"}
@@ -230,7 +237,7 @@ def _over_limits(con, source: str, frame: pl.DataFrame, covered: pl.DataFrame, l
                         [{key: k, name: n} for k, n in gone])
         return None
     keys = list(SUPERSESSION_KEYS[source])
-    if covered.height == 0 or not keys:  # links and membership: replaced whole, nothing to hold
+    if covered.height == 0 or source not in PUPIL_TABLES:  # links, membership, inspections: nothing to hold
         return None
     before = covered.group_by(keys).agg(pl.col("rows_before").sum())
     after = frame.group_by(keys).agg(pl.len().alias("rows_after"))

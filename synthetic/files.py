@@ -118,6 +118,11 @@ def _write_all(spec, borough, pop, outcomes: Outcomes, out: Path, progress) -> l
             pl.col("predecessor_urn").alias("PredecessorURN"),
         ), "schools.csv")
 
+    # ---- Ofsted's inspection outcomes (reference): an EIF-layout workbook and a report-card-layout CSV ----
+    from synthetic.ofsted import write_ofsted
+
+    files += write_ofsted(spec, borough, out)
+
     # ---- school census, termly ---------------------------------------------------------------------
     pupils = pop.pupils
     for (y, term), part in pop.census.partition_by(["year", "term"], as_dict=True, maintain_order=True).items():

@@ -802,7 +802,23 @@ def compare(folder: Path, publication: Path) -> Comparison:
         pub = {t: con.sql(f"SELECT * FROM {t}").pl() for t in (
             "learning_community_outcomes", "learning_community_disadvantage_gaps", "learning_community_gap_index",
             "learning_community_gap_trends", "learning_community_cohort_stages", "learning_community_cohort_transitions",
-            "learning_community_data_quality")}
+            "learning_community_data_quality", "dim_schools")}
+
+    # each school's latest Ofsted inspection
+    if list(Path(folder).glob("Management_information*")):
+        la = int(b.schools["laestab"][0]) // 10000
+        insp = ofsted_inspections(Path(folder), la).sort("publication_date").group_by("urn").last()
+        exp = {r["urn"]: r for r in insp.iter_rows(named=True)}
+        schools = list(_rows(pub["dim_schools"]))
+        got = {r["urn"]: r for r in schools if r["ofsted_publication_date"] is not None}
+        cmp.rows("dim_schools (Ofsted)", set(got), set(exp) & {r["urn"] for r in schools})
+        for k in set(got) & set(exp):
+            p, e, w = got[k], exp[k], f"dim_schools Ofsted {k}"
+            cmp.same(w, "ofsted_publication_date", p["ofsted_publication_date"], e["publication_date"])
+            cmp.same(w, "ofsted_framework", p["ofsted_framework"], e["framework"])
+            cmp.same(w, "ofsted_inspection_number", p["ofsted_inspection_number"], e["number"])
+            cmp.same(w, "ofsted_overall_effectiveness", p["ofsted_overall_effectiveness"], e["overall"])
+            cmp.same(w, "ofsted_category_of_concern", p["ofsted_category_of_concern"], e["concern"])
 
     # outcomes
     exp = {(_tp(r["year"]), r["geographic_level"], r["old_la_code"], r["lc"], r["measure"], r["breakdown"], r["subgroup"]): r
@@ -912,6 +928,66 @@ def compare(folder: Path, publication: Path) -> Comparison:
         cmp.exact(w, "pupils", p["pupils"], float(e["pupils"]))
         cmp.exact(w, "cohort_pupils", p["cohort_pupils"], float(e["cohort_pupils"]))
     return cmp
+
+
+# ---------------------------------------------------------------------------------------------
+# Ofsted inspections (docs/methodology.md#ofsted-inspections)
+
+EIF_WORDS = {"1": "Outstanding", "2": "Good", "3": "Requires improvement", "4": "Inadequate"}
+CONCERN_WORDS = {"SM": "Special measures", "SWK": "Serious weaknesses", "RSI": "Requires significant improvement"}
+CARD_AREAS = ["Safeguarding standards", "Inclusion", "Curriculum and teaching", "Achievement", "Attendance and behaviour",
+              "Personal development and wellbeing", "Early years (where applicable)",
+              "Post-16 provision (where applicable)", "Leadership and governance"]
+
+
+def _ofsted_files(folder: Path) -> list[pl.DataFrame]:
+    frames = []
+    for path in sorted(folder.glob("Management_information*")):
+        if path.suffix == ".xlsx":
+            raw = pl.read_excel(path, has_header=False, infer_schema_length=0)
+            header = next(i for i, r in enumerate(raw.iter_rows()) if r[1] == "URN")
+            body = raw.slice(header + 1)
+            body.columns = [str(c) for c in raw.row(header)]
+        else:
+            body = pl.read_csv(path, infer_schema_length=0, encoding="windows-1252")
+        frames.append(body)
+    return frames
+
+
+def ofsted_inspections(folder: Path, la_code: int) -> pl.DataFrame:
+    """Every inspection the files describe of the authority's schools (URN and publication date identify
+    one; a later file's version wins): urn, publication_date, framework, number, overall (words), concern."""
+    rows: dict[tuple[int, object], dict] = {}
+    for f in _ofsted_files(folder):
+        for r in f.iter_rows(named=True):
+            if r.get("LAESTAB") is None or int(r["LAESTAB"]) // 10000 != la_code:
+                continue
+            urn = int(r["URN"])
+            pub = _parse_date(r["Publication date"])
+            card = any(r.get(a) for a in CARD_AREAS)
+            concern = CONCERN_WORDS.get(r.get("Category of concern") or "")
+            latest_pub = _parse_date(r.get("Publication date of latest OEIF graded inspection"))
+            if card:
+                rows[(urn, pub)] = dict(framework="Report card", number=r["Inspection number of latest full inspection"],
+                                        overall=None, concern=concern)
+            elif "Overall effectiveness" in r:
+                rows[(urn, pub)] = dict(framework="EIF", number=r["Inspection number of latest full inspection"],
+                                        overall=EIF_WORDS.get(r["Overall effectiveness"] or ""), concern=concern)
+            if latest_pub is not None:
+                same = latest_pub == pub
+                rows[(urn, latest_pub)] = dict(
+                    framework="EIF", number=r["Inspection number of latest full inspection"] if same else None,
+                    overall=EIF_WORDS.get(r.get("Latest OEIF overall effectiveness") or ""),
+                    concern=concern if same else CONCERN_WORDS.get(r.get("Latest OEIF category of concern") or ""))
+    return pl.DataFrame([{"urn": k[0], "publication_date": k[1], **v} for k, v in rows.items()],
+                        schema={"urn": pl.Int64, "publication_date": pl.Date, "framework": pl.String, "number": pl.String,
+                                "overall": pl.String, "concern": pl.String})
+
+
+def _parse_date(v):
+    from datetime import datetime
+
+    return datetime.strptime(v, "%d/%m/%Y").date() if v else None
 
 
 # ---------------------------------------------------------------------------------------------

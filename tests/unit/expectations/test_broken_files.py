@@ -36,6 +36,7 @@ BASES = {
     "pupil_premium": "pupil_premium_2023-24.xlsx",
     "schools": "schools.csv",
     "learning_communities": "learning_communities.csv",
+    "ofsted": "Management_information_-_state-funded_schools_-_latest_inspections_as_at_31_Mar_2026.csv",
 }
 KEEP = object()  # the expected value is the cell as the generated file has it (the rule blames an unchanged cell)
 
@@ -148,6 +149,20 @@ CASES = {
                                      "learning_community_code_missing", 0, "LearningCommunityCode", None),
     "communities-duplicate": Case("learning_communities", _duplicate_row(1), "learning_community_duplicate", 1,
                                   "LearningCommunityCode", KEEP),
+    # Ofsted's management information (report-card layout; the first row is a report card)
+    "ofsted-report-card-grade": Case("ofsted", _set(0, "Inclusion", "Satisfactory"), "ofsted_grade", 0, "Inclusion",
+                                     "Satisfactory"),
+    "ofsted-eif-grade": Case("ofsted", _set(1, "Latest OEIF quality of education", "5"), "ofsted_grade", 1,
+                             "Latest OEIF quality of education", "5"),
+    "ofsted-safeguarding": Case("ofsted", _set(0, "Safeguarding standards", "Yes"), "ofsted_grade", 0,
+                                "Safeguarding standards", "Yes"),
+    "ofsted-urn-digits": Case("ofsted", _set(2, "URN", "12345"), "urn_number", 2, "URN", "12345"),
+    "ofsted-published-before-inspection": Case("ofsted", _set(0, "Publication date", "01/01/2001"),
+                                               "published_before_inspection", 0, "Publication date", "01/01/2001",
+                                               detail="Inspection start date '"),
+    "ofsted-impossible-date": Case("ofsted", _set(4, "Inspection start date", "31/02/2024"), "date", 4,
+                                   "Inspection start date", "31/02/2024"),
+    "ofsted-duplicate-school": Case("ofsted", _duplicate_row(5), "urn_duplicate", 5, "URN", KEEP),
     # warnings: the file loads, but a data lead should look
     "census-unknown-column": Case("census", _add_column("HouseColour", "Red"), "unknown_column", None, "HouseColour", "Red",
                                   severity="warning"),
