@@ -43,7 +43,8 @@ from tests.conftest import TEST_KEY, copy_into_inbox, make_settings
 
 AS_OF = "2026-01-01"   # fixed, so the test means the same every year: a two-year period has passed for
 YEARS = 2              # 2022/23 (ended 31 August 2023), the small borough's first year, and no other
-SOURCE_ORDER = ["learning_communities", "schools", "census", "attendance", "attainment", "pupil_premium", None]
+SOURCE_ORDER = ["learning_communities", "schools", "ofsted_inspections", "census", "attendance", "attainment",
+                "pupil_premium", None]
 
 
 def _ingest(settings: Settings, progress=lambda m: None) -> None:
