@@ -88,3 +88,18 @@ def ofsted_grade_codes() -> dict[tuple[str, str], set[str]]:
             key = (framework, j) if (framework, j) in named else (framework, "*")
             out[(framework, j)] = {r["grade_code"].lower() for r in rows if (r["framework"], r["judgement"]) == key}
     return out
+
+
+@cache
+def exclusion_categories() -> dict[str, str]:
+    """Census exclusion category -> what it counts as: permanent, suspension or lunchtime
+    (docs/methodology.md#exclusions; the seed exclusion_categories)."""
+    return {r["exclusion_category"]: r["counted_as"] for r in _seed("exclusion_categories")}
+
+
+@cache
+def exclusion_reasons() -> dict[str, tuple[int | None, int | None]]:
+    """Reason code -> (first, last) academic year it is in use (the seed exclusion_reasons)."""
+    return {r["reason_code"]: (int(r["first_academic_year"]) if r["first_academic_year"] else None,
+                               int(r["last_academic_year"]) if r["last_academic_year"] else None)
+            for r in _seed("exclusion_reasons")}

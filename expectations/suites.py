@@ -38,7 +38,7 @@ MAX_SESSIONS_PER_TERM = 160
 # that year group (docs/methodology.md#impossible-values)
 AGE_GAP_WARNING, AGE_GAP_ERROR = 2, 3
 # ages at 31 August a pupil on a file without a stage can have (docs/methodology.md#impossible-values)
-SCHOOL_AGE_RANGE = {"census": (1, 25), "attendance": (1, 25), "pupil_premium": (2, 17)}
+SCHOOL_AGE_RANGE = {"census": (1, 25), "attendance": (1, 25), "pupil_premium": (2, 17), "exclusions": (3, 20)}
 
 
 def _impossible_value_rules(source: str) -> list:
@@ -392,6 +392,62 @@ def ofsted_inspections_rules(known_laestabs: list[int] | None) -> list:
     return rules
 
 
+# --- the census exclusions module (docs/methodology.md#exclusions) ------------------------------------
+
+def exclusions_rules(known_laestabs: list[int] | None) -> list:
+    """Each exclusion once per return, with a category and reasons of the census code sets in use in its
+    year, sessions a suspension can have, and a start date before the census that returns it."""
+    from ingest.exclusions import MAX_SUSPENSION_SESSIONS
+
+    reasons = list(cs.exclusion_reasons())
+    rules = [
+        *_upn_rules(["laestab"])[:2],
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["upload", "upn", "laestab", "exclusion_category", "exclusion_start_date"],
+            meta=_meta("exclusion_duplicate", "error", "the same exclusion (pupil, school, category and start date) "
+                                                       "is on the return twice",
+                       "remove the duplicate row", blame="upn", show=["exclusion_category", "exclusion_start_date"])),
+        *_key_rules(["census_date", "laestab"]), *_laestab_shape(), *_laestab_rule(known_laestabs),
+        *_impossible_value_rules("exclusions"),
+        _in_set("exclusion_category", cs.exclusion_categories(), "exclusion_category",
+                "exclusion category (PERM permanent, SUSP suspension)"),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="exclusion_start_date", meta=_meta("exclusion_start_date_missing", "error",
+                                                      "the exclusion has no start date",
+                                                      "give the first day of the exclusion (DD/MM/YYYY)")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="start_days_after_today", max_value=0,
+            meta=_meta("exclusion_start_in_future", "error", "the exclusion starts in the future",
+                       "correct the start date", blame="exclusion_start_date")),
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="starts_after_census", value_set=[False],
+            meta=_meta("exclusion_after_census", "error", "the exclusion starts after the census day of the return "
+                                                          "that reports it (the census collects earlier terms)",
+                       "correct the start date or the census date", blame="exclusion_start_date",
+                       show=["census_date"])),
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="reason_given", value_set=[True],
+            meta=_meta("exclusion_reason_missing", "error", "a suspension or permanent exclusion needs a reason",
+                       "give the reason code (census reason for exclusion)", blame="exclusion_reason")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="exclusion_sessions", min_value=0,
+            meta=_meta("sessions_negative", "error", "sessions cannot be negative", "correct the session count")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="suspension_sessions", min_value=1, max_value=MAX_SUSPENSION_SESSIONS,
+            meta=_meta("suspension_sessions", "error",
+                       f"a suspension is 1 to {MAX_SUSPENSION_SESSIONS} sessions (at most 45 school days a year)",
+                       "give the sessions (half-days) the pupil was suspended from", blame="exclusion_sessions")),
+    ]
+    for c in ("exclusion_reason", "exclusion_reason_2", "exclusion_reason_3"):
+        rules.append(_in_set(c, reasons, "exclusion_reason", "reason for exclusion"))
+        rules.append(gx.expectations.ExpectColumnValuesToBeInSet(
+            column=f"{c}_in_use", value_set=[True],
+            meta=_meta("exclusion_reason_out_of_use", "error",
+                       "the reason code was not in use in the exclusion's year (OT ended in 2019/20; OW, LG, DS, MT "
+                       "and PH began in 2020/21)", "use a reason code of the census in that year", blame=c)))
+    return rules
+
+
 def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None = None) -> list:
     if source == "census":
         return census_rules(known_laestabs)
@@ -411,4 +467,6 @@ def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None =
         return community_membership_rules(known_laestabs)
     if source == "ofsted_inspections":
         return ofsted_inspections_rules(known_laestabs)
+    if source == "exclusions":
+        return exclusions_rules(known_laestabs)
     return []

@@ -25,6 +25,7 @@ from ingest.findings import (
     Finding,
     file_finding,
 )
+from ingest.exclusions import exclusion_term
 from ingest.gias import is_published_column
 from ingest.ofsted import EIF, LATEST_EIF, REPORT_CARD, REPORT_CARD_AREAS, published_columns
 from ingest.readers import RawTable, UnreadableFile, read_headers, read_table
@@ -537,6 +538,32 @@ def _ofsted_inspections(frame, file, columns):
     return long.select(cols).sort("row_number", "publication_date", "judgement"), findings
 
 
+def _exclusions(frame, file, columns):
+    """One row per exclusion as returned; its academic year and term come from its start date
+    (ingest/exclusions.py), so a later census return of the same term supersedes the earlier."""
+    spec = {
+        "census_date": (_date("census_date"), "date", DATE_FIX),
+        "exclusion_start_date": (_date("exclusion_start_date"), "date", DATE_FIX),
+        "dob": (_date("dob"), "date", DATE_FIX),
+        "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits"),
+        "exclusion_sessions": (_int("exclusion_sessions"), "whole_number", "sessions are whole numbers of half-days"),
+    }
+    t, findings = _typed(frame, file, columns, spec)
+    t = _ensure(t, ["row_number", "census_date", "laestab", "upn", "dob", "exclusion_category", "exclusion_reason",
+                    "exclusion_reason_2", "exclusion_reason_3", "exclusion_start_date", "exclusion_sessions"])
+    t = t.with_columns(pl.col("census_date", "exclusion_start_date", "dob").cast(pl.Date),
+                       pl.col("exclusion_sessions").cast(pl.Int64),
+                       *[pl.col(c).cast(pl.String).str.strip_chars().str.to_uppercase().replace("", None)
+                         for c in ("exclusion_category", "exclusion_reason", "exclusion_reason_2", "exclusion_reason_3")])
+    when = pl.col("exclusion_start_date").map_elements(
+        lambda d: {"y": exclusion_term(d)[0], "t": exclusion_term(d)[1]},
+        return_dtype=pl.Struct({"y": pl.Int64, "t": pl.String}))
+    t = t.with_columns(when.alias("_when")).with_columns(
+        academic_year=pl.col("_when").struct.field("y"), term=pl.col("_when").struct.field("t")).drop("_when")
+    t = t.with_columns(age_months_at_31_august=_age_months())
+    return t.drop("dob"), findings
+
+
 def _learning_communities(frame, file, columns):
     return _ensure(frame, ["row_number", "learning_community_code", "learning_community_name", "collaborative"]), []
 
@@ -567,4 +594,5 @@ _BUILDERS = {
     "school_links": _school_links,
     "community_membership": _community_membership,
     "ofsted_inspections": _ofsted_inspections,
+    "exclusions": _exclusions,
 }

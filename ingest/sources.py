@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.exclusions import ALIASES as EXCLUSION_ALIASES
+from ingest.exclusions import OPTIONAL as EXCLUSION_OPTIONAL
+from ingest.exclusions import REQUIRED as EXCLUSION_REQUIRED
 from ingest.ofsted import ALIASES as OFSTED_ALIASES
 from ingest.ofsted import OPTIONAL as OFSTED_OPTIONAL
 from ingest.ofsted import REQUIRED as OFSTED_REQUIRED
@@ -78,6 +81,8 @@ ALIASES: dict[str, list[str]] = {
 }
 # Ofsted's management information on school inspections (ingest/ofsted.py)
 ALIASES.update(OFSTED_ALIASES)
+# the school census exclusions module (ingest/exclusions.py)
+ALIASES.update(EXCLUSION_ALIASES)
 EYFSP_GOALS = [f"E{g:02d}" for g in range(1, 18)]
 for _g in EYFSP_GOALS:
     ALIASES[_g.lower()] = [_g, f"ELG{_g[1:]}", f"ELG {_g[1:]}"]
@@ -144,6 +149,8 @@ SOURCES: list[Source] = [
            ("urn", "school_name", "learning_community_name")),
     # Ofsted's monthly management information on state-funded school inspections, by URN (reference)
     Source("ofsted_inspections", None, OFSTED_REQUIRED, OFSTED_OPTIONAL),
+    # the school census exclusions module: one row per suspension or permanent exclusion (pupil level)
+    Source("exclusions", None, EXCLUSION_REQUIRED, EXCLUSION_OPTIONAL),
 ]
 SOURCE_NAMES = sorted({s.name for s in SOURCES})
 PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium")

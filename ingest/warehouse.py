@@ -52,6 +52,10 @@ RAW_TABLES = {
     "ofsted_inspections": """urn INTEGER, laestab INTEGER, inspection_number VARCHAR, inspection_type VARCHAR,
         inspection_start_date DATE, publication_date DATE, framework VARCHAR, judgement VARCHAR, grade VARCHAR,
         grade_date DATE""",
+    # the census exclusions module: one row per suspension or permanent exclusion (ingest/exclusions.py)
+    "exclusions": """academic_year INTEGER, term VARCHAR, census_date DATE, laestab INTEGER, pupil_key VARCHAR,
+        age_months_at_31_august INTEGER, exclusion_category VARCHAR, exclusion_reason VARCHAR,
+        exclusion_reason_2 VARCHAR, exclusion_reason_3 VARCHAR, exclusion_start_date DATE, exclusion_sessions INTEGER""",
 }
 # what makes two uploads cover the same ground (a later one supersedes the earlier rows)
 PUPIL_TABLES = ("census", "attendance", "attainment", "pupil_premium")
@@ -67,6 +71,9 @@ SUPERSESSION_KEYS = {
     # an inspection is the school's report of that date: monthly files build the history, and a later
     # file's version of an inspection (a report-card area regraded on monitoring) replaces the earlier
     "ofsted_inspections": ("urn", "publication_date"),
+    # each census return carries earlier terms' exclusions again (one and two terms in arrears): the later
+    # return of a school's term replaces the earlier, so each exclusion counts once
+    "exclusions": ("academic_year", "term", "laestab"),
 }
 # what a reference table's rows are (removing one is removing a school or a community)
 REFERENCE_KEYS = {"schools": "urn", "learning_communities": "learning_community_code"}

@@ -56,6 +56,7 @@ def generate(spec: BoroughSpec, out_dir: Path, progress: Callable[[str], None] =
         "planted_trends": {
             "disadvantage_gap_narrowing": spec.planted_narrowing,
             "disadvantage_gap_widening": spec.planted_widening,
+            "exclusions_rising": spec.planted_exclusions_rising,
         },
         "files": files,
         "seconds": round(time.perf_counter() - t0, 2),
@@ -143,6 +144,11 @@ def _write_all(spec, borough, pop, outcomes: Outcomes, out: Path, progress) -> l
                 "EnrolStatus", "EntryDate", "FSMeligible", "SENprovision", "SENtype1", "LAESTAB", "CensusDate"]
         write(df.select(cols), f"school_census_{_file_year(y)}_{TERMS[term]}.csv")
     progress("census: termly files")
+
+    # ---- the census exclusions module: each return carries the last two terms' exclusions -----------------
+    from synthetic.exclusions import write_exclusions
+
+    files += write_exclusions(spec, borough, pop, out, _identity, _file_year)
 
     # ---- attainment, one file per stage per year ------------------------------------------------------
     stages = [("eyfsp", outcomes.eyfsp), ("phonics", outcomes.phonics), ("ks1", outcomes.ks1),

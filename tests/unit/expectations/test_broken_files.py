@@ -37,6 +37,7 @@ BASES = {
     "schools": "schools.csv",
     "learning_communities": "learning_communities.csv",
     "ofsted": "Management_information_-_state-funded_schools_-_latest_inspections_as_at_31_Mar_2026.csv",
+    "exclusions": "census_exclusions_2023-24_spring.csv",
 }
 KEEP = object()  # the expected value is the cell as the generated file has it (the rule blames an unchanged cell)
 
@@ -163,6 +164,20 @@ CASES = {
     "ofsted-impossible-date": Case("ofsted", _set(4, "Inspection start date", "31/02/2024"), "date", 4,
                                    "Inspection start date", "31/02/2024"),
     "ofsted-duplicate-school": Case("ofsted", _duplicate_row(5), "urn_duplicate", 5, "URN", KEEP),
+    # the census exclusions module (the spring 2024 return: summer 2023 and autumn 2023 exclusions)
+    "exclusions-category": Case("exclusions", _set(0, "Category", "EXPL"), "exclusion_category", 0, "Category", "EXPL"),
+    "exclusions-reason": Case("exclusions", _set(1, "Reason", "XX"), "exclusion_reason", 1, "Reason", "XX"),
+    "exclusions-reason-out-of-use": Case("exclusions", _set(2, "Reason", "OT"), "exclusion_reason_out_of_use", 2,
+                                         "Reason", "OT"),
+    "exclusions-reason-missing": Case("exclusions", _set(3, "Reason", ""), "exclusion_reason_missing", 3, "Reason", None),
+    "exclusions-suspension-sessions": Case("exclusions", _set(4, "Sessions", "200"), "suspension_sessions", 4,
+                                           "Sessions", "200"),
+    "exclusions-after-census": Case("exclusions", _set(5, "StartDate", "01/03/2024"), "exclusion_after_census", 5,
+                                    "StartDate", "01/03/2024"),
+    "exclusions-impossible-date": Case("exclusions", _set(6, "StartDate", "31/02/2024"), "date", 6, "StartDate",
+                                       "31/02/2024"),
+    "exclusions-duplicate": Case("exclusions", _duplicate_row(7), "exclusion_duplicate", 7, "UPN", KEEP),
+    "exclusions-upn": Case("exclusions", _set(8, "UPN", "A12345678901Z"), "upn_check_letter", 8, "UPN", "A12345678901Z"),
     # warnings: the file loads, but a data lead should look
     "census-unknown-column": Case("census", _add_column("HouseColour", "Red"), "unknown_column", None, "HouseColour", "Red",
                                   severity="warning"),
