@@ -31,8 +31,8 @@ REASONS_FROM_2020 = {"DB": 0.38, "VA": 0.14, "PP": 0.10, "PA": 0.08, "VP": 0.07,
 REASONS_TO_2019 = {"DB": 0.36, "VA": 0.14, "PP": 0.11, "PA": 0.08, "VP": 0.08, "BU": 0.03, "RA": 0.02, "SM": 0.02,
                    "DA": 0.04, "DM": 0.04, "TH": 0.02, "OT": 0.06}
 # suspensions per pupil per term by year group, and the permanent exclusion chance per pupil per term
-SUSPENSIONS_PER_TERM = {"primary": 0.007, "secondary": 0.06, "sixth_form": 0.01}
-PERMANENT_PER_TERM = {"primary": 0.0001, "secondary": 0.0008, "sixth_form": 0.0001}
+SUSPENSIONS_PER_TERM = {"primary": 0.004, "secondary": 0.035, "sixth_form": 0.006}
+PERMANENT_PER_TERM = {"primary": 0.00006, "secondary": 0.0005, "sixth_form": 0.00006}
 RISE_PER_YEAR = 0.6  # the planted community's rates grow by 60% of the first year's each year
 # which terms each census collects: (term offset back from the census term)
 COLLECTS = (1, 2)
