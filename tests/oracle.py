@@ -122,6 +122,8 @@ class Borough:
     pupil_premium: pl.DataFrame
     schools: pl.DataFrame          # LAESTAB -> learning community (most recently opened URN)
     communities: pl.DataFrame
+    exclusions: pl.DataFrame | None = None     # the census exclusions returns, as written
+    school_types: pl.DataFrame | None = None   # LAESTAB -> school type (docs/methodology.md#exclusions)
 
 
 def load(folder: Path) -> Borough:
@@ -169,7 +171,69 @@ def load(folder: Path) -> Borough:
     s = (s.sort(["opened", "urn"], descending=True, nulls_last=True).group_by("laestab", maintain_order=True).first()
          .select("laestab", "lc"))
     lcs = pl.read_csv(folder / "learning_communities.csv", infer_schema_length=0)
-    return Borough(c, results("eyfsp"), results("phonics"), results("ks1"), results("ks2"), results("ks4"), att, pp, s, lcs)
+    ex = (census(folder, "census_exclusions_*.csv") if any(folder.glob("census_exclusions_*.csv"))
+          else pl.DataFrame(schema={c: pl.String for c in ("UPN", "LAESTAB", "CensusDate", "Category", "StartDate")}))
+    return Borough(c, results("eyfsp"), results("phonics"), results("ks1"), results("ks2"), results("ks4"), att, pp, s, lcs,
+                   ex, _school_types(folder))
+
+
+def _school_types(folder: Path) -> pl.DataFrame:
+    """docs/methodology.md#exclusions: each LAESTAB's school type from its most recently opened URN's phase
+    and establishment type."""
+    if (folder / "schools.csv").exists():
+        r = pl.read_csv(folder / "schools.csv", infer_schema_length=0).select(
+            laestab=_number("LAESTAB"), opened=_date("OpenDate"), urn=_number("URN"),
+            phase=pl.col("Phase"), kind=pl.col("TypeOfEstablishment"))
+    else:
+        [extract] = sorted(folder.glob("edubasealldata*.csv"))
+        r = pl.read_csv(extract, infer_schema_length=0, encoding="windows-1252").select(
+            laestab=_number("LA (code)") * 10000 + _number("EstablishmentNumber"), urn=_number("URN"),
+            opened=pl.col("OpenDate").str.strptime(pl.Date, "%d-%m-%Y", strict=False),
+            phase=pl.col("PhaseOfEducation (name)"), kind=pl.col("TypeOfEstablishment (name)"))
+    r = r.sort(["opened", "urn"], descending=True, nulls_last=True).group_by("laestab", maintain_order=True).first()
+    phase, kind = pl.col("phase").str.to_lowercase().fill_null(""), pl.col("kind").str.to_lowercase().fill_null("")
+    return r.select("laestab", school_type=pl.when(kind.str.contains("referral") | kind.str.contains("alternative"))
+                    .then(pl.lit("Alternative provision"))
+                    .when(kind.str.contains("special") | (phase == "special")).then(pl.lit("Special"))
+                    .when(phase.is_in(["primary", "infant", "junior", "middle deemed primary"])).then(pl.lit("Primary"))
+                    .when(phase.is_in(["secondary", "middle deemed secondary", "all-through", "16 plus"]))
+                    .then(pl.lit("Secondary")).otherwise(pl.lit("Other")))
+
+
+def _easter(year: int):
+    """Gregorian Easter Sunday (the Meeus/Jones/Butcher algorithm)."""
+    from datetime import date
+
+    a, b, c = year % 19, year // 100, year % 100
+    h = (19 * a + b - b // 4 - (8 * b + 13) // 25 + 15) % 30
+    i = (32 + 2 * (b % 4) + 2 * (c // 4) - h - c % 4) % 7
+    m = (a + 11 * h + 22 * i) // 451
+    month = (h + i - 7 * m + 114) // 31
+    return date(year, month, (h + i - 7 * m + 114) % 31 + 1)
+
+
+def exclusion_pupils(b: Borough, spine: pl.DataFrame) -> pl.DataFrame:
+    """docs/methodology.md#exclusions: per pupil, year and school, the January headcount (1/0) and the
+    permanent exclusions and suspensions that started that year at that school, each exclusion once."""
+    e = b.exclusions.select(upn=pl.col("UPN"), laestab=_number("LAESTAB"), census_day=_date("CensusDate"),
+                            category=pl.col("Category").str.strip_chars().str.to_uppercase(), start=_date("StartDate"))
+    # the same exclusion in two returns: the later census's row
+    e = e.sort("census_day", descending=True).unique(["upn", "laestab", "category", "start"], keep="first")
+
+    def year_term(d):
+        if d.month >= 8:
+            return {"year": d.year, "term": "autumn"}
+        return {"year": d.year - 1, "term": "spring" if d <= _easter(d.year) else "summer"}
+
+    e = e.with_columns(yt=pl.col("start").map_elements(year_term, return_dtype=pl.Struct(
+        {"year": pl.Int64, "term": pl.String}))).unnest("yt")
+    complete = e.group_by("year").agg(pl.col("term").n_unique().alias("n")).filter(pl.col("n") == 3)["year"]
+    counts = e.filter(pl.col("year").is_in(complete.implode())).group_by("upn", "year", "laestab").agg(
+        permanent=(pl.col("category") == "PERM").sum(), suspensions=pl.col("category").is_in(["SUSP", "FIXD"]).sum())
+    roll = spine.filter(pl.col("year").is_in(complete.implode())).select("upn", "year", "laestab", headcount=pl.lit(1))
+    both = roll.join(counts, on=["upn", "year", "laestab"], how="full", coalesce=True).with_columns(
+        pl.col("headcount", "permanent", "suspensions").fill_null(0))
+    return both.join(b.school_types, on="laestab", how="left").with_columns(pl.col("school_type").fill_null("Other"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,6 +464,15 @@ def pupil_rows(b: Borough) -> tuple[pl.DataFrame, dict]:
     add(att, "unauthorised_absence_rate", "attendance", "rate", pl.col("unauthorised"), pl.col("possible"), pop)
     add(att, "persistent_absence", "attendance", "percentage", pl.col("absent") >= PERSISTENT * pl.col("possible"), where=pop)
     add(att, "severe_absence", "attendance", "percentage", pl.col("absent") >= SEVERE * pl.col("possible"), where=pop)
+    if b.exclusions is not None and b.exclusions.height:
+        ex = exclusion_pupils(b, spine)
+        for suffix, types in (("", ["Primary", "Secondary", "Special"]), ("_primary", ["Primary"]),
+                              ("_secondary", ["Secondary"])):
+            where = pl.col("school_type").is_in(types)
+            add(ex, f"permanent_exclusion_rate{suffix}", "exclusions", "rate", pl.col("permanent"), pl.col("headcount"), where)
+            add(ex, f"suspension_rate{suffix}", "exclusions", "rate", pl.col("suspensions"), pl.col("headcount"), where)
+            add(ex, f"one_plus_suspension_rate{suffix}", "exclusions", "rate", pl.col("suspensions") > 0,
+                pl.col("headcount"), where)
     parts = dict(spine=spine, dis=dis, eyfs=e, phonics=p, phonics_y2=p2, ks1=k1, ks2=k2, ks4=k4, attendance=att)
     return pl.concat(rows), parts
 

@@ -45,3 +45,50 @@ def test_school_categories_cite_the_inspection_in_force_and_its_grades(refreshed
     for r in signalled.iter_rows(named=True):
         level = "red" if "red: Ofsted inspection" in r["reasons"] else "amber"
         assert r["category"] == "red" or (level == "amber" and r["category"] == "amber"), r
+
+
+# --- exclusions (docs/methodology.md#exclusions) -------------------------------------------------------
+
+EXCLUSION_MEASURES = [f"{m}{s}" for m in ("permanent_exclusion_rate", "suspension_rate", "one_plus_suspension_rate")
+                      for s in ("", "_primary", "_secondary")]
+
+
+def test_each_exclusion_counts_once_though_two_returns_carry_it(refreshed, small_borough_dir):
+    # every term's exclusions are in two census returns: the files hold more rows than exclusions
+    files = pl.concat([pl.read_csv(p, infer_schema_length=0) for p in sorted(small_borough_dir.glob("census_exclusions_*.csv"))])
+    distinct = files.select("UPN", "LAESTAB", "Category", "StartDate").unique().height
+    assert files.height > 1.5 * distinct
+    with duckdb.connect(str(refreshed.warehouse_path), read_only=True) as con:
+        loaded = con.sql("SELECT count(*) FROM staging.stg_exclusions__exclusions").fetchone()[0]
+        raw = con.sql("SELECT count(*) FROM raw.exclusions").fetchone()[0]
+    assert loaded == raw == distinct
+
+
+def test_exclusion_rates_are_published_for_every_community_and_the_planted_rise_is_seen(refreshed, small_borough_dir):
+    import json
+
+    planted = json.loads((small_borough_dir / "manifest.json").read_text())["planted_trends"]["exclusions_rising"]
+    out = _published(refreshed, "SELECT * FROM learning_community_outcomes WHERE stage = 'exclusions'")
+    total = out.filter(pl.col("breakdown") == "Total")
+    communities = set(_published(refreshed, "SELECT learning_community_code FROM dim_learning_communities")
+                      ["learning_community_code"])
+    years = sorted(total["academic_year"].unique())
+    assert len(years) >= 3
+    for m in EXCLUSION_MEASURES:
+        rows = total.filter(pl.col("measure") == m)
+        assert {(r["learning_community_code"], r["academic_year"]) for r in rows.iter_rows(named=True)} >= {
+            (lc, y) for lc in communities for y in years}, m
+    # subgroups reach the mart: disadvantage, SEN and GRT breakdowns of the headline rates
+    assert {"Disadvantage", "SEN provision", "Gypsy, Roma and Traveller"} <= set(
+        out.filter(pl.col("measure") == "suspension_rate")["breakdown"])
+    rates = total.filter((pl.col("measure") == "suspension_rate") & pl.col("learning_community_code").is_not_null())
+
+    def series(lc):
+        return [r["value"] for r in rates.filter(pl.col("learning_community_code") == lc).sort("academic_year")
+                .iter_rows(named=True)]
+
+    rising = series(planted)
+    assert all(b > a for a, b in zip(rising, rising[1:])), rising
+    for lc in communities - {planted}:
+        other = series(lc)
+        assert rising[-1] - rising[0] > other[-1] - other[0] + 3, (planted, rising, lc, other)
