@@ -64,10 +64,10 @@ def test_each_exclusion_counts_once_though_two_returns_carry_it(refreshed, small
     assert loaded == raw == distinct
 
 
-def test_exclusion_rates_are_published_for_every_community_and_the_planted_rise_is_seen(refreshed, small_borough_dir):
-    import json
+def test_exclusion_rates_are_published_for_every_community_and_the_planted_rise_is_seen(refreshed):
+    from synthetic.spec import small_borough
 
-    planted = json.loads((small_borough_dir / "manifest.json").read_text())["planted_trends"]["exclusions_rising"]
+    planted = small_borough().planted_exclusions_rising
     out = _published(refreshed, "SELECT * FROM learning_community_outcomes WHERE stage = 'exclusions'")
     total = out.filter(pl.col("breakdown") == "Total")
     communities = set(_published(refreshed, "SELECT learning_community_code FROM dim_learning_communities")
