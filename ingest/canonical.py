@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ingest.exclusions import exclusion_term
 from ingest.findings import (
     NO_DATA_ROWS,
     REPEATED_COLUMN,
@@ -25,7 +26,6 @@ from ingest.findings import (
     Finding,
     file_finding,
 )
-from ingest.exclusions import exclusion_term
 from ingest.gias import is_published_column
 from ingest.ofsted import EIF, LATEST_EIF, REPORT_CARD, REPORT_CARD_AREAS, published_columns
 from ingest.readers import RawTable, UnreadableFile, read_headers, read_table

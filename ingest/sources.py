@@ -153,7 +153,7 @@ SOURCES: list[Source] = [
     Source("exclusions", None, EXCLUSION_REQUIRED, EXCLUSION_OPTIONAL),
 ]
 SOURCE_NAMES = sorted({s.name for s in SOURCES})
-PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium")
+PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium", "exclusions")
 
 
 def detect_source(canonical_columns: set[str]) -> Source | None:

@@ -32,7 +32,7 @@ complete_years as (
 on_roll as (
     select pupil_key, academic_year, laestab
     from {{ ref('int_pupil_years') }}
-    where academic_year in (select academic_year from complete_years)
+    where academic_year in (select complete_years.academic_year from complete_years)
 ),
 
 pupils as (
@@ -69,4 +69,4 @@ select
     pupils.suspensions
 from pupils
 left join {{ ref('int_establishments') }} as est on pupils.laestab = est.laestab
-where pupils.academic_year in (select academic_year from complete_years)
+where pupils.academic_year in (select complete_years.academic_year from complete_years)
