@@ -103,3 +103,10 @@ def exclusion_reasons() -> dict[str, tuple[int | None, int | None]]:
     return {r["reason_code"]: (int(r["first_academic_year"]) if r["first_academic_year"] else None,
                                int(r["last_academic_year"]) if r["last_academic_year"] else None)
             for r in _seed("exclusion_reasons")}
+
+
+@cache
+def nccis_activity_codes() -> dict[int, str]:
+    """NCCIS activity code -> what it counts as: participating, neet, not_known, custody, pre_16 or other
+    (docs/methodology.md#post-16-participation-and-neet; the seed nccis_activity_codes)."""
+    return {int(r["activity_code"]): r["counted_as"] for r in _seed("nccis_activity_codes")}

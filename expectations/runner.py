@@ -99,6 +99,9 @@ def _prepare(table: CanonicalTable, upload: int, today: date) -> pl.DataFrame:
         f = _prepare_ofsted(f, today)
     if source == "exclusions":
         f = _prepare_exclusions(f, today)
+    if source == "post16_activity":
+        f = f.with_columns(snapshot_days_after_today=(pl.col("snapshot_date") - pl.lit(today)).dt.total_days(),
+                           activity_starts_after_snapshot=pl.col("activity_start_date") > pl.col("snapshot_date"))
     if source == "attendance":
         f = f.with_columns(absence_sessions=pl.col("authorised_absence_sessions") + pl.col("unauthorised_absence_sessions"))
     return f

@@ -38,7 +38,8 @@ MAX_SESSIONS_PER_TERM = 160
 # that year group (docs/methodology.md#impossible-values)
 AGE_GAP_WARNING, AGE_GAP_ERROR = 2, 3
 # ages at 31 August a pupil on a file without a stage can have (docs/methodology.md#impossible-values)
-SCHOOL_AGE_RANGE = {"census": (1, 25), "attendance": (1, 25), "pupil_premium": (2, 17), "exclusions": (3, 20)}
+SCHOOL_AGE_RANGE = {"census": (1, 25), "attendance": (1, 25), "pupil_premium": (2, 17), "exclusions": (3, 20),
+                    "post16_activity": (15, 25)}
 
 
 def _impossible_value_rules(source: str) -> list:
@@ -448,6 +449,40 @@ def exclusions_rules(known_laestabs: list[int] | None) -> list:
     return rules
 
 
+# --- post-16 activity tracking (docs/methodology.md#post-16-participation-and-neet) -------------------------
+
+def post16_activity_rules(known_laestabs: list[int] | None) -> list:
+    """Each young person once per snapshot, with an NCCIS activity code, a snapshot date not in the
+    future and an activity that started by it; ages 15 to 25 (up to 25 with an EHC plan)."""
+    rules = [
+        *_upn_rules(["snapshot_date"]),
+        *_impossible_value_rules("post16_activity"),
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="activity_code", value_set=list(cs.nccis_activity_codes()),
+            meta=_meta("activity_code", "error", "not an NCCIS activity code",
+                       "use a 3-digit code of DfE's NCCIS guidance (210 school sixth form, 310 apprenticeship, 619 "
+                       "seeking education, employment or training, 810 not known, ...)")),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="snapshot_date", meta=_meta("snapshot_date_missing", "error", "the snapshot (month-end) date is missing",
+                                               "give the month-end date of the snapshot (DD/MM/YYYY)")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="snapshot_days_after_today", max_value=0,
+            meta=_meta("snapshot_in_future", "error", "the snapshot date is in the future", "correct the snapshot date",
+                       blame="snapshot_date")),
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="activity_starts_after_snapshot", value_set=[False],
+            meta=_meta("activity_after_snapshot", "error", "the activity starts after the snapshot date",
+                       "correct the activity start date", blame="activity_start_date", show=["snapshot_date"])),
+        _in_set("send_status", ["E", "K", "N"], "send_status", "SEND status (E EHC plan, K SEN support, N none)"),
+    ]
+    if known_laestabs:
+        rules.append(gx.expectations.ExpectColumnValuesToBeInSet(
+            column="y11_laestab", value_set=list(known_laestabs),
+            meta=_meta("unknown_school", "warning", "the Year 11 school is not in the schools reference",
+                       "nothing to do for a school outside the authority; otherwise load the schools reference first")))
+    return rules
+
+
 def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None = None) -> list:
     if source == "census":
         return census_rules(known_laestabs)
@@ -469,4 +504,6 @@ def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None =
         return ofsted_inspections_rules(known_laestabs)
     if source == "exclusions":
         return exclusions_rules(known_laestabs)
+    if source == "post16_activity":
+        return post16_activity_rules(known_laestabs)
     return []

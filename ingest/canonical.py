@@ -564,6 +564,28 @@ def _exclusions(frame, file, columns):
     return t.drop("dob"), findings
 
 
+def _post16_activity(frame, file, columns):
+    """One row per young person per month-end snapshot; the academic year is the snapshot's (August to
+    July, as census dates file theirs), the academic age from the date of birth."""
+    spec = {
+        "snapshot_date": (_date("snapshot_date"), "date", DATE_FIX),
+        "activity_start_date": (_date("activity_start_date"), "date", DATE_FIX),
+        "dob": (_date("dob"), "date", DATE_FIX),
+        "y11_laestab": (_laestab("y11_laestab"), "laestab_number", "LAESTAB is 7 digits"),
+        "activity_code": (_int("activity_code"), "activity_code", "use the 3-digit NCCIS activity code"),
+    }
+    t, findings = _typed(frame, file, columns, spec)
+    t = _ensure(t, ["row_number", "snapshot_date", "upn", "dob", "activity_code", "activity_start_date", "send_status",
+                    "y11_laestab"])
+    t = t.with_columns(pl.col("snapshot_date", "activity_start_date", "dob").cast(pl.Date),
+                       pl.col("activity_code", "y11_laestab").cast(pl.Int64),
+                       send_status=pl.col("send_status").cast(pl.String).str.strip_chars().str.to_uppercase())
+    d = pl.col("snapshot_date")
+    t = t.with_columns(academic_year=pl.when(d.dt.month() >= 8).then(d.dt.year()).otherwise(d.dt.year() - 1))
+    t = t.with_columns(age_months_at_31_august=_age_months())
+    return t.drop("dob"), findings
+
+
 def _learning_communities(frame, file, columns):
     return _ensure(frame, ["row_number", "learning_community_code", "learning_community_name", "collaborative"]), []
 
@@ -595,4 +617,5 @@ _BUILDERS = {
     "community_membership": _community_membership,
     "ofsted_inspections": _ofsted_inspections,
     "exclusions": _exclusions,
+    "post16_activity": _post16_activity,
 }

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from ingest.exclusions import ALIASES as EXCLUSION_ALIASES
 from ingest.exclusions import OPTIONAL as EXCLUSION_OPTIONAL
 from ingest.exclusions import REQUIRED as EXCLUSION_REQUIRED
+from ingest.nccis import ALIASES as NCCIS_ALIASES
+from ingest.nccis import OPTIONAL as NCCIS_OPTIONAL
+from ingest.nccis import REQUIRED as NCCIS_REQUIRED
 from ingest.ofsted import ALIASES as OFSTED_ALIASES
 from ingest.ofsted import OPTIONAL as OFSTED_OPTIONAL
 from ingest.ofsted import REQUIRED as OFSTED_REQUIRED
@@ -83,6 +86,8 @@ ALIASES: dict[str, list[str]] = {
 ALIASES.update(OFSTED_ALIASES)
 # the school census exclusions module (ingest/exclusions.py)
 ALIASES.update(EXCLUSION_ALIASES)
+# the authority's monthly post-16 activity tracking (ingest/nccis.py)
+ALIASES.update(NCCIS_ALIASES)
 EYFSP_GOALS = [f"E{g:02d}" for g in range(1, 18)]
 for _g in EYFSP_GOALS:
     ALIASES[_g.lower()] = [_g, f"ELG{_g[1:]}", f"ELG {_g[1:]}"]
@@ -151,6 +156,8 @@ SOURCES: list[Source] = [
     Source("ofsted_inspections", None, OFSTED_REQUIRED, OFSTED_OPTIONAL),
     # the school census exclusions module: one row per suspension or permanent exclusion (pupil level)
     Source("exclusions", None, EXCLUSION_REQUIRED, EXCLUSION_OPTIONAL),
+    # the authority's monthly tracking of 16-17 year olds' activity (NCCIS codes), one row per young person per month
+    Source("post16_activity", None, NCCIS_REQUIRED, NCCIS_OPTIONAL),
 ]
 SOURCE_NAMES = sorted({s.name for s in SOURCES})
 PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium", "exclusions")

@@ -56,6 +56,9 @@ RAW_TABLES = {
     "exclusions": """academic_year INTEGER, term VARCHAR, census_date DATE, laestab INTEGER, pupil_key VARCHAR,
         age_months_at_31_august INTEGER, exclusion_category VARCHAR, exclusion_reason VARCHAR,
         exclusion_reason_2 VARCHAR, exclusion_reason_3 VARCHAR, exclusion_start_date DATE, exclusion_sessions INTEGER""",
+    # the authority's monthly post-16 activity tracking (ingest/nccis.py)
+    "post16_activity": """academic_year INTEGER, snapshot_date DATE, pupil_key VARCHAR, age_months_at_31_august INTEGER,
+        activity_code INTEGER, activity_start_date DATE, send_status VARCHAR, y11_laestab INTEGER""",
 }
 # what makes two uploads cover the same ground (a later one supersedes the earlier rows)
 PUPIL_TABLES = ("census", "attendance", "attainment", "pupil_premium")
@@ -74,6 +77,8 @@ SUPERSESSION_KEYS = {
     # each census return carries earlier terms' exclusions again (one and two terms in arrears): the later
     # return of a school's term replaces the earlier, so each exclusion counts once
     "exclusions": ("academic_year", "term", "laestab"),
+    # each month's snapshot is the authority's whole cohort: a later file of the same month replaces it
+    "post16_activity": ("snapshot_date",),
 }
 # what a reference table's rows are (removing one is removing a school or a community)
 REFERENCE_KEYS = {"schools": "urn", "learning_communities": "learning_community_code"}

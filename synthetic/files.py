@@ -57,6 +57,7 @@ def generate(spec: BoroughSpec, out_dir: Path, progress: Callable[[str], None] =
             "disadvantage_gap_narrowing": spec.planted_narrowing,
             "disadvantage_gap_widening": spec.planted_widening,
             "exclusions_rising": spec.planted_exclusions_rising,
+            "neet_rising": spec.planted_neet_rising,
         },
         "files": files,
         "seconds": round(time.perf_counter() - t0, 2),
@@ -149,6 +150,11 @@ def _write_all(spec, borough, pop, outcomes: Outcomes, out: Path, progress) -> l
     from synthetic.exclusions import write_exclusions
 
     files += write_exclusions(spec, borough, pop, out, _identity, _file_year)
+
+    # ---- post-16 activity tracking: month-end snapshots, December to March ----------------------------------
+    from synthetic.post16 import write_post16
+
+    files += write_post16(spec, borough, pop, out, _identity)
 
     # ---- attainment, one file per stage per year ------------------------------------------------------
     stages = [("eyfsp", outcomes.eyfsp), ("phonics", outcomes.phonics), ("ks1", outcomes.ks1),

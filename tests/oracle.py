@@ -124,6 +124,7 @@ class Borough:
     communities: pl.DataFrame
     exclusions: pl.DataFrame | None = None     # the census exclusions returns, as written
     school_types: pl.DataFrame | None = None   # LAESTAB -> school type (docs/methodology.md#exclusions)
+    post16: pl.DataFrame | None = None         # the monthly post-16 activity snapshots, as written
 
 
 def load(folder: Path) -> Borough:
@@ -173,8 +174,39 @@ def load(folder: Path) -> Borough:
     lcs = pl.read_csv(folder / "learning_communities.csv", infer_schema_length=0)
     ex = (census(folder, "census_exclusions_*.csv") if any(folder.glob("census_exclusions_*.csv"))
           else pl.DataFrame(schema={c: pl.String for c in ("UPN", "LAESTAB", "CensusDate", "Category", "StartDate")}))
+    p16 = (census(folder, "post16_activity_*.csv") if any(folder.glob("post16_activity_*.csv"))
+           else pl.DataFrame(schema={c: pl.String for c in ("UPN", "DOB", "SnapshotDate", "ActivityCode", "Y11LAESTAB")}))
     return Borough(c, results("eyfsp"), results("phonics"), results("ks1"), results("ks2"), results("ks4"), att, pp, s, lcs,
-                   ex, _school_types(folder))
+                   ex, _school_types(folder), p16)
+
+
+def post16_pupils(b: Borough) -> pl.DataFrame:
+    """docs/methodology.md#post-16-participation-and-neet: per young person of academic age 16-17 and year,
+    months in the December-February cohort (custody not), NEET and not known among them, and March."""
+    codes = pl.read_csv(SEEDS / "nccis_activity_codes.csv", infer_schema_length=0).select(
+        code=pl.col("activity_code").cast(pl.Int64), kind=pl.col("counted_as"))
+    day = _date("SnapshotDate")
+    p = b.post16.select(upn=pl.col("UPN"), snapshot=day, code=_number("ActivityCode"), file_y11=_number("Y11LAESTAB"),
+                        born=_date("DOB"))
+    p = p.sort("snapshot").unique(["upn", "snapshot"], keep="last").join(codes, on="code", how="left").with_columns(
+        year=pl.when(pl.col("snapshot").dt.month() >= 8).then(pl.col("snapshot").dt.year())
+        .otherwise(pl.col("snapshot").dt.year() - 1).cast(pl.Int64), month=pl.col("snapshot").dt.month())
+    # academic age: age on 31 August at the start of the academic year
+    age = pl.col("year") - pl.col("born").dt.year() - (pl.col("born").dt.month() >= 9).cast(pl.Int64)
+    p = p.filter(age.is_between(16, 17))
+    djf, cohort = pl.col("month").is_in([12, 1, 2]), pl.col("kind") != "custody"
+    per = p.group_by("upn", "year").agg(
+        cohort_months=(djf & cohort).sum(), neet_months=(djf & (pl.col("kind") == "neet")).sum(),
+        nk_months=(djf & (pl.col("kind") == "not_known")).sum(),
+        march=((pl.col("month") == 3) & cohort).any(),
+        participating=((pl.col("month") == 3) & (pl.col("kind") == "participating")).any(),
+        file_y11=pl.col("file_y11").max())
+    # where they finished Year 11: the last main enrolment in Year 11 on the census, else the file's
+    y11 = (b.census.filter(pl.col("enrol").is_in(["C", "M", "F"]) & (pl.col("nc") == "11"))
+           .sort(["census_date", "laestab"], descending=[True, False]).group_by("upn", maintain_order=True).first()
+           .select("upn", census_y11="laestab"))
+    per = per.join(y11, on="upn", how="left").with_columns(laestab=pl.coalesce("census_y11", "file_y11"))
+    return per.filter(pl.col("laestab").is_not_null())
 
 
 def _school_types(folder: Path) -> pl.DataFrame:
@@ -473,6 +505,14 @@ def pupil_rows(b: Borough) -> tuple[pl.DataFrame, dict]:
             add(ex, f"suspension_rate{suffix}", "exclusions", "rate", pl.col("suspensions"), pl.col("headcount"), where)
             add(ex, f"one_plus_suspension_rate{suffix}", "exclusions", "rate", pl.col("suspensions") > 0,
                 pl.col("headcount"), where)
+    if b.post16 is not None and b.post16.height:
+        y = post16_pupils(b)
+        in_djf = pl.col("cohort_months") > 0
+        add(y, "neet_or_not_known_16_17", "post16", "rate", pl.col("neet_months") + pl.col("nk_months"),
+            pl.col("cohort_months"), in_djf)
+        add(y, "neet_16_17", "post16", "rate", pl.col("neet_months"), pl.col("cohort_months"), in_djf)
+        add(y, "activity_not_known_16_17", "post16", "rate", pl.col("nk_months"), pl.col("cohort_months"), in_djf)
+        add(y, "participation_16_17", "post16", "percentage", pl.col("participating"), where=pl.col("march"))
     parts = dict(spine=spine, dis=dis, eyfs=e, phonics=p, phonics_y2=p2, ks1=k1, ks2=k2, ks4=k4, attendance=att)
     return pl.concat(rows), parts
 

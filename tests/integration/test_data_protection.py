@@ -44,7 +44,7 @@ from tests.conftest import TEST_KEY, copy_into_inbox, make_settings
 AS_OF = "2026-01-01"   # fixed, so the test means the same every year: a two-year period has passed for
 YEARS = 2              # 2022/23 (ended 31 August 2023), the small borough's first year, and no other
 SOURCE_ORDER = ["learning_communities", "schools", "ofsted_inspections", "census", "attendance", "attainment",
-                "pupil_premium", "exclusions", None]
+                "pupil_premium", "exclusions", "post16_activity", None]
 
 
 def _ingest(settings: Settings, progress=lambda m: None) -> None:
@@ -233,7 +233,8 @@ def test_after_a_purge_the_marts_build_and_the_publication_says_what_was_purged(
     manifest = json.loads((s.published_dir / "current" / "manifest.json").read_text())
     (purge,) = manifest["data_protection"]["purges_since_previous_publication"]
     assert purge["raw_rows_deleted"] == {t: years[t][2022] for t in PUPIL_SOURCES}
-    assert (purge["archived_uploads_deleted"], purge["archived_uploads_rewritten"], purge["quarantined_uploads_deleted"]) == (15, 2, 1)  # with three exclusions returns of 2022/23 only and one spanning both years
+    # with three exclusions returns of 2022/23 only and one spanning both years
+    assert (purge["archived_uploads_deleted"], purge["archived_uploads_rewritten"], purge["quarantined_uploads_deleted"]) == (15, 2, 1)
     assert purge["academic_years_purged_up_to"]["census"] == "2022/23"
     assert not any(isinstance(v, list) for v in purge.values()), "counts only"
     with duckdb.connect(str(s.warehouse), read_only=True) as con:

@@ -92,3 +92,40 @@ def test_exclusion_rates_are_published_for_every_community_and_the_planted_rise_
     for lc in communities - {planted}:
         other = series(lc)
         assert rising[-1] - rising[0] > other[-1] - other[0] + 3, (planted, rising, lc, other)
+
+
+# --- post-16 participation and NEET (docs/methodology.md#post-16-participation-and-neet) --------------------
+
+POST16_MEASURES = ["neet_or_not_known_16_17", "neet_16_17", "activity_not_known_16_17", "participation_16_17"]
+
+
+def test_post16_measures_are_published_for_every_community_and_the_planted_neet_rise_is_seen(refreshed):
+    from synthetic.spec import small_borough
+
+    planted = small_borough().planted_neet_rising
+    out = _published(refreshed, "SELECT * FROM learning_community_outcomes WHERE stage = 'post16'")
+    total = out.filter(pl.col("breakdown") == "Total")
+    communities = set(_published(refreshed, "SELECT learning_community_code FROM dim_learning_communities")
+                      ["learning_community_code"])
+    years = sorted(total["academic_year"].unique())
+    assert len(years) >= 2
+    for m in POST16_MEASURES:
+        rows = total.filter(pl.col("measure") == m)
+        assert {(r["learning_community_code"], r["academic_year"]) for r in rows.iter_rows(named=True)} >= {
+            (lc, y) for lc in communities for y in years}, m
+    # NEET or not known is the sum of its two parts (same months, same cohort)
+    la = total.filter(pl.col("learning_community_code").is_null())
+    for y in years:
+        v = {r["measure"]: r["numerator"] for r in la.filter(pl.col("academic_year") == y).iter_rows(named=True)}
+        assert v["neet_or_not_known_16_17"] == v["neet_16_17"] + v["activity_not_known_16_17"]
+    neet = total.filter((pl.col("measure") == "neet_16_17") & pl.col("learning_community_code").is_not_null())
+
+    def series(lc):
+        return [r["numerator"] / r["denominator"] for r in neet.filter(pl.col("learning_community_code") == lc)
+                .sort("academic_year").iter_rows(named=True)]
+
+    rising = series(planted)
+    assert all(b > a for a, b in zip(rising, rising[1:])), rising
+    for lc in communities - {planted}:
+        other = series(lc)
+        assert rising[-1] - rising[0] > other[-1] - other[0], (planted, rising, lc, other)

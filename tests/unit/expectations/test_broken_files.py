@@ -38,6 +38,7 @@ BASES = {
     "learning_communities": "learning_communities.csv",
     "ofsted": "Management_information_-_state-funded_schools_-_latest_inspections_as_at_31_Mar_2026.csv",
     "exclusions": "census_exclusions_2023-24_spring.csv",
+    "post16": "post16_activity_2024-12.csv",
 }
 KEEP = object()  # the expected value is the cell as the generated file has it (the rule blames an unchanged cell)
 
@@ -178,6 +179,14 @@ CASES = {
                                        "31/02/2024"),
     "exclusions-duplicate": Case("exclusions", _duplicate_row(7), "exclusion_duplicate", 7, "UPN", KEEP),
     "exclusions-upn": Case("exclusions", _set(8, "UPN", "A12345678901Z"), "upn_check_letter", 8, "UPN", "A12345678901Z"),
+    # post-16 activity tracking (a month-end snapshot)
+    "post16-activity-code": Case("post16", _set(0, "ActivityCode", "999"), "activity_code", 0, "ActivityCode", "999"),
+    "post16-send": Case("post16", _set(1, "SEND", "X"), "send_status", 1, "SEND", "X"),
+    "post16-activity-after-snapshot": Case("post16", _set(2, "ActivityStartDate", "01/02/2025"), "activity_after_snapshot",
+                                           2, "ActivityStartDate", "01/02/2025"),
+    "post16-duplicate": Case("post16", _duplicate_row(3), "upn_duplicate", 3, "UPN", KEEP),
+    "post16-impossible-date": Case("post16", _set(4, "SnapshotDate", "31/02/2024"), "date", 4, "SnapshotDate",
+                                   "31/02/2024"),
     # warnings: the file loads, but a data lead should look
     "census-unknown-column": Case("census", _add_column("HouseColour", "Red"), "unknown_column", None, "HouseColour", "Red",
                                   severity="warning"),
