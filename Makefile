@@ -18,7 +18,7 @@ setup: $(VENV)/.synced $(MANIFEST)
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@command -v uv > /dev/null 2>&1 || python3 -m uv --version > /dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen --python 3.11
+	$(UV) sync --frozen --python 3.11 --extra spark
 	@# compile once: later starts stay fast even where PYTHONDONTWRITEBYTECODE is set
 	@$(PY) -m compileall -q -j 2 $(VENV)/lib > /dev/null 2>&1 || true
 	@touch $@

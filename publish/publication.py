@@ -24,6 +24,7 @@ import duckdb
 import polars as pl
 
 from config.settings import PROJECT_ROOT, Settings
+from engine.reader import open_reader
 from ingest.retention import publication_record
 from publish.contract import ContractError, check_columns, load_contract
 from publish.extracts import write_extracts
@@ -82,7 +83,7 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
     building = root / f".building-{pub_id}"
     building.mkdir()
     try:
-        with duckdb.connect(str(settings.warehouse), read_only=True) as wh:
+        with open_reader(settings) as wh:  # the marts as the chosen engine built them (engine/reader.py)
             marts = {name: wh.sql(f"SELECT * FROM {t.relation}").pl() for name, t in contract.items()}
             uploads = wh.sql("SELECT upload_id, source, stage, source_file, sha256, rows, loaded_at "
                              "FROM raw.uploads ORDER BY loaded_at, source_file").pl()

@@ -21,19 +21,7 @@
 {%- endmacro %}
 
 {% macro rounded(expression, decimals) -%}
-    {%- if decimals is none -%}{{ expression }}{%- else -%}round({{ expression }}, {{ decimals }}){%- endif -%}
-{%- endmacro %}
-
-{# Text to integer, null where the text is not a number (a result code in a score column).
-   dbt-duckdb's safe_cast is a plain cast, so DuckDB gets try_cast; other engines dbt.safe_cast. #}
-{% macro safe_integer(col) -%}
-    {{ return(adapter.dispatch('safe_integer')(col)) }}
-{%- endmacro %}
-{% macro default__safe_integer(col) -%}
-    {{ dbt.safe_cast(col, api.Column.translate_type("integer")) }}
-{%- endmacro %}
-{% macro duckdb__safe_integer(col) -%}
-    try_cast({{ col }} as integer)
+    {%- if decimals is none -%}{{ expression }}{%- else -%}{{ round_half_up(expression, decimals) }}{%- endif -%}
 {%- endmacro %}
 
 {# The authority a school belongs to: a LAESTAB is the LA code (3 digits) then the

@@ -97,7 +97,7 @@ signals as (
     select
         laestab, academic_year, rule,
         case when difference <= -{{ r.attainment_red_pp }} then 'red' else 'amber' end as level,
-        measure || ' ' || cast(round(-difference, 1) as {{ dbt.type_string() }}) || ' points below the ' || compared_with || ' figure'
+        measure || ' ' || cast({{ round_half_up("-difference", 1) }} as {{ dbt.type_string() }}) || ' points below the ' || compared_with || ' figure'
             as reason
     from attainment
     where difference <= -{{ r.attainment_amber_pp }}
@@ -105,7 +105,7 @@ signals as (
     select
         laestab, academic_year, 'progress',
         case when value <= {{ r.progress_red }} then 'red' else 'amber' end,
-        'local progress 8 of ' || cast(round(value, 2) as {{ dbt.type_string() }})
+        'local progress 8 of ' || cast({{ round_half_up("value", 2) }} as {{ dbt.type_string() }})
     from {{ ref('int_school_year_measures') }}
     where measure = 'ks4_local_progress_8' and subgroup = {{ label('total') }} and pupils >= {{ r.min_pupils }}
         and value <= {{ r.progress_amber }}
@@ -113,28 +113,28 @@ signals as (
     select
         laestab, academic_year, 'gap',
         case when gap - national_gap >= {{ r.gap_red_pp }} then 'red' else 'amber' end,
-        measure || ' disadvantaged gap ' || cast(round(gap, 1) as {{ dbt.type_string() }})
-        || ' points, ' || cast(round(gap - national_gap, 1) as {{ dbt.type_string() }}) || ' wider than national'
+        measure || ' disadvantaged gap ' || cast({{ round_half_up("gap", 1) }} as {{ dbt.type_string() }})
+        || ' points, ' || cast({{ round_half_up("gap - national_gap", 1) }} as {{ dbt.type_string() }}) || ' wider than national'
     from gaps
     where gap - national_gap >= {{ r.gap_amber_pp }}
     union all
     select
         laestab, academic_year, 'gap', 'amber',
-        measure || ' disadvantaged gap widened by ' || cast(round(gap - previous_gap, 1) as {{ dbt.type_string() }})
+        measure || ' disadvantaged gap widened by ' || cast({{ round_half_up("gap - previous_gap", 1) }} as {{ dbt.type_string() }})
         || ' points since the previous year'
     from gaps
     where gap - previous_gap >= {{ r.gap_widened_pp }}
     union all
     select
         laestab, academic_year, 'trend', 'amber',
-        measure || ' fell ' || cast(round(-change, 1) as {{ dbt.type_string() }}) || ' points since the previous year'
+        measure || ' fell ' || cast({{ round_half_up("-change", 1) }} as {{ dbt.type_string() }}) || ' points since the previous year'
     from trend
     where change <= -{{ r.decline_amber_pp }}
     union all
     select
         laestab, academic_year, 'attendance',
         case when measure = 'persistent_absence' or difference >= {{ r.absence_red_pp }} then 'red' else 'amber' end,
-        measure || ' ' || cast(round(difference, 1) as {{ dbt.type_string() }}) || ' points above schools of the same phase'
+        measure || ' ' || cast({{ round_half_up("difference", 1) }} as {{ dbt.type_string() }}) || ' points above schools of the same phase'
     from attendance
     where (measure = 'overall_absence_rate' and difference >= {{ r.absence_amber_pp }})
         or (measure = 'persistent_absence' and difference >= {{ r.persistent_absence_red_pp }})
