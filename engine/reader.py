@@ -36,11 +36,13 @@ def open_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"threads": 2})
     try:
         if settings.warehouse.exists():
-            con.execute(f"ATTACH '{_quoted(settings.warehouse)}' AS wh (READ_ONLY)")
+            # attached under its own name: views dbt-duckdb left in the file name their catalog so
+            wh = settings.warehouse.stem.replace('"', '')
+            con.execute(f"""ATTACH '{_quoted(settings.warehouse)}' AS "{wh}" (READ_ONLY)""")
             for schema, table in con.execute("SELECT table_schema, table_name FROM information_schema.tables "
-                                             "WHERE table_catalog = 'wh'").fetchall():
+                                             "WHERE table_catalog = ? AND table_type = 'BASE TABLE'", [wh]).fetchall():
                 con.execute(f'CREATE SCHEMA IF NOT EXISTS memory."{schema}"')
-                con.execute(f'CREATE VIEW memory."{schema}"."{table}" AS SELECT * FROM wh."{schema}"."{table}"')
+                con.execute(f'CREATE VIEW memory."{schema}"."{table}" AS SELECT * FROM "{wh}"."{schema}"."{table}"')
         # the engine's tables win over any a DuckDB build left in the file
         for (schema, table), folder in spark_tables(settings).items():
             con.execute(f'CREATE SCHEMA IF NOT EXISTS memory."{schema}"')

@@ -16,6 +16,17 @@
     {%- endif -%}
 {%- endmacro %}
 
+{# The 8-byte float. dbt.type_float() is 4 bytes on both DuckDB and Spark (float): a per-pupil
+   figure such as an EBacc average point score (19.5 / 6) lost digits, and the engines' decimal and
+   float division rounded it differently. Arithmetic that can give fractions divides doubles, never
+   decimal literals (Spark keeps 6 decimal places of a decimal quotient, DuckDB a double). #}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double')()) }}
+{%- endmacro %}
+{% macro default__type_double() -%}
+    double
+{%- endmacro %}
+
 {# Text to integer, null where the text is not a number (a result code in a score column), without
    relying on the engine's cast mode: dbt-duckdb's safe_cast is a plain cast and dbt-spark turns ANSI
    mode off only for its own sessions. A decimal text rounds as DuckDB's cast rounds it. #}

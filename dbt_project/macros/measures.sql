@@ -14,9 +14,9 @@
 {% macro ratio_value(measure_type, numerator, denominator, decimals=none) -%}
     case
         when {{ measure_type }} in ('percentage', 'rate')
-            then {{ rounded('100.0 * ' ~ numerator ~ ' / nullif(' ~ denominator ~ ', 0)', decimals) }}
+            then {{ rounded('100 * cast(' ~ numerator ~ ' as ' ~ type_double() ~ ') / nullif(' ~ denominator ~ ', 0)', decimals) }}
         when {{ measure_type }} = 'count' then {{ numerator }}
-        else {{ rounded(numerator ~ ' / nullif(' ~ denominator ~ ', 0)', decimals) }}
+        else {{ rounded('cast(' ~ numerator ~ ' as ' ~ type_double() ~ ') / nullif(' ~ denominator ~ ', 0)', decimals) }}
     end
 {%- endmacro %}
 
@@ -43,7 +43,7 @@
 {%- endmacro %}
 
 {# Wilson score interval bounds for a proportion x/n (95%): used for Newcombe's method. #}
-{% macro wilson_bound(x, n, sign, z=1.959964) -%}
+{% macro wilson_bound(x, n, sign, z="cast(1.959964 as " ~ type_double() ~ ")") -%}
     (
         ({{ x }} / nullif({{ n }}, 0) + {{ z }} * {{ z }} / (2.0 * {{ n }}))
         {{ sign }} {{ z }} * sqrt(
