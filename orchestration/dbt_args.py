@@ -17,6 +17,7 @@ from config.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 MEASURES_SEED = DBT_PROJECT_DIR / "seeds" / "measures.csv"
+SPARK_LOG_CONFIG = DBT_PROJECT_DIR.parent / "engine" / "spark-log4j2.properties"
 
 
 def measure_definitions(seed: Path = MEASURES_SEED) -> list[dict]:
@@ -34,6 +35,7 @@ def dbt_vars(settings: Settings) -> dict:
         "pathways:duckdb_memory_limit": settings.duckdb_memory_limit,
         "pathways:spark_dir": str(settings.spark_home),
         "pathways:spark_driver_memory": settings.spark_driver_memory,
+        "pathways:spark_log_config": str(SPARK_LOG_CONFIG),
         "pathways:lake_dir": str(settings.lake),
         "pathways:old_la_code": str(settings.la_code),
         "pathways:new_la_code": settings.new_la_code,

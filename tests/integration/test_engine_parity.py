@@ -53,8 +53,7 @@ def test_every_mart_is_the_same_on_both_engines(refreshed, spark_refreshed):
 
 
 def test_the_publication_is_the_same_on_both_engines(refreshed, spark_refreshed):
-    duck_pub = refreshed.current_publication / "pathways.duckdb"
-    spark_pub = spark_refreshed.current_publication / "pathways.duckdb"
+    duck_pub, spark_pub = refreshed.current_publication, spark_refreshed.current_publication
     with duckdb.connect(str(duck_pub), read_only=True) as a, duckdb.connect(str(spark_pub), read_only=True) as b:
         names = sorted(r[0] for r in a.execute("SELECT table_name FROM information_schema.tables").fetchall())
         assert names and names == sorted(r[0] for r in b.execute("SELECT table_name FROM information_schema.tables").fetchall())
