@@ -4,7 +4,7 @@ The DuckDB warehouse stays the record of what was loaded: each upload in one tra
 supersession, erasure and retention all happen there (ingest/warehouse.py), so their rules stay in
 one place. Before the Spark engine builds, ``sync`` makes the lake equal to the live raw rows:
 
-* each upload's rows of each raw table are one Parquet file, ``<lake>/raw/<table>/<upload_id>-<state>.parquet``,
+* each upload's live rows of each raw table are one Parquet file, ``<lake>/raw/<table>/<upload_id>-<state>.parquet``,
   the lineage columns (upload_id, source_file, sha256, row_number, loaded_at) in every row;
 * a file is written once, under a hidden name then renamed, and never changed: an upload whose live
   rows changed since (superseded in part by a later upload, an erased pupil removed, purged) gets a new
@@ -69,10 +69,12 @@ def _sync_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path, result
     columns = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'raw' "
                           "AND table_name = ? ORDER BY ordinal_position", [table]).fetchall()
     schema = hashlib.sha256(repr(columns).encode()).hexdigest()[:8]
-    # rows are only ever inserted or deleted, never updated: their count and row numbers say what is live
+    # rows are inserted and deleted; an erasure also renumbers an upload's rows and gives them the
+    # rewritten file's sha256: count, row numbers and sha256 together say what is live
     states = {upload: f"{schema}{hashlib.sha256(f'{n}:{x}'.encode()).hexdigest()[:12]}"
               for upload, n, x in con.execute(
-                  f"SELECT upload_id, count(*), bit_xor(hash(row_number)) FROM raw.{table} GROUP BY upload_id").fetchall()}
+                  f"SELECT upload_id, count(*), sum(hash(row_number::VARCHAR || '/' || sha256)) FROM raw.{table} GROUP BY upload_id"
+              ).fetchall()}
     wanted = {f"{u}-{s}" for u, s in states.items()} | {f"{EMPTY}-{schema}"}
     have: dict[str, list[Path]] = {}
     for p in folder.glob("*.parquet"):

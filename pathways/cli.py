@@ -234,7 +234,7 @@ def nothing_new(settings: Settings) -> str | None:
     if running_refresh(settings) is not None or journal.pending(settings.data_dir):
         return None
     m = current_manifest(settings)
-    if m is None:
+    if m is None or m.get("engine", "duckdb") != settings.engine:  # PATHWAYS_ENGINE changed: build on the new one
         return None
     files = scan_inbox(settings)
     if any(f.state == "ready" for f in files) or any(h.confirmed for h in held_uploads(settings)):

@@ -117,6 +117,7 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
             "publication_id": pub_id,
             "created_at": now.isoformat(),
             "code_version": code_version(),
+            "engine": settings.engine,  # which engine built the marts (engine/reader.py read them)
             "la": {"old_la_code": settings.la_code, "new_la_code": settings.new_la_code, "la_name": settings.la_name},
             "suppression": {"threshold": settings.suppression_threshold, "min_count": settings.suppression_min_count,
                             "suppressed_cells": withheld, "symbol": SUPPRESSED},

@@ -47,6 +47,12 @@ def test_each_upload_is_one_file_written_once_and_replaced_when_its_rows_change(
     lake = pl.read_parquet([str(s.lake / "raw" / "learning_communities" / f) for f in after])
     assert sorted(lake["row_number"].to_list()) == [1, 3]
     assert {"upload_id", "source_file", "sha256", "row_number", "loaded_at"} <= set(lake.columns)  # lineage kept
+    # an erasure rewrites the archived file: its rows get the new sha256 (and new row numbers); the lake follows
+    with duckdb.connect(str(s.warehouse)) as con:
+        con.execute("UPDATE raw.learning_communities SET sha256 = 'rewritten' WHERE upload_id = 'aaaa'")
+    assert sync(s).written["learning_communities"] == 1
+    rewritten = pl.read_parquet([str(s.lake / "raw" / "learning_communities" / f) for f in _files(s)])
+    assert set(rewritten["sha256"]) == {"rewritten"}
     # every raw table has a file saying its columns, uploads or not
     assert _files(s, "census") and pl.read_parquet(s.lake / "raw" / "census" / _files(s, "census")[0]).height == 0
 
