@@ -5,8 +5,8 @@ For each size: generate a borough, load it once (a real DuckDB refresh: ingest, 
 time, each in its own process, ``dbt build`` (every model, seed and test) on DuckDB, the raw lake
 sync (engine/lake.py: all of it the first time, then again with nothing changed), and ``dbt build``
 on a local Spark session (``local[2]``, this machine's two cores); then compare every mart of the
-two builds (engine/parity.py). Peak memory is the largest resident size of the build's processes
-(for Spark, the JVM).
+two builds (engine/parity.py). Peak memory is the build's processes together at their largest
+(for Spark, the dbt process and the JVM it starts).
 
     .venv/bin/python -m bench.engines                       # tiny, default, quadruple
     BENCH_ENGINE_SIZES=tiny,default .venv/bin/python -m bench.engines
@@ -49,15 +49,31 @@ def _settings(workdir: Path, engine: str = "duckdb"):
                     pseudonymisation_key=os.environ.get("PATHWAYS_PSEUDONYMISATION_KEY") or "benchmark-key")
 
 
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (the JVM Spark starts included), from /proc."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            total += int(next(line for line in Path(f"/proc/{p}/status").read_text().splitlines()
+                              if line.startswith("VmRSS:")).split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total / 1024
+
+
 def _timed(command: list[str], cwd: Path | None = None) -> dict:
-    """Run one command in a child process: wall seconds, exit code and the largest resident size of
-    its processes (measured by a wrapper process, so each step's figure is its own)."""
-    wrapper = ("import resource, subprocess, sys, json, time; t = time.perf_counter(); "
-               "rc = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
-               "print(json.dumps({'rc': rc, 'seconds': round(time.perf_counter() - t, 1), "
-               "'peak_mb': round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}))")
-    out = subprocess.run([sys.executable, "-c", wrapper, *command], cwd=cwd, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
+    """Run one command in a child process: wall seconds, exit code and the peak of the resident memory
+    of it and its descendants together (sampled every 0.2 s)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_mb(proc.pid))
+        time.sleep(0.2)
+    return {"rc": proc.returncode, "seconds": round(time.perf_counter() - t, 1), "peak_mb": round(peak)}
 
 
 def _dbt_build(settings) -> dict:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-# a float differing by less than this is the same rounded figure (0.05 at one decimal would be a real
-# difference; floating representation of equal decimals differs by ~1e-15)
+# floats agreeing to this share of their size (or this much, near zero) are the same figure: a rounded
+# figure differs by at least 0.01 of its unit when it differs at all, while unrounded sums (numerators)
+# added up in another order differ in their last bits only
 FLOAT_TOLERANCE = 1e-9
 
 
@@ -58,7 +59,8 @@ def compare(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame], toler
                 out.append(MartDifference(table, f"{int(diff.sum())} row(s) differ in {c} (e.g. {a[c][i]!r} vs {b[c][i]!r})"))
         for c in floats:
             x, y = a[c].cast(pl.Float64), b[c].cast(pl.Float64)
-            diff = (x.is_null() != y.is_null()) | ((x - y).abs() > tolerance).fill_null(False)
+            scale = pl.max_horizontal(x.abs(), y.abs(), pl.lit(1.0, pl.Float64))
+            diff = (x.is_null() != y.is_null()) | ((x - y).abs() > tolerance * pl.select(scale).to_series()).fill_null(False)
             if diff.any():
                 i = diff.arg_max()
                 out.append(MartDifference(table, f"{int(diff.sum())} row(s) differ in {c} (e.g. {x[i]} vs {y[i]})"))
