@@ -17,7 +17,7 @@ counts as (
         j.academic_year,
         sum(case when s.level = 'red' then 1 else 0 end) as red_signals,
         sum(case when s.level = 'amber' then 1 else 0 end) as amber_signals,
-        {{ ordered_listagg("s.level || ': ' || s.reason", "'; '", "s.level desc nulls last, s.rule nulls last") }} as reasons
+        {{ ordered_listagg("s.level || ': ' || s.reason", "'; '", "s.level desc nulls last, s.rule nulls last, s.reason nulls last") }} as reasons
     from judged as j
     left join {{ ref('int_school_category_signals') }} as s
         on j.laestab = s.laestab and j.academic_year = s.academic_year
