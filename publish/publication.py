@@ -84,7 +84,8 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
     building.mkdir()
     try:
         with open_reader(settings) as wh:  # the marts as the chosen engine built them (engine/reader.py)
-            marts = {name: wh.sql(f"SELECT * FROM {t.relation}").pl() for name, t in contract.items()}
+            # in one order whatever the engine (its columns, time period first): the open data's rows and defaults follow it
+            marts = {name: wh.sql(f"SELECT * FROM {t.relation} ORDER BY ALL").pl() for name, t in contract.items()}
             uploads = wh.sql("SELECT upload_id, source, stage, source_file, sha256, rows, loaded_at "
                              "FROM raw.uploads ORDER BY loaded_at, source_file").pl()
             # retention periods, purges since the last publication, erasures: counts only (ingest/retention.py)
