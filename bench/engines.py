@@ -46,6 +46,7 @@ def _settings(workdir: Path, engine: str = "duckdb"):
 
     return Settings(data_dir=workdir / "data", warehouse_path=workdir / "data" / "warehouse.duckdb",
                     dagster_home=workdir / "dagster_home", log_level="WARNING", inbox_settle_seconds=0, engine=engine,
+                    spark_driver_memory=os.environ.get("BENCH_SPARK_MEMORY", "4g"),
                     pseudonymisation_key=os.environ.get("PATHWAYS_PSEUDONYMISATION_KEY") or "benchmark-key")
 
 
@@ -64,15 +65,17 @@ def _tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def _timed(command: list[str], cwd: Path | None = None) -> dict:
-    """Run one command in a child process: wall seconds, exit code and the peak of the resident memory
-    of it and its descendants together (sampled every 0.2 s)."""
+def _timed(command: list[str], log: Path, cwd: Path | None = None) -> dict:
+    """Run one command in a child process, its output to ``log``: wall seconds, exit code and the peak
+    of the resident memory of it and its descendants together (sampled every 0.2 s)."""
     t = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0.0
-    while proc.poll() is None:
-        peak = max(peak, _tree_rss_mb(proc.pid))
-        time.sleep(0.2)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as out:
+        proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        peak = 0.0
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss_mb(proc.pid))
+            time.sleep(0.2)
     return {"rc": proc.returncode, "seconds": round(time.perf_counter() - t, 1), "peak_mb": round(peak)}
 
 
@@ -81,14 +84,15 @@ def _dbt_build(settings) -> dict:
 
     dbt = str(Path(sys.executable).parent / "dbt")
     return _timed([dbt, *dbt_args("build", settings, "--target-path", f"target/bench-{settings.engine}"),
-                   "--profiles-dir", "."], cwd=DBT_PROJECT_DIR)
+                   "--profiles-dir", "."], settings.data_dir / "logs" / f"bench-dbt-{settings.engine}.log",
+                  cwd=DBT_PROJECT_DIR)
 
 
 def _lake_sync(settings) -> dict:
     code = ("import sys; from bench.engines import _settings; from engine.lake import sync; from pathlib import Path; "
             f"r = sync(_settings(Path({str(settings.data_dir.parent)!r}), 'spark')); "
             "sys.exit(0 if r.files else 1)")
-    return _timed([sys.executable, "-c", code], cwd=PROJECT_ROOT)
+    return _timed([sys.executable, "-c", code], settings.data_dir / "logs" / "bench-lake-sync.log", cwd=PROJECT_ROOT)
 
 
 def run_size(size: str, workdir: Path) -> dict:
@@ -121,7 +125,8 @@ def run_size(size: str, workdir: Path) -> dict:
     _say(size, f"dbt build on Spark: {out['spark_build']}")
     with open_reader(duck) as con:
         names = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()]
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' "
+            "AND table_catalog = current_database()").fetchall()]
         left = read_marts(con, names)
     with open_reader(spark) as con:
         right = read_marts(con, names)

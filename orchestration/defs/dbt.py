@@ -125,8 +125,8 @@ def with_table_metadata(events: list, settings: Settings) -> list:
             relation = f"{node['schema']}.{node.get('alias') or node['name']}"
             try:
                 rows = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
-                columns = con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                                      "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                columns = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
+                                      "AND table_name = ? AND table_catalog = current_database() ORDER BY ordinal_position",
                                       [node["schema"], node.get("alias") or node["name"]]).fetchall()
             except duckdb.Error:
                 out.append(event)

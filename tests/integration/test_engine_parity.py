@@ -33,7 +33,8 @@ def spark_refreshed(small_borough_dir, refreshed, tmp_path_factory):
 def _mart_names(settings) -> list[str]:
     with open_reader(settings) as con:
         return sorted(r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'").fetchall())
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' "
+            "AND table_catalog = current_database()").fetchall())
 
 
 def test_every_mart_is_the_same_on_both_engines(refreshed, spark_refreshed):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
+import pytest
 
 from engine.lake import sync
 from engine.reader import open_reader
@@ -65,9 +66,18 @@ def test_the_reader_gives_the_same_names_on_either_engine(tmp_path):
     folder = s.spark_home / "warehouse" / "marts.db" / "dim_learning_communities"
     folder.mkdir(parents=True)
     pl.DataFrame({"learning_community_code": ["LC1", "LC2"]}).write_parquet(folder / "part-00000.snappy.parquet")
+    # a DuckDB build left in the file: on Spark it is never read, not even for a table Spark lacks
+    with duckdb.connect(str(s.warehouse)) as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute("CREATE TABLE marts.dim_learning_communities AS SELECT 'LC9' AS learning_community_code")
+        con.execute("CREATE TABLE marts.dim_schools AS SELECT 1 AS urn")
     with open_reader(s) as con:
         assert con.execute("SELECT count(*) FROM marts.dim_learning_communities").fetchone()[0] == 2
         assert con.execute("SELECT count(*) FROM raw.learning_communities").fetchone()[0] == 2
-    with open_reader(make_settings(tmp_path)) as con:  # DuckDB: the file itself, which has no marts here
+        with pytest.raises(duckdb.CatalogException):
+            con.execute("SELECT * FROM marts.dim_schools")
+        assert not con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'dim_schools' "
+                               "AND table_catalog = current_database()").fetchall()
+    with open_reader(make_settings(tmp_path)) as con:  # DuckDB: the file itself
         assert con.execute("SELECT count(*) FROM raw.learning_communities").fetchone()[0] == 2
-        assert not con.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = 'marts'").fetchall()
+        assert con.execute("SELECT learning_community_code FROM marts.dim_learning_communities").fetchall() == [("LC9",)]
