@@ -22,9 +22,9 @@
         {% if m.measure_type == 'percentage' -%}
             case when {{ m.numerator }} then 1.0 else 0.0 end
         {%- else -%}
-            cast({{ m.numerator }} as {{ dbt.type_float() }})
+            cast({{ m.numerator }} as {{ type_double() }})
         {%- endif %} as numerator,
-        cast({{ m.denominator }} as {{ dbt.type_float() }}) as denominator
+        cast({{ m.denominator }} as {{ type_double() }}) as denominator
     from {{ ref(m.pupil_model) }}
     where {{ m.population }}
     {% if not loop.last %}union all{% endif %}

@@ -44,7 +44,7 @@ inspections as (
         max(case when judgement = 'category_of_concern' then grade_label end) as category_of_concern,
         max(case when judgement = 'overall_effectiveness' and grade_label != 'Not judged' then grade_label end)
             as overall_effectiveness,
-        {{ dbt.listagg('judgement_text', "'; '", 'order by judgement_order, judgement') }} as outcome,
+        {{ ordered_listagg('judgement_text', "'; '", 'judgement_order, judgement') }} as outcome,
         max(case when category_signal = 'red' then 2 when category_signal = 'amber' then 1 else 0 end) as signal_rank
     from judgements
     group by urn, publication_date
@@ -54,7 +54,7 @@ signalled as (
     select
         j.urn,
         j.publication_date,
-        {{ dbt.listagg('j.judgement_text', "'; '", 'order by j.judgement_order, j.judgement') }} as signal_judgements
+        {{ ordered_listagg('j.judgement_text', "'; '", 'j.judgement_order, j.judgement') }} as signal_judgements
     from judgements as j
     inner join inspections as i on j.urn = i.urn and j.publication_date = i.publication_date
     where (i.signal_rank = 2 and j.category_signal = 'red') or (i.signal_rank = 1 and j.category_signal = 'amber')

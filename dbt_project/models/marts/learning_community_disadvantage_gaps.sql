@@ -79,34 +79,32 @@ select
     valued.learning_community_name, valued.collaborative, valued.academic_year, valued.stage, valued.measure,
     valued.measure_type,
     valued.disadvantaged_numerator, valued.disadvantaged_denominator, cast(valued.disadvantaged_pupils as {{ dbt.type_bigint() }}) as disadvantaged_pupils,
-    round(valued.disadvantaged_value, 1) as disadvantaged_value,
+    {{ round_half_up("valued.disadvantaged_value", 1) }} as disadvantaged_value,
     valued.other_numerator, valued.other_denominator, cast(valued.other_pupils as {{ dbt.type_bigint() }}) as other_pupils,
-    round(valued.other_value, 1) as other_value,
-    round(case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
+    {{ round_half_up("valued.other_value", 1) }} as other_value,
+    {{ round_half_up("case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
         else valued.disadvantaged_value - valued.other_value
-    end, 1) as gap,
+    end", 1) }} as gap,
     case when valued.measure_type = 'average' then 'points' else 'percentage points' end as gap_unit,
     valued.rolling_years,
     valued.rolling_disadvantaged_numerator, valued.rolling_disadvantaged_denominator, cast(valued.rolling_disadvantaged_pupils as {{ dbt.type_bigint() }}) as rolling_disadvantaged_pupils,
-    round(valued.rolling_disadvantaged_value, 1) as rolling_disadvantaged_value,
+    {{ round_half_up("valued.rolling_disadvantaged_value", 1) }} as rolling_disadvantaged_value,
     valued.rolling_other_numerator, valued.rolling_other_denominator, cast(valued.rolling_other_pupils as {{ dbt.type_bigint() }}) as rolling_other_pupils,
-    round(valued.rolling_other_value, 1) as rolling_other_value,
-    round(case when valued.higher_is_better then valued.rolling_other_value - valued.rolling_disadvantaged_value
+    {{ round_half_up("valued.rolling_other_value", 1) }} as rolling_other_value,
+    {{ round_half_up("case when valued.higher_is_better then valued.rolling_other_value - valued.rolling_disadvantaged_value
         else valued.rolling_disadvantaged_value - valued.rolling_other_value
-    end, 1) as rolling_gap,
+    end", 1) }} as rolling_gap,
     national.national_disadvantaged_value,
     national.national_other_value,
-    round(case when valued.higher_is_better then national.national_other_value - national.national_disadvantaged_value
+    {{ round_half_up("case when valued.higher_is_better then national.national_other_value - national.national_disadvantaged_value
         else national.national_disadvantaged_value - national.national_other_value
-    end, 1) as national_gap,
-    round(
-        case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
+    end", 1) }} as national_gap,
+    {{ round_half_up("case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
             else valued.disadvantaged_value - valued.other_value
         end
         - case when valued.higher_is_better then national.national_other_value - national.national_disadvantaged_value
             else national.national_disadvantaged_value - national.national_other_value
-        end, 1
-    ) as gap_against_national
+        end", 1) }} as gap_against_national
 from valued
 left join national
     on valued.time_period = national.time_period and valued.measure = national.measure

@@ -21,7 +21,7 @@ counts as (
         sum(case when s.level = 'amber' then 1 else 0 end) as amber_signals,
         max(case when s.rule = 'inspection' and s.level = 'red' then 2 when s.rule = 'inspection' then 1 else 0 end)
             as inspection_level,
-        {{ dbt.listagg("s.level || ': ' || s.reason", "'; '", "order by s.level desc, s.rule") }} as reasons
+        {{ ordered_listagg("s.level || ': ' || s.reason", "'; '", "s.level desc nulls last, s.rule nulls last, s.reason nulls last") }} as reasons
     from judged as j
     left join {{ ref('int_school_category_signals') }} as s
         on j.laestab = s.laestab and j.academic_year = s.academic_year

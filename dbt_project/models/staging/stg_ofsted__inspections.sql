@@ -5,10 +5,10 @@
 with inspections as (
     select *
     from {{ optional_source('ofsted_inspections',
-        'cast(null as integer) as urn, cast(null as integer) as laestab, cast(null as varchar) as inspection_number, '
-        ~ 'cast(null as varchar) as inspection_type, cast(null as date) as inspection_start_date, '
-        ~ 'cast(null as date) as publication_date, cast(null as varchar) as framework, '
-        ~ 'cast(null as varchar) as judgement, cast(null as varchar) as grade, cast(null as date) as grade_date') }}
+        'cast(null as integer) as urn, cast(null as integer) as laestab, cast(null as ' ~ dbt.type_string() ~ ') as inspection_number, '
+        ~ 'cast(null as ' ~ dbt.type_string() ~ ') as inspection_type, cast(null as date) as inspection_start_date, '
+        ~ 'cast(null as date) as publication_date, cast(null as ' ~ dbt.type_string() ~ ') as framework, '
+        ~ 'cast(null as ' ~ dbt.type_string() ~ ') as judgement, cast(null as ' ~ dbt.type_string() ~ ') as grade, cast(null as date) as grade_date') }}
 ),
 
 grades as (
