@@ -27,6 +27,16 @@
     double
 {%- endmacro %}
 
+{# What per-pupil numerators and denominators are added up in: a decimal of 10 places, so that sums
+   are exact and the same in any order, on any engine (sums of doubles differ in their last bits with
+   the order rows arrive in). Figures are computed from them as doubles (ratio_value). #}
+{% macro type_exact_sum() -%}
+    {{ return(adapter.dispatch('type_exact_sum')()) }}
+{%- endmacro %}
+{% macro default__type_exact_sum() -%}
+    decimal(38, 10)
+{%- endmacro %}
+
 {# Text to integer, null where the text is not a number (a result code in a score column), without
    relying on the engine's cast mode: dbt-duckdb's safe_cast is a plain cast and dbt-spark turns ANSI
    mode off only for its own sessions. A decimal text rounds as DuckDB's cast rounds it. #}

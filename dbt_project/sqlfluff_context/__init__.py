@@ -47,6 +47,7 @@ class _Dbt:
 # engine macros (dbt_project/macros/engine.sql) whose DuckDB rendering is not a function call
 _DUCKDB = {
     "type_double": lambda: "double",
+    "type_exact_sum": lambda: "decimal(38, 10)",
     "ordered_listagg": lambda measure, delimiter, order_by: f"string_agg({measure}, {delimiter} order by {order_by})",
     "reachable_pairs": lambda name, edges: (
         f"{name} (urn, linked_urn) as (select urn, link_urn from {edges} union "

@@ -23,7 +23,7 @@ with headline as (
 ),
 
 la as (
-    select academic_year, old_la_code, measure, subgroup, 100.0 * sum(numerator) / nullif(sum(denominator), 0) as la_value
+    select academic_year, old_la_code, measure, subgroup, 100 * cast(sum(numerator) as {{ type_double() }}) / nullif(sum(denominator), 0) as la_value
     from {{ ref('int_school_year_measures') }}
     where measure_type in ('percentage', 'rate')
     group by academic_year, old_la_code, measure, subgroup
@@ -34,7 +34,7 @@ la as (
 same_phase as (
     select
         s.academic_year, s.old_la_code, s.measure, est.phase,
-        100.0 * sum(s.numerator) / nullif(sum(s.denominator), 0) as phase_value
+        100 * cast(sum(s.numerator) as {{ type_double() }}) / nullif(sum(s.denominator), 0) as phase_value
     from {{ ref('int_school_year_measures') }} as s
     inner join {{ ref('int_establishments') }} as est on s.laestab = est.laestab
     where s.subgroup = {{ label('total') }} and s.measure in ('overall_absence_rate', 'persistent_absence')
