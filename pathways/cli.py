@@ -1024,6 +1024,12 @@ def cmd_erase(args) -> int:
     with processing_log.logged(settings.data_dir, "erasure", {"reference": args.reference}) as log:
         result = erasure.erase(settings, args.upn, args.reference, reports=quarantine_reports, progress=_steps)
         log.update(pupil_keys=result.pupil_keys, operation_id=result.operation_id, **result.counts())
+        if settings.engine == "spark":
+            # the raw Parquet files Spark reads are copies of the warehouse's rows: they follow the
+            # erasure now, not at the next refresh (Spark's pupil-level tables follow at the rebuild below)
+            from engine import lake
+
+            lake.sync(settings)
     print(result.describe())
     if not args.no_refresh:
         print("Rebuilding the marts without the pupil, and publishing ...")
