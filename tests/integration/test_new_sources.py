@@ -64,20 +64,27 @@ def test_each_exclusion_counts_once_though_two_returns_carry_it(refreshed, small
     assert loaded == raw == distinct
 
 
-def test_exclusion_rates_are_published_for_every_community_and_the_planted_rise_is_seen(refreshed):
-    from synthetic.spec import small_borough
-
-    planted = small_borough().planted_exclusions_rising
-    out = _published(refreshed, "SELECT * FROM learning_community_outcomes WHERE stage = 'exclusions'")
+def _in_every_community(refreshed, stage: str, measures: list[str], min_years: int):
+    """A stage's published outcomes, asserting each measure's all-pupils figure is there for every
+    learning community in every year the stage has: (outcomes, their Total rows, communities, years)."""
+    out = _published(refreshed, f"SELECT * FROM learning_community_outcomes WHERE stage = '{stage}'")
     total = out.filter(pl.col("breakdown") == "Total")
     communities = set(_published(refreshed, "SELECT learning_community_code FROM dim_learning_communities")
                       ["learning_community_code"])
     years = sorted(total["academic_year"].unique())
-    assert len(years) >= 3
-    for m in EXCLUSION_MEASURES:
+    assert len(years) >= min_years
+    for m in measures:
         rows = total.filter(pl.col("measure") == m)
         assert {(r["learning_community_code"], r["academic_year"]) for r in rows.iter_rows(named=True)} >= {
             (lc, y) for lc in communities for y in years}, m
+    return out, total, communities, years
+
+
+def test_exclusion_rates_are_published_for_every_community_and_the_planted_rise_is_seen(refreshed):
+    from synthetic.spec import small_borough
+
+    planted = small_borough().planted_exclusions_rising
+    out, total, communities, years = _in_every_community(refreshed, "exclusions", EXCLUSION_MEASURES, min_years=3)
     # subgroups reach the mart: disadvantage, SEN and GRT breakdowns of the headline rates
     assert {"Disadvantage", "SEN provision", "Gypsy, Roma and Traveller"} <= set(
         out.filter(pl.col("measure") == "suspension_rate")["breakdown"])
@@ -103,16 +110,7 @@ def test_post16_measures_are_published_for_every_community_and_the_planted_neet_
     from synthetic.spec import small_borough
 
     planted = small_borough().planted_neet_rising
-    out = _published(refreshed, "SELECT * FROM learning_community_outcomes WHERE stage = 'post16'")
-    total = out.filter(pl.col("breakdown") == "Total")
-    communities = set(_published(refreshed, "SELECT learning_community_code FROM dim_learning_communities")
-                      ["learning_community_code"])
-    years = sorted(total["academic_year"].unique())
-    assert len(years) >= 2
-    for m in POST16_MEASURES:
-        rows = total.filter(pl.col("measure") == m)
-        assert {(r["learning_community_code"], r["academic_year"]) for r in rows.iter_rows(named=True)} >= {
-            (lc, y) for lc in communities for y in years}, m
+    out, total, communities, years = _in_every_community(refreshed, "post16", POST16_MEASURES, min_years=2)
     # NEET or not known is the sum of its two parts (same months, same cohort)
     la = total.filter(pl.col("learning_community_code").is_null())
     for y in years:
