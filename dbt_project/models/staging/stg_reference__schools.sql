@@ -31,12 +31,17 @@ succession as (
         and links.link_urn in (select s.urn from schools as s)
 ),
 
+membership as (
+    select urn, laestab, learning_community_code
+    from {{ optional_source('community_membership', 'cast(null as integer) as urn, cast(null as integer) as laestab, cast(null as '
+                            ~ dbt.type_string() ~ ') as learning_community_code') }}
+),
+
 by_urn as (
     select
         urn,
         min(learning_community_code) as learning_community_code
-    from {{ optional_source('community_membership', 'cast(null as integer) as urn, cast(null as integer) as laestab, cast(null as '
-                            ~ dbt.type_string() ~ ') as learning_community_code') }}
+    from membership
     where urn is not null
     group by urn
 ),
@@ -45,8 +50,7 @@ by_laestab as (
     select
         laestab,
         min(learning_community_code) as learning_community_code
-    from {{ optional_source('community_membership', 'cast(null as integer) as urn, cast(null as integer) as laestab, cast(null as '
-                            ~ dbt.type_string() ~ ') as learning_community_code') }}
+    from membership
     where laestab is not null
     group by laestab
 ),
