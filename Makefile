@@ -12,13 +12,13 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: setup demo demo-small test lint ui refresh status bench clean notebook notebook-edit chart-images docs docs-serve \
-	serve bench-web frontend browser-test-deps
+	serve bench-web frontend browser-test-deps java bench-engines
 
 setup: $(VENV)/.synced $(MANIFEST)
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@command -v uv > /dev/null 2>&1 || python3 -m uv --version > /dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen --python 3.11
+	$(UV) sync --frozen --python 3.11 --extra spark
 	@# compile once: later starts stay fast even where PYTHONDONTWRITEBYTECODE is set
 	@$(PY) -m compileall -q -j 2 $(VENV)/lib > /dev/null 2>&1 || true
 	@touch $@
@@ -28,13 +28,16 @@ $(MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
 	$(PY) -m pathways.cli dbt parse --quiet
 	@touch $@
 
-demo: setup
+# PATHWAYS_ENGINE=spark (README: Running on Spark) needs Java: installed first when missing
+ENGINE_DEPS := $(if $(filter spark,$(PATHWAYS_ENGINE)),java)
+
+demo: setup $(ENGINE_DEPS)
 	$(PY) -m pathways.cli demo
 
-demo-small: setup
+demo-small: setup $(ENGINE_DEPS)
 	$(PY) -m pathways.cli demo --size small
 
-refresh: setup
+refresh: setup $(ENGINE_DEPS)
 	$(PY) -m pathways.cli refresh
 
 status: setup
@@ -44,9 +47,22 @@ status: setup
 bench: setup
 	$(PY) -m bench.benchmark
 
+# the same dbt build on DuckDB and on Spark at growing sizes (printed, never asserted; README: Running on Spark)
+bench-engines: setup java
+	$(PY) -m bench.engines
+
 # the linters, then the suite (CI runs this through .ci/run); `make test PYTEST_ARGS="-m 'not slow'"` for the fast part
-test: setup lint browser-test-deps
+test: setup lint browser-test-deps java
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# the Spark engine (its parity test, PATHWAYS_ENGINE=spark) runs PySpark, which needs Java 17 or later:
+# Debian's headless JRE is installed with apt-get when missing (as root), as chromium is below
+java:
+	@{ command -v java > /dev/null 2>&1 && java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])'; } || \
+	  { [ "$$(id -u)" = 0 ] && export DEBIAN_FRONTEND=noninteractive && \
+	  { apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends openjdk-17-jre-headless || \
+	    { apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends openjdk-17-jre-headless; }; }; } || \
+	  { echo "The Spark engine needs Java 17 or later: apt-get install openjdk-17-jre-headless (as root)" >&2; exit 1; }
 
 # the scorecard's browser tests need Debian's chromium (installed with apt-get when missing, as root)
 # and axe-core from npm (scorecard/frontend/package-lock.json)

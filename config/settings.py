@@ -13,6 +13,7 @@ import hmac
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,21 @@ class Settings(BaseSettings):
     duckdb_memory_limit: str = Field(
         default="8GB", description="Memory DuckDB may use while dbt builds (it spills to disk beyond it); "
                                    "DuckDB's own default is 80% of RAM.")
+
+    # --- the SQL engine dbt builds on (README: Running on a cluster) ---------------------------
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb", description="Engine dbt builds the warehouse on: duckdb (embedded, one file) or spark "
+                                      "(dbt-spark; raw uploads shared as Parquet under lake_dir).")
+    spark_target: str = Field(
+        default="spark", description="dbt profile target used when engine is spark: spark (a local session) or a "
+                                     "cluster target you add to dbt_project/profiles.yml.")
+    spark_dir: Path | None = Field(
+        default=None, description="The local Spark session's metastore and tables (default: <data_dir>/spark); "
+                                  "the published marts are read from its Parquet files.")
+    lake_dir: Path | None = Field(
+        default=None, description="Raw uploads as Parquet, one file per upload, for the Spark engine "
+                                  "(default: <data_dir>/lake).")
+    spark_driver_memory: str = Field(default="4g", description="Memory of the local Spark session's driver (engine spark).")
 
     # --- the borough --------------------------------------------------------------------
     la_code: int = Field(default=372, description="Old (3-digit) LA code of the authority (Rotherham 372).")
@@ -206,6 +222,14 @@ class Settings(BaseSettings):
     @property
     def warehouse(self) -> Path:
         return self.warehouse_path or (self.data_dir / "warehouse.duckdb")
+
+    @property
+    def spark_home(self) -> Path:
+        return self.spark_dir or (self.data_dir / "spark")
+
+    @property
+    def lake(self) -> Path:
+        return self.lake_dir or (self.data_dir / "lake")
 
     @property
     def held_dir(self) -> Path:

@@ -71,3 +71,42 @@ LANGUAGES = codes("first_language")
 def sen_provisions_needing_a_need() -> list[str]:
     """SEN provision codes that count as SEN support or an EHC plan (a primary need is required)."""
     return [r["sen_provision"] for r in _seed("sen_provisions") if r["counted_as"] in ("K", "E")]
+
+
+@cache
+def ofsted_grade_codes() -> dict[tuple[str, str], set[str]]:
+    """(framework, judgement) -> the grades Ofsted writes for it, lower case (docs/methodology.md#ofsted-inspections;
+    the seed ofsted_grades, which the marts read for the labels). A judgement not listed by name takes the
+    framework's '*' grades."""
+    from ingest.ofsted import EIF_JUDGEMENTS, REPORT_CARD_AREAS
+
+    rows = _seed("ofsted_grades")
+    out: dict[tuple[str, str], set[str]] = {}
+    named = {(r["framework"], r["judgement"]) for r in rows if r["judgement"] != "*"}
+    for framework, judgements in (("EIF", EIF_JUDGEMENTS), ("Report card", REPORT_CARD_AREAS)):
+        for j in [*judgements, "category_of_concern"]:
+            key = (framework, j) if (framework, j) in named else (framework, "*")
+            out[(framework, j)] = {r["grade_code"].lower() for r in rows if (r["framework"], r["judgement"]) == key}
+    return out
+
+
+@cache
+def exclusion_categories() -> dict[str, str]:
+    """Census exclusion category -> what it counts as: permanent, suspension or lunchtime
+    (docs/methodology.md#exclusions; the seed exclusion_categories)."""
+    return {r["exclusion_category"]: r["counted_as"] for r in _seed("exclusion_categories")}
+
+
+@cache
+def exclusion_reasons() -> dict[str, tuple[int | None, int | None]]:
+    """Reason code -> (first, last) academic year it is in use (the seed exclusion_reasons)."""
+    return {r["reason_code"]: (int(r["first_academic_year"]) if r["first_academic_year"] else None,
+                               int(r["last_academic_year"]) if r["last_academic_year"] else None)
+            for r in _seed("exclusion_reasons")}
+
+
+@cache
+def nccis_activity_codes() -> dict[int, str]:
+    """NCCIS activity code -> what it counts as: participating, neet, not_known, custody, pre_16 or other
+    (docs/methodology.md#post-16-participation-and-neet; the seed nccis_activity_codes)."""
+    return {int(r["activity_code"]): r["counted_as"] for r in _seed("nccis_activity_codes")}

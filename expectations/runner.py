@@ -95,9 +95,57 @@ def _prepare(table: CanonicalTable, upload: int, today: date) -> pl.DataFrame:
     if source == "census":
         # the DOB as written: typing already reported unreadable dates; this catches missing ones
         f = f.join(table.raw.frame.select("row_number", pl.col(table.columns["dob"]).alias("dob")), on="row_number", how="left")
+    if source == "ofsted_inspections":
+        f = _prepare_ofsted(f, today)
+    if source == "exclusions":
+        f = _prepare_exclusions(f, today)
+    if source == "post16_activity":
+        f = f.with_columns(snapshot_days_after_today=(pl.col("snapshot_date") - pl.lit(today)).dt.total_days(),
+                           activity_starts_after_snapshot=pl.col("activity_start_date") > pl.col("snapshot_date"))
     if source == "attendance":
         f = f.with_columns(absence_sessions=pl.col("authorised_absence_sessions") + pl.col("unauthorised_absence_sessions"))
     return f
+
+
+def _prepare_ofsted(f: pl.DataFrame, today: date) -> pl.DataFrame:
+    """Long Ofsted rows: which file column each grade came from (``subject``, so findings name it) and
+    whether the grade is one of its framework's (docs/methodology.md#ofsted-inspections)."""
+    valid = cs.ofsted_grade_codes()
+    return f.with_columns(
+        subject=pl.col("column"),
+        publication_days_after_today=(pl.col("publication_date") - pl.lit(today)).dt.total_days(),
+        grade_is_valid=pl.struct("framework", "judgement", "grade").map_elements(
+            lambda r: (r["grade"] or "").strip().lower() in valid.get((r["framework"], r["judgement"]), set()),
+            return_dtype=pl.Boolean))
+
+
+def _prepare_exclusions(f: pl.DataFrame, today: date) -> pl.DataFrame:
+    """What the exclusion rules need (docs/methodology.md#exclusions): what the category counts as,
+    whether each reason code was in use in the exclusion's year, a suspension's sessions, the start
+    date against today and the census it was returned on."""
+    counted = cs.exclusion_categories()
+    reasons = cs.exclusion_reasons()
+
+    def in_use(code, year) -> bool:
+        if code is None:
+            return True
+        if code not in reasons:
+            return True  # an unknown code is its own finding (exclusion_reason)
+        first, last = reasons[code]
+        return year is None or ((first is None or year >= first) and (last is None or year <= last))
+
+    cat = pl.col("exclusion_category").replace_strict(counted, default=None)
+    out = f.with_columns(
+        counted_as=cat,
+        start_days_after_today=(pl.col("exclusion_start_date") - pl.lit(today)).dt.total_days(),
+        starts_after_census=pl.col("exclusion_start_date") > pl.col("census_date"),
+        reason_given=pl.when(cat.is_in(["permanent", "suspension"])).then(pl.col("exclusion_reason").is_not_null()),
+        suspension_sessions=pl.when(cat == "suspension").then(pl.col("exclusion_sessions").fill_null(0)),
+    )
+    for c in ("exclusion_reason", "exclusion_reason_2", "exclusion_reason_3"):
+        out = out.with_columns(pl.struct(c, "academic_year").map_elements(
+            lambda r, c=c: in_use(r[c], r["academic_year"]), return_dtype=pl.Boolean).alias(f"{c}_in_use"))
+    return out
 
 
 def _out_of_use(column: str) -> pl.Expr:
@@ -245,6 +293,10 @@ class _Cells:
         t = self.table
         if column == "result" and t.source.name == "attainment":
             return t.subject_headers.get(subject, t.columns.get("grade", "result"))
+        if column in ("grade", "grade_date") and t.source.name == "ofsted_inspections" and subject:
+            # a long Ofsted row: the grade (or its date) is the judgement's own column in the file
+            col = subject if column == "grade" else f"{subject}_date"
+            return t.subject_headers.get(col, t.columns.get(col, column))
         return t.columns.get(column, column)
 
     def raw(self, header: str, row: int | None) -> str | None:

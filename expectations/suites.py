@@ -38,7 +38,8 @@ MAX_SESSIONS_PER_TERM = 160
 # that year group (docs/methodology.md#impossible-values)
 AGE_GAP_WARNING, AGE_GAP_ERROR = 2, 3
 # ages at 31 August a pupil on a file without a stage can have (docs/methodology.md#impossible-values)
-SCHOOL_AGE_RANGE = {"census": (1, 25), "attendance": (1, 25), "pupil_premium": (2, 17)}
+SCHOOL_AGE_RANGE = {"census": (1, 25), "attendance": (1, 25), "pupil_premium": (2, 17), "exclusions": (3, 20),
+                    "post16_activity": (15, 25)}
 
 
 def _impossible_value_rules(source: str) -> list:
@@ -347,6 +348,141 @@ def community_membership_rules(known_laestabs: list[int] | None) -> list:
     return rules
 
 
+# --- Ofsted management information (docs/methodology.md#ofsted-inspections) --------------------------
+
+def ofsted_inspections_rules(known_laestabs: list[int] | None) -> list:
+    """Each grade one its framework uses; an inspection once per school in a file; dates in order."""
+    fix = "the file is used as Ofsted publishes it: download it again, or correct the cell to one of Ofsted's grades"
+    rules = [
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="urn", meta=_meta("urn_missing", "error", "the URN is missing", "give every school its 6-digit URN")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="urn", min_value=100000, max_value=999999,
+            meta=_meta("urn_number", "error", "URN must be 6 digits", "copy the URN from Ofsted's file")),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="publication_date", meta=_meta("publication_date_missing", "error",
+                                                  "the inspection has grades but no publication date",
+                                                  "give the date the report was published (DD/MM/YYYY)")),
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="grade_is_valid", value_set=[True],
+            meta=_meta("ofsted_grade", "error", "not a grade of this judgement's framework (EIF 1-4 or 9; report card "
+                                                "Exceptional, Strong standard, Expected standard, Needs attention, "
+                                                "Urgent improvement; safeguarding Yes/No or Met/Not met; category SM, "
+                                                "SWK or RSI)", fix, blame="grade")),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="publication_date", column_B="inspection_start_date", or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            meta=_meta("published_before_inspection", "error", "the report is published before the inspection started",
+                       "correct the inspection start date or the publication date", blame="publication_date",
+                       show=["inspection_start_date"])),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["upload", "urn", "publication_date", "judgement"],
+            meta=_meta("urn_duplicate", "error", "the same school appears twice in the file",
+                       "keep one row per URN, as Ofsted's file has", blame="urn")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="publication_days_after_today", max_value=0,
+            meta=_meta("publication_date_in_future", "error", "the publication date is in the future",
+                       "correct the publication date", blame="publication_date")),
+    ]
+    if known_laestabs:
+        rules.append(gx.expectations.ExpectColumnValuesToBeInSet(
+            column="laestab", value_set=known_laestabs,
+            meta=_meta("unknown_school", "warning", "no school with this LAESTAB is in the schools reference",
+                       "nothing to do for a school outside the learning communities; otherwise load the schools "
+                       "reference that lists it first")))
+    return rules
+
+
+# --- the census exclusions module (docs/methodology.md#exclusions) ------------------------------------
+
+def exclusions_rules(known_laestabs: list[int] | None) -> list:
+    """Each exclusion once per return, with a category and reasons of the census code sets in use in its
+    year, sessions a suspension can have, and a start date before the census that returns it."""
+    from ingest.exclusions import MAX_SUSPENSION_SESSIONS
+
+    reasons = list(cs.exclusion_reasons())
+    rules = [
+        *_upn_rules(["laestab"])[:2],
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["upload", "upn", "laestab", "exclusion_category", "exclusion_start_date"],
+            meta=_meta("exclusion_duplicate", "error", "the same exclusion (pupil, school, category and start date) "
+                                                       "is on the return twice",
+                       "remove the duplicate row", blame="upn", show=["exclusion_category", "exclusion_start_date"])),
+        *_key_rules(["census_date", "laestab"]), *_laestab_shape(), *_laestab_rule(known_laestabs),
+        *_impossible_value_rules("exclusions"),
+        _in_set("exclusion_category", cs.exclusion_categories(), "exclusion_category",
+                "exclusion category (PERM permanent, SUSP suspension)"),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="exclusion_start_date", meta=_meta("exclusion_start_date_missing", "error",
+                                                      "the exclusion has no start date",
+                                                      "give the first day of the exclusion (DD/MM/YYYY)")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="start_days_after_today", max_value=0,
+            meta=_meta("exclusion_start_in_future", "error", "the exclusion starts in the future",
+                       "correct the start date", blame="exclusion_start_date")),
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="starts_after_census", value_set=[False],
+            meta=_meta("exclusion_after_census", "error", "the exclusion starts after the census day of the return "
+                                                          "that reports it (the census collects earlier terms)",
+                       "correct the start date or the census date", blame="exclusion_start_date",
+                       show=["census_date"])),
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="reason_given", value_set=[True],
+            meta=_meta("exclusion_reason_missing", "error", "a suspension or permanent exclusion needs a reason",
+                       "give the reason code (census reason for exclusion)", blame="exclusion_reason")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="exclusion_sessions", min_value=0,
+            meta=_meta("sessions_negative", "error", "sessions cannot be negative", "correct the session count")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="suspension_sessions", min_value=1, max_value=MAX_SUSPENSION_SESSIONS,
+            meta=_meta("suspension_sessions", "error",
+                       f"a suspension is 1 to {MAX_SUSPENSION_SESSIONS} sessions (at most 45 school days a year)",
+                       "give the sessions (half-days) the pupil was suspended from", blame="exclusion_sessions")),
+    ]
+    for c in ("exclusion_reason", "exclusion_reason_2", "exclusion_reason_3"):
+        rules.append(_in_set(c, reasons, "exclusion_reason", "reason for exclusion"))
+        rules.append(gx.expectations.ExpectColumnValuesToBeInSet(
+            column=f"{c}_in_use", value_set=[True],
+            meta=_meta("exclusion_reason_out_of_use", "error",
+                       "the reason code was not in use in the exclusion's year (OT ended in 2019/20; OW, LG, DS, MT "
+                       "and PH began in 2020/21)", "use a reason code of the census in that year", blame=c)))
+    return rules
+
+
+# --- post-16 activity tracking (docs/methodology.md#post-16-participation-and-neet) -------------------------
+
+def post16_activity_rules(known_laestabs: list[int] | None) -> list:
+    """Each young person once per snapshot, with an NCCIS activity code, a snapshot date not in the
+    future and an activity that started by it; ages 15 to 25 (up to 25 with an EHC plan)."""
+    rules = [
+        *_upn_rules(["snapshot_date"]),
+        *_impossible_value_rules("post16_activity"),
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="activity_code", value_set=list(cs.nccis_activity_codes()),
+            meta=_meta("activity_code", "error", "not an NCCIS activity code",
+                       "use a 3-digit code of DfE's NCCIS guidance (210 school sixth form, 310 apprenticeship, 619 "
+                       "seeking education, employment or training, 810 not known, ...)")),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="snapshot_date", meta=_meta("snapshot_date_missing", "error", "the snapshot (month-end) date is missing",
+                                               "give the month-end date of the snapshot (DD/MM/YYYY)")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="snapshot_days_after_today", max_value=0,
+            meta=_meta("snapshot_in_future", "error", "the snapshot date is in the future", "correct the snapshot date",
+                       blame="snapshot_date")),
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="activity_starts_after_snapshot", value_set=[False],
+            meta=_meta("activity_after_snapshot", "error", "the activity starts after the snapshot date",
+                       "correct the activity start date", blame="activity_start_date", show=["snapshot_date"])),
+        _in_set("send_status", ["E", "K", "N"], "send_status", "SEND status (E EHC plan, K SEN support, N none)"),
+    ]
+    if known_laestabs:
+        rules.append(gx.expectations.ExpectColumnValuesToBeInSet(
+            column="y11_laestab", value_set=list(known_laestabs),
+            meta=_meta("unknown_school", "warning", "the Year 11 school is not in the schools reference",
+                       "nothing to do for a school outside the authority; otherwise load the schools reference first")))
+    return rules
+
+
 def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None = None) -> list:
     if source == "census":
         return census_rules(known_laestabs)
@@ -364,4 +500,10 @@ def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None =
         return school_links_rules()
     if source == "community_membership":
         return community_membership_rules(known_laestabs)
+    if source == "ofsted_inspections":
+        return ofsted_inspections_rules(known_laestabs)
+    if source == "exclusions":
+        return exclusions_rules(known_laestabs)
+    if source == "post16_activity":
+        return post16_activity_rules(known_laestabs)
     return []

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ingest.exclusions import exclusion_term
 from ingest.findings import (
     NO_DATA_ROWS,
     REPEATED_COLUMN,
@@ -26,8 +27,9 @@ from ingest.findings import (
     file_finding,
 )
 from ingest.gias import is_published_column
+from ingest.ofsted import EIF, LATEST_EIF, REPORT_CARD, REPORT_CARD_AREAS, published_columns
 from ingest.readers import RawTable, UnreadableFile, read_headers, read_table
-from ingest.sources import EYFSP_GOALS, Source, canonical_header, detect_source, sources_named
+from ingest.sources import EYFSP_GOALS, Source, canonical_header, detect_source, normalise_header, sources_named
 
 __all__ = ["CanonicalTable", "Finding", "canonicalise", "peek_source", "restrict_to_authority"]
 
@@ -124,6 +126,8 @@ def canonicalise(path: Path, source_name: str | None = None, sheet: str | None =
     out, findings = builder(frame, path.name, columns)
     subjects = STAGE_SUBJECTS.get(source.stage or "", {})
     subject_headers = {subject: columns[c] for c, subject in subjects.items() if c in columns}
+    if source.name == "ofsted_inspections":  # long rows: each grade's own column in the file
+        subject_headers = dict(columns)
     identity = None
     if "upn" in columns:
         identity = frame.select("row_number", *[c for c in IDENTITY_COLUMNS if c in frame.columns])
@@ -163,12 +167,15 @@ def _column_notes(file: str, raw: RawTable, source: Source, columns: dict[str, s
     notes = []
     headers = [h for h in raw.frame.columns if h != "row_number"]
     gias = source.name in ("school_links",) or "la_code" in source.required
+    ofsted = published_columns() if source.name == "ofsted_inspections" else set()
     for h in headers:
         canonical = canonical_header(h, set(columns))
         if h in used and canonical in wanted:
             continue
         if gias and is_published_column(h):
             continue  # one of GIAS's own published columns: not a mistake in the file
+        if normalise_header(h) in ofsted:
+            continue  # one of Ofsted's own published columns
         if canonical is None:
             rule, message = UNKNOWN_COLUMN, "Pathways does not know this column: it is not loaded"
             fix = "nothing to do if the column is not needed; if it should be read, rename it to a name in the README"
@@ -414,6 +421,8 @@ def restrict_to_authority(table: CanonicalTable, la_code: int) -> CanonicalTable
     others were left out (a count, as a warning the run log shows), and how many of the authority's
     have no establishment number (so no LAESTAB any upload could name: children's centres and the
     like). Other files come back unchanged."""
+    if table.source.name == "ofsted_inspections":
+        return _ofsted_to_authority(table, la_code)
     if table.source.name != "schools" or "la_code" not in table.columns or table.frame.height == 0:
         return table
     f = table.frame
@@ -445,6 +454,138 @@ def restrict_to_authority(table: CanonicalTable, la_code: int) -> CanonicalTable
     return table
 
 
+def _ofsted_to_authority(table: CanonicalTable, la_code: int) -> CanonicalTable:
+    """Ofsted's file covers England: keep the inspections of schools whose LAESTAB is in ``la_code``
+    (a count of the others is a warning, as for a GIAS extract)."""
+    f = table.frame
+    if f.height == 0 or "laestab" not in table.columns:
+        return table
+    ours = f.filter((pl.col("laestab") // 10000 == la_code) | pl.col("laestab").is_null())
+    others = f.filter(~pl.col("row_number").is_in(ours["row_number"].implode()))["row_number"].n_unique()
+    if others:
+        table.findings = [x for x in table.findings if x.row is None or x.row == table.raw.header_row
+                          or x.row in set(ours["row_number"].to_list())]
+        table.findings.append(file_finding(
+            table.path.name, OTHER_AUTHORITIES, f"{others:,} schools of other authorities ignored: only LA {la_code}'s "
+            f"{ours['row_number'].n_unique():,} are loaded", "nothing to do: Ofsted's file lists every school in England",
+            row=table.raw.header_row, column=table.columns["laestab"], value=str(la_code), severity=WARNING))
+    table.frame = ours
+    return table
+
+
+def _ofsted_inspections(frame, file, columns):
+    """One row per judgement of each inspection the file row describes (ingest/ofsted.py): the latest
+    full inspection (EIF grades or report-card areas) and, in the report-card layout, the latest graded
+    EIF inspection when it is another one. Grades are kept as written, with their framework."""
+    dates = ["inspection_start_date", "inspection_end_date", "publication_date", "eif_publication_date",
+             *[f"rc_{a}_date" for a in REPORT_CARD_AREAS]]
+    spec = {
+        "urn": (_int("urn"), "urn_number", "URN is 6 digits"),
+        "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits"),
+        **{d: (_date(d), "date", DATE_FIX) for d in dates},
+    }
+    t, findings = _typed(frame, file, columns, spec)
+    t = _ensure(t, list(dict.fromkeys(["row_number", "urn", "laestab", "inspection_number", "inspection_type", *dates,
+                                       "category_of_concern", "eif_category_of_concern",
+                                       *[c for c in columns if c.startswith(("eif_", "rc_", "latest_eif_"))]])))
+    t = t.with_columns(pl.col("urn", "laestab").cast(pl.Int64), pl.col(dates).cast(pl.Date))
+    keys = ["row_number", "urn", "laestab"]
+    # a row is a report card when any area is graded (the EIF columns are then absent or blank)
+    is_card = pl.any_horizontal([pl.col(f"rc_{a}").is_not_null() for a in REPORT_CARD_AREAS if f"rc_{a}" in t.columns]
+                                or [pl.lit(False)])
+    latest = t.with_columns(framework=pl.when(is_card).then(pl.lit(REPORT_CARD)).otherwise(pl.lit(EIF)))
+    parts = []
+
+    def judgements(frame, framework, cols: dict[str, tuple[str, str | None]], inspection: dict[str, pl.Expr]):
+        for judgement, (col, date_col) in cols.items():
+            if col not in frame.columns:
+                continue
+            parts.append(frame.filter(pl.col(col).is_not_null()).select(
+                *keys, **inspection, framework=pl.lit(framework), judgement=pl.lit(judgement),
+                grade=pl.col(col).cast(pl.String),
+                grade_date=pl.col(date_col) if date_col else pl.col("publication_date"), column=pl.lit(col)))
+
+    full = {"inspection_number": pl.col("inspection_number"), "inspection_type": pl.col("inspection_type"),
+            "inspection_start_date": pl.col("inspection_start_date"), "publication_date": pl.col("publication_date")}
+    eif_cols = {j: (f"eif_{j}", None) for j in
+                ("overall_effectiveness", "quality_of_education", "behaviour_and_attitudes", "personal_development",
+                 "leadership_and_management", "safeguarding_effective", "early_years_provision", "sixth_form_provision")}
+    judgements(latest.filter(pl.col("framework") == EIF), EIF,
+               {**eif_cols, "category_of_concern": ("category_of_concern", None)}, full)
+    judgements(latest.filter(pl.col("framework") == REPORT_CARD), REPORT_CARD,
+               {**{a: (f"rc_{a}", f"rc_{a}_date" if f"rc_{a}_date" in t.columns else None) for a in REPORT_CARD_AREAS},
+                "category_of_concern": ("category_of_concern", None)}, full)
+    # the latest graded EIF inspection in the report-card layout's "Latest OEIF" columns: the latest full
+    # inspection itself when their publication dates agree (its category of concern is then the full
+    # inspection's), otherwise an earlier one, known by its publication date alone (no number or start date)
+    if "eif_publication_date" in columns:
+        eif = {j: (f"latest_eif_{j}", None) for j in LATEST_EIF}
+        same = pl.col("eif_publication_date") == pl.col("publication_date")
+        judgements(latest.filter(pl.col("eif_publication_date").is_not_null() & same.fill_null(False)), EIF, eif, full)
+        nothing = pl.lit(None, pl.String)
+        judgements(latest.filter(pl.col("eif_publication_date").is_not_null() & ~same.fill_null(False)), EIF,
+                   {**eif, "category_of_concern": ("eif_category_of_concern", None)},
+                   {"inspection_number": nothing, "inspection_type": nothing,
+                    "inspection_start_date": pl.lit(None, pl.Date), "publication_date": pl.col("eif_publication_date")})
+    cols = ["row_number", "urn", "laestab", "inspection_number", "inspection_type", "inspection_start_date",
+            "publication_date", "framework", "judgement", "grade", "grade_date", "column"]
+    if not parts:
+        return pl.DataFrame(schema={c: pl.String for c in cols}).with_columns(
+            pl.col("row_number", "urn", "laestab").cast(pl.Int64)), findings
+    long = pl.concat(parts, how="vertical_relaxed").with_columns(
+        grade=pl.col("grade").str.strip_chars().str.replace(r"\.0+$", ""))
+    long = long.filter(pl.col("grade") != "")
+    return long.select(cols).sort("row_number", "publication_date", "judgement"), findings
+
+
+def _exclusions(frame, file, columns):
+    """One row per exclusion as returned; its academic year and term come from its start date
+    (ingest/exclusions.py), so a later census return of the same term supersedes the earlier."""
+    spec = {
+        "census_date": (_date("census_date"), "date", DATE_FIX),
+        "exclusion_start_date": (_date("exclusion_start_date"), "date", DATE_FIX),
+        "dob": (_date("dob"), "date", DATE_FIX),
+        "laestab": (_laestab(), "laestab_number", "LAESTAB is 7 digits"),
+        "exclusion_sessions": (_int("exclusion_sessions"), "whole_number", "sessions are whole numbers of half-days"),
+    }
+    t, findings = _typed(frame, file, columns, spec)
+    t = _ensure(t, ["row_number", "census_date", "laestab", "upn", "dob", "exclusion_category", "exclusion_reason",
+                    "exclusion_reason_2", "exclusion_reason_3", "exclusion_start_date", "exclusion_sessions"])
+    t = t.with_columns(pl.col("census_date", "exclusion_start_date", "dob").cast(pl.Date),
+                       pl.col("exclusion_sessions").cast(pl.Int64),
+                       *[pl.col(c).cast(pl.String).str.strip_chars().str.to_uppercase().replace("", None)
+                         for c in ("exclusion_category", "exclusion_reason", "exclusion_reason_2", "exclusion_reason_3")])
+    when = pl.col("exclusion_start_date").map_elements(
+        lambda d: {"y": exclusion_term(d)[0], "t": exclusion_term(d)[1]},
+        return_dtype=pl.Struct({"y": pl.Int64, "t": pl.String}))
+    t = t.with_columns(when.alias("_when")).with_columns(
+        academic_year=pl.col("_when").struct.field("y"), term=pl.col("_when").struct.field("t")).drop("_when")
+    t = t.with_columns(age_months_at_31_august=_age_months())
+    return t.drop("dob"), findings
+
+
+def _post16_activity(frame, file, columns):
+    """One row per young person per month-end snapshot; the academic year is the snapshot's (August to
+    July, as census dates file theirs), the academic age from the date of birth."""
+    spec = {
+        "snapshot_date": (_date("snapshot_date"), "date", DATE_FIX),
+        "activity_start_date": (_date("activity_start_date"), "date", DATE_FIX),
+        "dob": (_date("dob"), "date", DATE_FIX),
+        "y11_laestab": (_laestab("y11_laestab"), "laestab_number", "LAESTAB is 7 digits"),
+        "activity_code": (_int("activity_code"), "activity_code", "use the 3-digit NCCIS activity code"),
+    }
+    t, findings = _typed(frame, file, columns, spec)
+    t = _ensure(t, ["row_number", "snapshot_date", "upn", "dob", "activity_code", "activity_start_date", "send_status",
+                    "y11_laestab"])
+    t = t.with_columns(pl.col("snapshot_date", "activity_start_date", "dob").cast(pl.Date),
+                       pl.col("activity_code", "y11_laestab").cast(pl.Int64),
+                       send_status=pl.col("send_status").cast(pl.String).str.strip_chars().str.to_uppercase())
+    d = pl.col("snapshot_date")
+    t = t.with_columns(academic_year=pl.when(d.dt.month() >= 8).then(d.dt.year()).otherwise(d.dt.year() - 1))
+    t = t.with_columns(age_months_at_31_august=_age_months())
+    return t.drop("dob"), findings
+
+
 def _learning_communities(frame, file, columns):
     return _ensure(frame, ["row_number", "learning_community_code", "learning_community_name", "collaborative"]), []
 
@@ -474,4 +615,7 @@ _BUILDERS = {
     "learning_communities": _learning_communities,
     "school_links": _school_links,
     "community_membership": _community_membership,
+    "ofsted_inspections": _ofsted_inspections,
+    "exclusions": _exclusions,
+    "post16_activity": _post16_activity,
 }

@@ -23,7 +23,7 @@ import polars as pl
 
 from ingest.journal import ensure_schema
 
-PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium")
+PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium", "exclusions")
 NOT_DERIVED = ("raw", "data_protection")  # schemas whose tables are handled explicitly
 
 

@@ -49,7 +49,9 @@ def periods(settings: Settings, years: int | None = None) -> dict[str, int]:
     """Retention period in years per pupil-level source (``years`` overrides them all)."""
     configured = {"census": settings.retention_census_years, "attendance": settings.retention_attendance_years,
                   "attainment": settings.retention_attainment_years,
-                  "pupil_premium": settings.retention_pupil_premium_years}
+                  "pupil_premium": settings.retention_pupil_premium_years,
+                  # the exclusions module is part of the school census: kept as long as the census
+                  "exclusions": settings.retention_census_years}
     return {s: (years if years is not None else n) for s, n in configured.items()}
 
 

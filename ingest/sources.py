@@ -10,6 +10,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.exclusions import ALIASES as EXCLUSION_ALIASES
+from ingest.exclusions import OPTIONAL as EXCLUSION_OPTIONAL
+from ingest.exclusions import REQUIRED as EXCLUSION_REQUIRED
+from ingest.nccis import ALIASES as NCCIS_ALIASES
+from ingest.nccis import OPTIONAL as NCCIS_OPTIONAL
+from ingest.nccis import REQUIRED as NCCIS_REQUIRED
+from ingest.ofsted import ALIASES as OFSTED_ALIASES
+from ingest.ofsted import OPTIONAL as OFSTED_OPTIONAL
+from ingest.ofsted import REQUIRED as OFSTED_REQUIRED
+
 # canonical column -> header spellings seen in MIS exports, DfE tools and LA returns
 ALIASES: dict[str, list[str]] = {
     "upn": ["UPN", "Unique Pupil Number", "PupilUPN", "Pupil UPN"],
@@ -72,6 +82,12 @@ ALIASES: dict[str, list[str]] = {
     "link_type": ["LinkType", "Link Type"],
     "link_established_date": ["LinkEstablishedDate", "Link Established Date"],
 }
+# Ofsted's management information on school inspections (ingest/ofsted.py)
+ALIASES.update(OFSTED_ALIASES)
+# the school census exclusions module (ingest/exclusions.py)
+ALIASES.update(EXCLUSION_ALIASES)
+# the authority's monthly post-16 activity tracking (ingest/nccis.py)
+ALIASES.update(NCCIS_ALIASES)
 EYFSP_GOALS = [f"E{g:02d}" for g in range(1, 18)]
 for _g in EYFSP_GOALS:
     ALIASES[_g.lower()] = [_g, f"ELG{_g[1:]}", f"ELG {_g[1:]}"]
@@ -136,9 +152,15 @@ SOURCES: list[Source] = [
            ("laestab", "school_name", "learning_community_name")),
     Source("community_membership", None, ("laestab", "learning_community_code"),
            ("urn", "school_name", "learning_community_name")),
+    # Ofsted's monthly management information on state-funded school inspections, by URN (reference)
+    Source("ofsted_inspections", None, OFSTED_REQUIRED, OFSTED_OPTIONAL),
+    # the school census exclusions module: one row per suspension or permanent exclusion (pupil level)
+    Source("exclusions", None, EXCLUSION_REQUIRED, EXCLUSION_OPTIONAL),
+    # the authority's monthly tracking of 16-17 year olds' activity (NCCIS codes), one row per young person per month
+    Source("post16_activity", None, NCCIS_REQUIRED, NCCIS_OPTIONAL),
 ]
 SOURCE_NAMES = sorted({s.name for s in SOURCES})
-PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium")
+PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium", "exclusions")
 
 
 def detect_source(canonical_columns: set[str]) -> Source | None:

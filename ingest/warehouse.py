@@ -48,6 +48,17 @@ RAW_TABLES = {
     "learning_communities": """learning_community_code VARCHAR, learning_community_name VARCHAR, collaborative VARCHAR""",
     "school_links": """urn INTEGER, link_urn INTEGER, link_name VARCHAR, link_type VARCHAR, link_established_date DATE""",
     "community_membership": """urn INTEGER, laestab INTEGER, learning_community_code VARCHAR""",
+    # Ofsted's inspection outcomes, one row per judgement of each inspection (ingest/ofsted.py)
+    "ofsted_inspections": """urn INTEGER, laestab INTEGER, inspection_number VARCHAR, inspection_type VARCHAR,
+        inspection_start_date DATE, publication_date DATE, framework VARCHAR, judgement VARCHAR, grade VARCHAR,
+        grade_date DATE""",
+    # the census exclusions module: one row per suspension or permanent exclusion (ingest/exclusions.py)
+    "exclusions": """academic_year INTEGER, term VARCHAR, census_date DATE, laestab INTEGER, pupil_key VARCHAR,
+        age_months_at_31_august INTEGER, exclusion_category VARCHAR, exclusion_reason VARCHAR,
+        exclusion_reason_2 VARCHAR, exclusion_reason_3 VARCHAR, exclusion_start_date DATE, exclusion_sessions INTEGER""",
+    # the authority's monthly post-16 activity tracking (ingest/nccis.py)
+    "post16_activity": """academic_year INTEGER, snapshot_date DATE, pupil_key VARCHAR, age_months_at_31_august INTEGER,
+        activity_code INTEGER, activity_start_date DATE, send_status VARCHAR, y11_laestab INTEGER""",
 }
 # what makes two uploads cover the same ground (a later one supersedes the earlier rows)
 PUPIL_TABLES = ("census", "attendance", "attainment", "pupil_premium")
@@ -60,6 +71,14 @@ SUPERSESSION_KEYS = {
     "learning_communities": (),
     "school_links": (),
     "community_membership": (),
+    # an inspection is the school's report of that date: monthly files build the history, and a later
+    # file's version of an inspection (a report-card area regraded on monitoring) replaces the earlier
+    "ofsted_inspections": ("urn", "publication_date"),
+    # each census return carries earlier terms' exclusions again (one and two terms in arrears): the later
+    # return of a school's term replaces the earlier, so each exclusion counts once
+    "exclusions": ("academic_year", "term", "laestab"),
+    # each month's snapshot is the authority's whole cohort: a later file of the same month replaces it
+    "post16_activity": ("snapshot_date",),
 }
 # what a reference table's rows are (removing one is removing a school or a community)
 REFERENCE_KEYS = {"schools": "urn", "learning_communities": "learning_community_code"}
@@ -230,7 +249,7 @@ def _over_limits(con, source: str, frame: pl.DataFrame, covered: pl.DataFrame, l
                         [{key: k, name: n} for k, n in gone])
         return None
     keys = list(SUPERSESSION_KEYS[source])
-    if covered.height == 0 or not keys:  # links and membership: replaced whole, nothing to hold
+    if covered.height == 0 or source not in PUPIL_TABLES:  # links, membership, inspections: nothing to hold
         return None
     before = covered.group_by(keys).agg(pl.col("rows_before").sum())
     after = frame.group_by(keys).agg(pl.len().alias("rows_after"))

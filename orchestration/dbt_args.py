@@ -17,6 +17,7 @@ from config.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 MEASURES_SEED = DBT_PROJECT_DIR / "seeds" / "measures.csv"
+SPARK_LOG_CONFIG = DBT_PROJECT_DIR.parent / "engine" / "spark-log4j2.properties"
 
 
 def measure_definitions(seed: Path = MEASURES_SEED) -> list[dict]:
@@ -32,6 +33,10 @@ def dbt_vars(settings: Settings) -> dict:
     return {
         "pathways:warehouse_path": str(settings.warehouse),
         "pathways:duckdb_memory_limit": settings.duckdb_memory_limit,
+        "pathways:spark_dir": str(settings.spark_home),
+        "pathways:spark_driver_memory": settings.spark_driver_memory,
+        "pathways:spark_log_config": str(SPARK_LOG_CONFIG),
+        "pathways:lake_dir": str(settings.lake),
         "pathways:old_la_code": str(settings.la_code),
         "pathways:new_la_code": settings.new_la_code,
         "pathways:la_name": settings.la_name,
@@ -47,8 +52,13 @@ def dbt_vars(settings: Settings) -> dict:
     }
 
 
+def dbt_target(settings: Settings) -> str:
+    """The profile target of the engine the settings choose (PATHWAYS_ENGINE)."""
+    return settings.spark_target if settings.engine == "spark" else settings.dbt_target
+
+
 def dbt_args(command: str, settings: Settings, *extra: str) -> list[str]:
     """``dbt <command> --target <target> --vars <json> [extra]`` for any dbt command
     (``command`` may be two words: "docs generate", "source freshness")."""
-    return [*command.split(), "--target", settings.dbt_target, "--vars", json.dumps(dbt_vars(settings), sort_keys=True),
+    return [*command.split(), "--target", dbt_target(settings), "--vars", json.dumps(dbt_vars(settings), sort_keys=True),
             *extra]

@@ -234,7 +234,7 @@ def nothing_new(settings: Settings) -> str | None:
     if running_refresh(settings) is not None or journal.pending(settings.data_dir):
         return None
     m = current_manifest(settings)
-    if m is None:
+    if m is None or m.get("engine", "duckdb") != settings.engine:  # PATHWAYS_ENGINE changed: build on the new one
         return None
     files = scan_inbox(settings)
     if any(f.state == "ready" for f in files) or any(h.confirmed for h in held_uploads(settings)):
@@ -803,6 +803,11 @@ def dbt(ctx: typer.Context) -> int:
     words = [extra.pop(0)]
     while extra and not extra[0].startswith("-"):  # docs generate, source freshness
         words.append(extra.pop(0))
+    if settings.engine == "spark" and words[0] in ("build", "run", "test", "seed", "show", "source") \
+            and settings.warehouse.exists():
+        from engine.lake import sync  # Spark reads the raw uploads from the Parquet lake: bring it up to date
+
+        _err().print(sync(settings).summary())
     code = subprocess.call([str(dbt_exe), *dbt_args(" ".join(words), settings, *extra), "--profiles-dir", "."],
                            cwd=DBT_PROJECT_DIR)
     if words[0] not in ("parse", "compile", "ls", "list", "deps", "clean", "debug"):  # these read no data
@@ -1019,6 +1024,12 @@ def cmd_erase(args) -> int:
     with processing_log.logged(settings.data_dir, "erasure", {"reference": args.reference}) as log:
         result = erasure.erase(settings, args.upn, args.reference, reports=quarantine_reports, progress=_steps)
         log.update(pupil_keys=result.pupil_keys, operation_id=result.operation_id, **result.counts())
+        if settings.engine == "spark":
+            # the raw Parquet files Spark reads are copies of the warehouse's rows: they follow the
+            # erasure now, not at the next refresh (Spark's pupil-level tables follow at the rebuild below)
+            from engine import lake
+
+            lake.sync(settings)
     print(result.describe())
     if not args.no_refresh:
         print("Rebuilding the marts without the pupil, and publishing ...")

@@ -24,6 +24,7 @@ import duckdb
 import polars as pl
 
 from config.settings import PROJECT_ROOT, Settings
+from engine.reader import open_reader
 from ingest.retention import publication_record
 from publish.audit import audit
 from publish.contract import ContractError, check_columns, load_contract
@@ -84,8 +85,9 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
     building = root / f".building-{pub_id}"
     building.mkdir()
     try:
-        with duckdb.connect(str(settings.warehouse), read_only=True) as wh:
-            marts = {name: wh.sql(f"SELECT * FROM {t.relation}").pl() for name, t in contract.items()}
+        with open_reader(settings) as wh:  # the marts as the chosen engine built them (engine/reader.py)
+            # in one order whatever the engine (its columns, time period first): the open data's rows and defaults follow it
+            marts = {name: wh.sql(f"SELECT * FROM {t.relation} ORDER BY ALL").pl() for name, t in contract.items()}
             uploads = wh.sql("SELECT upload_id, source, stage, source_file, sha256, rows, loaded_at "
                              "FROM raw.uploads ORDER BY loaded_at, source_file").pl()
             # retention periods, purges since the last publication, erasures: counts only (ingest/retention.py)
@@ -129,6 +131,7 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
             "publication_id": pub_id,
             "created_at": now.isoformat(),
             "code_version": code_version(),
+            "engine": settings.engine,  # which engine built the marts (engine/reader.py read them)
             "la": {"old_la_code": settings.la_code, "new_la_code": settings.new_la_code, "la_name": settings.la_name},
             "suppression": {"threshold": settings.suppression_threshold, "min_count": settings.suppression_min_count,
                             "suppressed_cells": withheld, "symbol": SUPPRESSED,

@@ -51,6 +51,10 @@ def generate_authorities(n_authorities: int, template: BoroughSpec, out_dir: Pat
             communities.append(lc)
             schools.append(sc)
             for name in manifest["files"]:
+                if name.startswith("Management_information"):
+                    # Ofsted's file names each borough's own URNs, which are renumbered above: not sent
+                    (folder / name).unlink()
+                    continue
                 if name not in ("schools.csv", "learning_communities.csv"):
                     src = folder / name
                     src.rename(out_dir / f"{src.stem}_la{spec.la_code}{src.suffix}")

@@ -56,6 +56,8 @@ def generate(spec: BoroughSpec, out_dir: Path, progress: Callable[[str], None] =
         "planted_trends": {
             "disadvantage_gap_narrowing": spec.planted_narrowing,
             "disadvantage_gap_widening": spec.planted_widening,
+            "exclusions_rising": spec.planted_exclusions_rising,
+            "neet_rising": spec.planted_neet_rising,
         },
         "files": files,
         "seconds": round(time.perf_counter() - t0, 2),
@@ -118,6 +120,11 @@ def _write_all(spec, borough, pop, outcomes: Outcomes, out: Path, progress) -> l
             pl.col("predecessor_urn").alias("PredecessorURN"),
         ), "schools.csv")
 
+    # ---- Ofsted's inspection outcomes (reference): an EIF-layout workbook and a report-card-layout CSV ----
+    from synthetic.ofsted import write_ofsted
+
+    files += write_ofsted(spec, borough, out)
+
     # ---- school census, termly ---------------------------------------------------------------------
     pupils = pop.pupils
     for (y, term), part in pop.census.partition_by(["year", "term"], as_dict=True, maintain_order=True).items():
@@ -138,6 +145,16 @@ def _write_all(spec, borough, pop, outcomes: Outcomes, out: Path, progress) -> l
                 "EnrolStatus", "EntryDate", "FSMeligible", "SENprovision", "SENtype1", "LAESTAB", "CensusDate"]
         write(df.select(cols), f"school_census_{_file_year(y)}_{TERMS[term]}.csv")
     progress("census: termly files")
+
+    # ---- the census exclusions module: each return carries the last two terms' exclusions -----------------
+    from synthetic.exclusions import write_exclusions
+
+    files += write_exclusions(spec, borough, pop, out, _identity, _file_year)
+
+    # ---- post-16 activity tracking: month-end snapshots, December to March ----------------------------------
+    from synthetic.post16 import write_post16
+
+    files += write_post16(spec, borough, pop, out, _identity)
 
     # ---- attainment, one file per stage per year ------------------------------------------------------
     stages = [("eyfsp", outcomes.eyfsp), ("phonics", outcomes.phonics), ("ks1", outcomes.ks1),

@@ -45,6 +45,10 @@ class BoroughSpec:
     # planted trends (1-based learning community numbers, capped at the number of communities)
     narrowing_learning_community: int = 3
     widening_learning_community: int = 11
+    # suspensions and permanent exclusions rising year on year (synthetic/exclusions.py)
+    exclusions_rising_learning_community: int = 7
+    # young people NEET more often year on year, by their Year 11 school's community (synthetic/post16.py)
+    neet_rising_learning_community: int = 13
     # shares (of pupils) the borough is calibrated to
     fsm_rate_first_year: float = 0.15
     fsm_rate_last_year: float = 0.21
@@ -76,6 +80,14 @@ class BoroughSpec:
     @property
     def planted_narrowing(self) -> str:
         return f"LC{min(self.narrowing_learning_community, max(self.n_learning_communities - 1, 1)):02d}"
+
+    @property
+    def planted_exclusions_rising(self) -> str:
+        return f"LC{min(self.exclusions_rising_learning_community, self.n_learning_communities):02d}"
+
+    @property
+    def planted_neet_rising(self) -> str:
+        return f"LC{min(self.neet_rising_learning_community, self.n_learning_communities):02d}"
 
     @property
     def planted_widening(self) -> str:

@@ -122,6 +122,9 @@ class Borough:
     pupil_premium: pl.DataFrame
     schools: pl.DataFrame          # LAESTAB -> learning community (most recently opened URN)
     communities: pl.DataFrame
+    exclusions: pl.DataFrame | None = None     # the census exclusions returns, as written
+    school_types: pl.DataFrame | None = None   # LAESTAB -> school type (docs/methodology.md#exclusions)
+    post16: pl.DataFrame | None = None         # the monthly post-16 activity snapshots, as written
 
 
 def load(folder: Path) -> Borough:
@@ -169,7 +172,100 @@ def load(folder: Path) -> Borough:
     s = (s.sort(["opened", "urn"], descending=True, nulls_last=True).group_by("laestab", maintain_order=True).first()
          .select("laestab", "lc"))
     lcs = pl.read_csv(folder / "learning_communities.csv", infer_schema_length=0)
-    return Borough(c, results("eyfsp"), results("phonics"), results("ks1"), results("ks2"), results("ks4"), att, pp, s, lcs)
+    ex = (census(folder, "census_exclusions_*.csv") if any(folder.glob("census_exclusions_*.csv"))
+          else pl.DataFrame(schema={c: pl.String for c in ("UPN", "LAESTAB", "CensusDate", "Category", "StartDate")}))
+    p16 = (census(folder, "post16_activity_*.csv") if any(folder.glob("post16_activity_*.csv"))
+           else pl.DataFrame(schema={c: pl.String for c in ("UPN", "DOB", "SnapshotDate", "ActivityCode", "Y11LAESTAB")}))
+    return Borough(c, results("eyfsp"), results("phonics"), results("ks1"), results("ks2"), results("ks4"), att, pp, s, lcs,
+                   ex, _school_types(folder), p16)
+
+
+def post16_pupils(b: Borough) -> pl.DataFrame:
+    """docs/methodology.md#post-16-participation-and-neet: per young person of academic age 16-17 and year,
+    months in the December-February cohort (custody not), NEET and not known among them, and March."""
+    codes = pl.read_csv(SEEDS / "nccis_activity_codes.csv", infer_schema_length=0).select(
+        code=pl.col("activity_code").cast(pl.Int64), kind=pl.col("counted_as"))
+    day = _date("SnapshotDate")
+    p = b.post16.select(upn=pl.col("UPN"), snapshot=day, code=_number("ActivityCode"), file_y11=_number("Y11LAESTAB"),
+                        born=_date("DOB"))
+    p = p.sort("snapshot").unique(["upn", "snapshot"], keep="last").join(codes, on="code", how="left").with_columns(
+        year=pl.when(pl.col("snapshot").dt.month() >= 8).then(pl.col("snapshot").dt.year())
+        .otherwise(pl.col("snapshot").dt.year() - 1).cast(pl.Int64), month=pl.col("snapshot").dt.month())
+    # academic age: age on 31 August at the start of the academic year
+    age = pl.col("year") - pl.col("born").dt.year() - (pl.col("born").dt.month() >= 9).cast(pl.Int64)
+    p = p.filter(age.is_between(16, 17))
+    djf, cohort = pl.col("month").is_in([12, 1, 2]), pl.col("kind") != "custody"
+    per = p.group_by("upn", "year").agg(
+        cohort_months=(djf & cohort).sum(), neet_months=(djf & (pl.col("kind") == "neet")).sum(),
+        nk_months=(djf & (pl.col("kind") == "not_known")).sum(),
+        march=((pl.col("month") == 3) & cohort).any(),
+        participating=((pl.col("month") == 3) & (pl.col("kind") == "participating")).any(),
+        file_y11=pl.col("file_y11").max())
+    # where they finished Year 11: the last main enrolment in Year 11 on the census, else the file's
+    y11 = (b.census.filter(pl.col("enrol").is_in(["C", "M", "F"]) & (pl.col("nc") == "11"))
+           .sort(["census_date", "laestab"], descending=[True, False]).group_by("upn", maintain_order=True).first()
+           .select("upn", census_y11="laestab"))
+    per = per.join(y11, on="upn", how="left").with_columns(laestab=pl.coalesce("census_y11", "file_y11"))
+    return per.filter(pl.col("laestab").is_not_null())
+
+
+def _school_types(folder: Path) -> pl.DataFrame:
+    """docs/methodology.md#exclusions: each LAESTAB's school type from its most recently opened URN's phase
+    and establishment type."""
+    if (folder / "schools.csv").exists():
+        r = pl.read_csv(folder / "schools.csv", infer_schema_length=0).select(
+            laestab=_number("LAESTAB"), opened=_date("OpenDate"), urn=_number("URN"),
+            phase=pl.col("Phase"), kind=pl.col("TypeOfEstablishment"))
+    else:
+        [extract] = sorted(folder.glob("edubasealldata*.csv"))
+        r = pl.read_csv(extract, infer_schema_length=0, encoding="windows-1252").select(
+            laestab=_number("LA (code)") * 10000 + _number("EstablishmentNumber"), urn=_number("URN"),
+            opened=pl.col("OpenDate").str.strptime(pl.Date, "%d-%m-%Y", strict=False),
+            phase=pl.col("PhaseOfEducation (name)"), kind=pl.col("TypeOfEstablishment (name)"))
+    r = r.sort(["opened", "urn"], descending=True, nulls_last=True).group_by("laestab", maintain_order=True).first()
+    phase, kind = pl.col("phase").str.to_lowercase().fill_null(""), pl.col("kind").str.to_lowercase().fill_null("")
+    return r.select("laestab", school_type=pl.when(kind.str.contains("referral") | kind.str.contains("alternative"))
+                    .then(pl.lit("Alternative provision"))
+                    .when(kind.str.contains("special") | (phase == "special")).then(pl.lit("Special"))
+                    .when(phase.is_in(["primary", "infant", "junior", "middle deemed primary"])).then(pl.lit("Primary"))
+                    .when(phase.is_in(["secondary", "middle deemed secondary", "all-through", "16 plus"]))
+                    .then(pl.lit("Secondary")).otherwise(pl.lit("Other")))
+
+
+def _easter(year: int):
+    """Gregorian Easter Sunday (the Meeus/Jones/Butcher algorithm)."""
+    from datetime import date
+
+    a, b, c = year % 19, year // 100, year % 100
+    h = (19 * a + b - b // 4 - (8 * b + 13) // 25 + 15) % 30
+    i = (32 + 2 * (b % 4) + 2 * (c // 4) - h - c % 4) % 7
+    m = (a + 11 * h + 22 * i) // 451
+    month = (h + i - 7 * m + 114) // 31
+    return date(year, month, (h + i - 7 * m + 114) % 31 + 1)
+
+
+def exclusion_pupils(b: Borough, spine: pl.DataFrame) -> pl.DataFrame:
+    """docs/methodology.md#exclusions: per pupil, year and school, the January headcount (1/0) and the
+    permanent exclusions and suspensions that started that year at that school, each exclusion once."""
+    e = b.exclusions.select(upn=pl.col("UPN"), laestab=_number("LAESTAB"), census_day=_date("CensusDate"),
+                            category=pl.col("Category").str.strip_chars().str.to_uppercase(), start=_date("StartDate"))
+    # the same exclusion in two returns: the later census's row
+    e = e.sort("census_day", descending=True).unique(["upn", "laestab", "category", "start"], keep="first")
+
+    def year_term(d):
+        if d.month >= 8:
+            return {"year": d.year, "term": "autumn"}
+        return {"year": d.year - 1, "term": "spring" if d <= _easter(d.year) else "summer"}
+
+    e = e.with_columns(yt=pl.col("start").map_elements(year_term, return_dtype=pl.Struct(
+        {"year": pl.Int64, "term": pl.String}))).unnest("yt")
+    complete = e.group_by("year").agg(pl.col("term").n_unique().alias("n")).filter(pl.col("n") == 3)["year"]
+    counts = e.filter(pl.col("year").is_in(complete.implode())).group_by("upn", "year", "laestab").agg(
+        permanent=(pl.col("category") == "PERM").sum(), suspensions=pl.col("category").is_in(["SUSP", "FIXD"]).sum())
+    roll = spine.filter(pl.col("year").is_in(complete.implode())).select("upn", "year", "laestab", headcount=pl.lit(1))
+    both = roll.join(counts, on=["upn", "year", "laestab"], how="full", coalesce=True).with_columns(
+        pl.col("headcount", "permanent", "suspensions").fill_null(0))
+    return both.join(b.school_types, on="laestab", how="left").with_columns(pl.col("school_type").fill_null("Other"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,6 +496,23 @@ def pupil_rows(b: Borough) -> tuple[pl.DataFrame, dict]:
     add(att, "unauthorised_absence_rate", "attendance", "rate", pl.col("unauthorised"), pl.col("possible"), pop)
     add(att, "persistent_absence", "attendance", "percentage", pl.col("absent") >= PERSISTENT * pl.col("possible"), where=pop)
     add(att, "severe_absence", "attendance", "percentage", pl.col("absent") >= SEVERE * pl.col("possible"), where=pop)
+    if b.exclusions is not None and b.exclusions.height:
+        ex = exclusion_pupils(b, spine)
+        for suffix, types in (("", ["Primary", "Secondary", "Special"]), ("_primary", ["Primary"]),
+                              ("_secondary", ["Secondary"])):
+            where = pl.col("school_type").is_in(types)
+            add(ex, f"permanent_exclusion_rate{suffix}", "exclusions", "rate", pl.col("permanent"), pl.col("headcount"), where)
+            add(ex, f"suspension_rate{suffix}", "exclusions", "rate", pl.col("suspensions"), pl.col("headcount"), where)
+            add(ex, f"one_plus_suspension_rate{suffix}", "exclusions", "rate", pl.col("suspensions") > 0,
+                pl.col("headcount"), where)
+    if b.post16 is not None and b.post16.height:
+        y = post16_pupils(b)
+        in_djf = pl.col("cohort_months") > 0
+        add(y, "neet_or_not_known_16_17", "post16", "rate", pl.col("neet_months") + pl.col("nk_months"),
+            pl.col("cohort_months"), in_djf)
+        add(y, "neet_16_17", "post16", "rate", pl.col("neet_months"), pl.col("cohort_months"), in_djf)
+        add(y, "activity_not_known_16_17", "post16", "rate", pl.col("nk_months"), pl.col("cohort_months"), in_djf)
+        add(y, "participation_16_17", "post16", "percentage", pl.col("participating"), where=pl.col("march"))
     parts = dict(spine=spine, dis=dis, eyfs=e, phonics=p, phonics_y2=p2, ks1=k1, ks2=k2, ks4=k4, attendance=att)
     return pl.concat(rows), parts
 
@@ -802,7 +915,23 @@ def compare(folder: Path, publication: Path) -> Comparison:
         pub = {t: con.sql(f"SELECT * FROM {t}").pl() for t in (
             "learning_community_outcomes", "learning_community_disadvantage_gaps", "learning_community_gap_index",
             "learning_community_gap_trends", "learning_community_cohort_stages", "learning_community_cohort_transitions",
-            "learning_community_data_quality")}
+            "learning_community_data_quality", "dim_schools")}
+
+    # each school's latest Ofsted inspection
+    if list(Path(folder).glob("Management_information*")):
+        la = int(b.schools["laestab"][0]) // 10000
+        insp = ofsted_inspections(Path(folder), la).sort("publication_date").group_by("urn").last()
+        exp = {r["urn"]: r for r in insp.iter_rows(named=True)}
+        schools = list(_rows(pub["dim_schools"]))
+        got = {r["urn"]: r for r in schools if r["ofsted_publication_date"] is not None}
+        cmp.rows("dim_schools (Ofsted)", set(got), set(exp) & {r["urn"] for r in schools})
+        for k in set(got) & set(exp):
+            p, e, w = got[k], exp[k], f"dim_schools Ofsted {k}"
+            cmp.same(w, "ofsted_publication_date", p["ofsted_publication_date"], e["publication_date"])
+            cmp.same(w, "ofsted_framework", p["ofsted_framework"], e["framework"])
+            cmp.same(w, "ofsted_inspection_number", p["ofsted_inspection_number"], e["number"])
+            cmp.same(w, "ofsted_overall_effectiveness", p["ofsted_overall_effectiveness"], e["overall"])
+            cmp.same(w, "ofsted_category_of_concern", p["ofsted_category_of_concern"], e["concern"])
 
     # outcomes
     exp = {(_tp(r["year"]), r["geographic_level"], r["old_la_code"], r["lc"], r["measure"], r["breakdown"], r["subgroup"]): r
@@ -912,6 +1041,66 @@ def compare(folder: Path, publication: Path) -> Comparison:
         cmp.exact(w, "pupils", p["pupils"], float(e["pupils"]))
         cmp.exact(w, "cohort_pupils", p["cohort_pupils"], float(e["cohort_pupils"]))
     return cmp
+
+
+# ---------------------------------------------------------------------------------------------
+# Ofsted inspections (docs/methodology.md#ofsted-inspections)
+
+EIF_WORDS = {"1": "Outstanding", "2": "Good", "3": "Requires improvement", "4": "Inadequate"}
+CONCERN_WORDS = {"SM": "Special measures", "SWK": "Serious weaknesses", "RSI": "Requires significant improvement"}
+CARD_AREAS = ["Safeguarding standards", "Inclusion", "Curriculum and teaching", "Achievement", "Attendance and behaviour",
+              "Personal development and wellbeing", "Early years (where applicable)",
+              "Post-16 provision (where applicable)", "Leadership and governance"]
+
+
+def _ofsted_files(folder: Path) -> list[pl.DataFrame]:
+    frames = []
+    for path in sorted(folder.glob("Management_information*")):
+        if path.suffix == ".xlsx":
+            raw = pl.read_excel(path, has_header=False, infer_schema_length=0)
+            header = next(i for i, r in enumerate(raw.iter_rows()) if r[1] == "URN")
+            body = raw.slice(header + 1)
+            body.columns = [str(c) for c in raw.row(header)]
+        else:
+            body = pl.read_csv(path, infer_schema_length=0, encoding="windows-1252")
+        frames.append(body)
+    return frames
+
+
+def ofsted_inspections(folder: Path, la_code: int) -> pl.DataFrame:
+    """Every inspection the files describe of the authority's schools (URN and publication date identify
+    one; a later file's version wins): urn, publication_date, framework, number, overall (words), concern."""
+    rows: dict[tuple[int, object], dict] = {}
+    for f in _ofsted_files(folder):
+        for r in f.iter_rows(named=True):
+            if r.get("LAESTAB") is None or int(r["LAESTAB"]) // 10000 != la_code:
+                continue
+            urn = int(r["URN"])
+            pub = _parse_date(r["Publication date"])
+            card = any(r.get(a) for a in CARD_AREAS)
+            concern = CONCERN_WORDS.get(r.get("Category of concern") or "")
+            latest_pub = _parse_date(r.get("Publication date of latest OEIF graded inspection"))
+            if card:
+                rows[(urn, pub)] = dict(framework="Report card", number=r["Inspection number of latest full inspection"],
+                                        overall=None, concern=concern)
+            elif "Overall effectiveness" in r:
+                rows[(urn, pub)] = dict(framework="EIF", number=r["Inspection number of latest full inspection"],
+                                        overall=EIF_WORDS.get(r["Overall effectiveness"] or ""), concern=concern)
+            if latest_pub is not None:
+                same = latest_pub == pub
+                rows[(urn, latest_pub)] = dict(
+                    framework="EIF", number=r["Inspection number of latest full inspection"] if same else None,
+                    overall=EIF_WORDS.get(r.get("Latest OEIF overall effectiveness") or ""),
+                    concern=concern if same else CONCERN_WORDS.get(r.get("Latest OEIF category of concern") or ""))
+    return pl.DataFrame([{"urn": k[0], "publication_date": k[1], **v} for k, v in rows.items()],
+                        schema={"urn": pl.Int64, "publication_date": pl.Date, "framework": pl.String, "number": pl.String,
+                                "overall": pl.String, "concern": pl.String})
+
+
+def _parse_date(v):
+    from datetime import datetime
+
+    return datetime.strptime(v, "%d/%m/%Y").date() if v else None
 
 
 # ---------------------------------------------------------------------------------------------

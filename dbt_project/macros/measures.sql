@@ -14,26 +14,14 @@
 {% macro ratio_value(measure_type, numerator, denominator, decimals=none) -%}
     case
         when {{ measure_type }} in ('percentage', 'rate')
-            then {{ rounded('100.0 * ' ~ numerator ~ ' / nullif(' ~ denominator ~ ', 0)', decimals) }}
+            then {{ rounded('100 * cast(' ~ numerator ~ ' as ' ~ type_double() ~ ') / nullif(' ~ denominator ~ ', 0)', decimals) }}
         when {{ measure_type }} = 'count' then {{ numerator }}
-        else {{ rounded(numerator ~ ' / nullif(' ~ denominator ~ ', 0)', decimals) }}
+        else {{ rounded('cast(' ~ numerator ~ ' as ' ~ type_double() ~ ') / nullif(' ~ denominator ~ ', 0)', decimals) }}
     end
 {%- endmacro %}
 
 {% macro rounded(expression, decimals) -%}
-    {%- if decimals is none -%}{{ expression }}{%- else -%}round({{ expression }}, {{ decimals }}){%- endif -%}
-{%- endmacro %}
-
-{# Text to integer, null where the text is not a number (a result code in a score column).
-   dbt-duckdb's safe_cast is a plain cast, so DuckDB gets try_cast; other engines dbt.safe_cast. #}
-{% macro safe_integer(col) -%}
-    {{ return(adapter.dispatch('safe_integer')(col)) }}
-{%- endmacro %}
-{% macro default__safe_integer(col) -%}
-    {{ dbt.safe_cast(col, api.Column.translate_type("integer")) }}
-{%- endmacro %}
-{% macro duckdb__safe_integer(col) -%}
-    try_cast({{ col }} as integer)
+    {%- if decimals is none -%}{{ expression }}{%- else -%}{{ round_half_up(expression, decimals) }}{%- endif -%}
 {%- endmacro %}
 
 {# The authority a school belongs to: a LAESTAB is the LA code (3 digits) then the
@@ -55,7 +43,7 @@
 {%- endmacro %}
 
 {# Wilson score interval bounds for a proportion x/n (95%): used for Newcombe's method. #}
-{% macro wilson_bound(x, n, sign, z=1.959964) -%}
+{% macro wilson_bound(x, n, sign, z="cast(1.959964 as " ~ type_double() ~ ")") -%}
     (
         ({{ x }} / nullif({{ n }}, 0) + {{ z }} * {{ z }} / (2.0 * {{ n }}))
         {{ sign }} {{ z }} * sqrt(

@@ -44,10 +44,21 @@ class _Dbt:
         return f"string_agg({measure}, {delimiter_text}{' ' + order_by_clause if order_by_clause else ''})"
 
 
+# engine macros (dbt_project/macros/engine.sql) whose DuckDB rendering is not a function call
+_DUCKDB = {
+    "type_double": lambda: "double",
+    "type_exact_sum": lambda: "decimal(38, 10)",
+    "ordered_listagg": lambda measure, delimiter, order_by: f"string_agg({measure}, {delimiter} order by {order_by})",
+    "reachable_pairs": lambda name, edges: (
+        f"{name} (urn, linked_urn) as (select urn, link_urn from {edges} union "
+        f"select {name}.urn, {edges}.link_urn from {name} inner join {edges} on {name}.linked_urn = {edges}.urn)"),
+}
+
+
 class _Adapter:
     @staticmethod
     def dispatch(name, macro_namespace=None):
-        return lambda *args: f"{name}({', '.join(str(a) for a in args)})"
+        return _DUCKDB.get(name) or (lambda *args: f"{name}({', '.join(str(a) for a in args)})")
 
 
 class _Column:

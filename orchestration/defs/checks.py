@@ -5,9 +5,9 @@ blocking check, and publish itself re-reads this run's check results (stack note
 """
 
 import dagster as dg
-import duckdb
 
 from config.settings import Settings
+from engine.reader import open_reader
 from expectations.marts import MART_CHECKS, check_disadvantage_sources, check_outcomes
 
 OUTCOMES = dg.AssetKey(["marts", "learning_community_outcomes"])
@@ -18,7 +18,7 @@ SPECS = [dg.AssetCheckSpec(c.name, asset=OUTCOMES, blocking=c.blocking, descript
 
 @dg.multi_asset_check(specs=SPECS, can_subset=False, name="learning_community_outcomes_checks")
 def outcome_checks(context: dg.AssetCheckExecutionContext, settings: dg.ResourceParam[Settings]):
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with open_reader(settings) as con:
         outcomes = con.sql("SELECT * FROM marts.learning_community_outcomes").pl()
         communities = [r[0] for r in con.execute(
             "SELECT learning_community_code FROM marts.dim_learning_communities").fetchall()]

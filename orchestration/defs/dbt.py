@@ -74,6 +74,10 @@ INVOCATIONS_KEPT = 10  # dbt's folders of artifacts and logs per run, under dbt_
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, project=dbt_project)
 def pathways_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: dg.ResourceParam[Settings],
                         refresh_lock: dg.ResourceParam[object]):  # one refresh at a time (orchestration/defs/ingest.py)
+    if settings.engine == "spark":  # Spark reads the raw uploads as Parquet: bring the lake up to date first
+        from engine.lake import sync
+
+        context.log.info(sync(settings).summary())
     invocation = dbt.cli(dbt_args("build", settings), context=context)
     # dbt holds DuckDB's one write lock until it exits, so the tables' row counts and columns are
     # read afterwards (dagster-dbt's fetch_row_counts would query while dbt still writes)
@@ -82,10 +86,20 @@ def pathways_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, 
         events.extend(invocation.stream())
     except Exception as e:  # dbt failed: report what it did build, then fail the step
         failure = e
-    yield from with_table_metadata(events, settings)
+    yield from with_engine(with_table_metadata(events, settings), settings)
     _keep_partial_parse(invocation.target_path)
     if failure is not None:
         raise failure
+
+
+def with_engine(events: list, settings: Settings) -> list:
+    """Each materialisation says which engine built it and with which dbt target (shown on the asset)."""
+    from orchestration.dbt_args import dbt_target
+
+    engine = {"pathways/engine": dg.MetadataValue.text(settings.engine),
+              "pathways/dbt_target": dg.MetadataValue.text(dbt_target(settings))}
+    return [e.with_metadata({**e.metadata, **engine}) if isinstance(e, dg.Output | dg.AssetMaterialization) else e
+            for e in events]
 
 
 def with_table_metadata(events: list, settings: Settings) -> list:
@@ -93,10 +107,12 @@ def with_table_metadata(events: list, settings: Settings) -> list:
     built, described from the model's YAML) for the Dagster UI."""
     import duckdb
 
+    from engine.reader import open_reader
+
     nodes = {n["unique_id"]: n for n in _manifest_nodes(dbt_project.manifest_path)}
     out = []
     try:
-        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        con = open_reader(settings)
     except duckdb.Error:
         return events
     with con:
@@ -109,8 +125,8 @@ def with_table_metadata(events: list, settings: Settings) -> list:
             relation = f"{node['schema']}.{node.get('alias') or node['name']}"
             try:
                 rows = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
-                columns = con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                                      "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                columns = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
+                                      "AND table_name = ? AND table_catalog = current_database() ORDER BY ordinal_position",
                                       [node["schema"], node.get("alias") or node["name"]]).fetchall()
             except duckdb.Error:
                 out.append(event)

@@ -31,6 +31,10 @@ RAW_SOURCES = {
     "attendance": "Attendance, pupil level, termly: possible sessions and absence.",
     "attainment": "Attainment: EYFSP, phonics, KS1, KS2 and KS4 results, long.",
     "pupil_premium": "Pupil premium eligibility: Ever 6 FSM, looked after, previously looked after, service child.",
+    "exclusions": "School census exclusions module, pupil level, termly: suspensions and permanent exclusions.",
+    "post16_activity": "The authority's monthly tracking of 16-17 year olds' activity (NCCIS codes), pupil level.",
+    "ofsted_inspections": "Ofsted's management information on state-funded school inspections: each inspection's "
+                          "grades by URN, EIF or report card (reference).",
 }
 REFERENCE = ("learning_communities", "schools", "school_links", "community_membership")
 ACCEPTED = "uploads_accepted"
@@ -43,7 +47,7 @@ def refresh_lock_resource(settings: Settings) -> dg.ResourceDefinition:
 
     @dg.resource(description="One refresh at a time: holds data/refresh.lock for the run.")
     def _lock(init_context: dg.InitResourceContext):
-        run = init_context.dagster_run
+        run = init_context.run
         trigger = f"Dagster run {run.run_id[:8]}" if run else "Dagster run"
         with refresh_lock(settings, wait=settings.refresh_wait_seconds, trigger=trigger) as holder:
             yield holder

@@ -74,4 +74,5 @@ def publication(context: dg.AssetExecutionContext, settings: dg.ResourceParam[Se
         "suppressed_cells": m["suppression"]["suppressed_cells"],
         "source_uploads": len(m["source_uploads"]),
         "seconds": m["seconds"],
+        "pathways/engine": settings.engine,  # which engine built the marts it publishes
     })

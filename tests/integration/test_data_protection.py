@@ -43,7 +43,8 @@ from tests.conftest import TEST_KEY, copy_into_inbox, make_settings
 
 AS_OF = "2026-01-01"   # fixed, so the test means the same every year: a two-year period has passed for
 YEARS = 2              # 2022/23 (ended 31 August 2023), the small borough's first year, and no other
-SOURCE_ORDER = ["learning_communities", "schools", "census", "attendance", "attainment", "pupil_premium", None]
+SOURCE_ORDER = ["learning_communities", "schools", "ofsted_inspections", "census", "attendance", "attainment",
+                "pupil_premium", "exclusions", "post16_activity", None]
 
 
 def _ingest(settings: Settings, progress=lambda m: None) -> None:
@@ -83,10 +84,14 @@ def _files_mentioning(folder: Path, text: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def pupil(small_borough_dir) -> str:
-    """A pupil in every source after 2022/23: census, attendance, KS2 (a workbook), pupil premium (a workbook)."""
+    """A pupil in every source after 2022/23: census, attendance, KS2 (a workbook), pupil premium (a workbook),
+    and suspended or excluded (the returns from spring 2025 on carry 2023/24 and 2024/25 terms only)."""
     d = small_borough_dir
+    excluded = set().union(*(_upns(d / f"census_exclusions_{c}.csv") for c in ("2024-25_spring", "2024-25_summer",
+                                                                              "2025-26_autumn")))
     common = (_upns(d / "school_census_2024-25_spring.csv") & _upns(d / "attendance_2023-24_autumn.csv")
-              & _upns(d / "ks2_2023-24.xlsx") & _upns(d / "pupil_premium_2023-24.xlsx") & _upns(d / "pupil_premium_2024-25.xlsx"))
+              & _upns(d / "ks2_2023-24.xlsx") & _upns(d / "pupil_premium_2023-24.xlsx") & _upns(d / "pupil_premium_2024-25.xlsx")
+              & excluded)
     return sorted(common)[0]
 
 
@@ -161,7 +166,7 @@ def purged(template, tmp_path_factory) -> dict:
     s = _copy(template, tmp_path_factory.mktemp("dp_purged") / "root")
     before = {"state": _state(s), "years": _rows_by_year(s)}
     with duckdb.connect(str(s.warehouse), read_only=True) as con:
-        before["uploads"] = con.execute("SELECT upload_id, source_file, academic_years, archived_path FROM raw.uploads").pl()
+        before["uploads"] = con.execute("SELECT upload_id, source, source_file, academic_years, archived_path FROM raw.uploads").pl()
     dry = _cli(s, "retention", "--years", str(YEARS), "--as-of", AS_OF)
     assert dry.returncode == 0, dry.stderr
     assert _state(s) == before["state"], "a dry run changed something"
@@ -187,20 +192,26 @@ def test_retention_purges_exactly_what_is_past_its_period(purged):
         assert after[source] == {y: n for y, n in before["years"][source].items() if y != 2022}, source
     uploads = before["uploads"].with_columns(archived=pl.col("archived_path").str.extract(r"([^/]+)$"))
     whole = uploads.filter(pl.col("academic_years") == "2022")["archived"].to_list()
-    mixed = uploads.filter(pl.col("academic_years") == "2022,2023")
-    assert len(whole) == 12 and mixed.height == 1
+    both_years = uploads.filter(pl.col("academic_years") == "2022,2023")
+    # 12, and the three exclusions returns holding 2022/23 terms only; two uploads span both years: the
+    # attendance resubmission and the spring 2024 exclusions return (summer 2023 and autumn 2023 terms)
+    assert len(whole) == 15 and both_years.height == 2
+    assert sorted(both_years["source"]) == ["attendance", "exclusions"]
+    mixed = both_years.filter(pl.col("source") == "attendance")
     files_before = set(before["state"]["files"])
     files_after = set(_state(s)["files"])
     quarantined = {f for f in files_before if f.startswith("quarantine/")}
     quarantine_copy = {f for f in files_before if f.startswith("archive/" + Path(next(iter(quarantined))).parts[1])}
     held = {f for f in files_before if f.startswith("held/")}
     held_copy = {f for f in files_before if f.startswith("archive/" + Path(next(iter(held))).parts[1])}
-    gone = ({f"archive/{a}" for a in whole} | {f"archive/{mixed['archived'][0]}"} | quarantined | quarantine_copy
+    gone = ({f"archive/{a}" for a in whole} | {f"archive/{a}" for a in both_years["archived"]} | quarantined | quarantine_copy
             | held | held_copy)
     assert len(quarantined) == 4 and len(quarantine_copy) == 1  # the file, its three reports; its archived copy
     assert len(held) == 5  # the file, its three reports and held.json (the unconfirmed upload is kept no longer)
     assert files_before - files_after == gone  # nothing else deleted
-    (rewritten,) = files_after - files_before - {f for f in files_after if not f.startswith("archive/")}
+    rewrites = files_after - files_before - {f for f in files_after if not f.startswith("archive/")}
+    assert len(rewrites) == 2  # each upload spanning both years, rewritten to its 2023/24 rows
+    (rewritten,) = [f for f in rewrites if canonicalise(s.data_dir / f).source.name == "attendance"]
     # the mixed upload's archived file now holds its 2023/24 rows only, and its raw rows point at them
     table = canonicalise(s.data_dir / rewritten).frame
     assert set(table["academic_year"].unique()) == {2023}
@@ -222,7 +233,8 @@ def test_after_a_purge_the_marts_build_and_the_publication_says_what_was_purged(
     manifest = json.loads((s.published_dir / "current" / "manifest.json").read_text())
     (purge,) = manifest["data_protection"]["purges_since_previous_publication"]
     assert purge["raw_rows_deleted"] == {t: years[t][2022] for t in PUPIL_SOURCES}
-    assert (purge["archived_uploads_deleted"], purge["archived_uploads_rewritten"], purge["quarantined_uploads_deleted"]) == (12, 1, 1)
+    # with three exclusions returns of 2022/23 only and one spanning both years
+    assert (purge["archived_uploads_deleted"], purge["archived_uploads_rewritten"], purge["quarantined_uploads_deleted"]) == (15, 2, 1)
     assert purge["academic_years_purged_up_to"]["census"] == "2022/23"
     assert not any(isinstance(v, list) for v in purge.values()), "counts only"
     with duckdb.connect(str(s.warehouse), read_only=True) as con:

@@ -43,3 +43,11 @@ def test_each_released_table_has_a_pair_and_communities_are_a_filter_with_a_tota
     assert not any((gaps.data[c] == "").any() for c in gaps.indicators)
     units = dict(zip(gaps.meta["col_name"], gaps.meta["indicator_unit"], strict=True))
     assert units["disadvantaged_value"] == "%" and units["gap"] == "pp"  # one unit per indicator
+
+
+def test_every_stage_the_measures_define_is_named_in_words():
+    # the EES files and workbooks show a stage in words; a new source's stage must not leak out as a code
+    from orchestration.dbt_args import measure_definitions
+    from publish.open_data import STAGES
+
+    assert {m["stage"] for m in measure_definitions()} <= set(STAGES)

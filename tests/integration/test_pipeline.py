@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import duckdb
 import polars as pl
 import pytest
 
+from config.settings import PROJECT_ROOT
 from ingest.archive import sha256_file
 from tests.oracle import ks2_rwm_by_learning_community
 
@@ -130,6 +132,20 @@ def test_no_withheld_cell_can_be_recovered_from_published_totals(refreshed):
     # learning communities add up to the authority
     by_community = o.group_by("time_period", "measure", "breakdown", "subgroup").agg(hidden=pl.col("hidden").sum())
     assert by_community.filter(pl.col("hidden") == 1).height == 0
+
+
+def test_school_category_reasons_quote_thresholds_never_a_school_figure(refreshed):
+    # a school's own figure beside a published benchmark gives its count (docs/methodology.md#suppression-of-derived-tables):
+    # every number in a data-driven reason is one of the categorisation thresholds (their one definition)
+    rules = (PROJECT_ROOT / "dbt_project" / "macros" / "categorisation.sql").read_text()
+    thresholds = {float(v) for v in re.findall(r'"\w+":\s*(-?\d+(?:\.\d+)?)', rules)}
+    with duckdb.connect(str(refreshed.warehouse), read_only=True) as wh:
+        # an inspection's reason names the inspection (its number and dates): public, from Ofsted
+        reasons = wh.sql("SELECT reason FROM intermediate.int_school_category_signals WHERE rule <> 'inspection'").pl()["reason"]
+    assert reasons.len() > 0
+    for reason in reasons:
+        numbers = re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])", reason.replace("progress 8", "progress"))
+        assert {float(n) for n in numbers} <= thresholds, reason
 
 
 def test_dbt_docs_generate_works(refreshed, tmp_path):

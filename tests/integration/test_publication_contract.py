@@ -21,8 +21,9 @@ def test_dbt_refuses_a_renamed_published_column(refreshed, tmp_path):
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
     model = project / "models" / "marts" / "learning_community_gap_index.sql"
     sql = model.read_text()
-    assert "round(combined.gap_index, 2) as gap_index," in sql
-    model.write_text(sql.replace("round(combined.gap_index, 2) as gap_index,", "round(combined.gap_index, 2) as gap_index_renamed,"))
+    column = '{{ round_half_up("combined.gap_index", 2) }} as gap_index,'
+    assert column in sql
+    model.write_text(sql.replace(column, column.replace("as gap_index,", "as gap_index_renamed,")))
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(refreshed.warehouse, warehouse)
     settings = make_settings(tmp_path, warehouse_path=warehouse)

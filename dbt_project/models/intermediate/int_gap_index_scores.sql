@@ -20,21 +20,21 @@ ks4 as (
 {% if var('pathways:gap_index_ks2_method') == 'combined' %}
     select
         pupil_key, academic_year, laestab, learning_community_code, 'ks2' as stage, 'reading_and_maths' as subject,
-        cast(reading_scaled_score + maths_scaled_score as {{ dbt.type_float() }}) as score, is_disadvantaged
+        cast(reading_scaled_score + maths_scaled_score as {{ type_double() }}) as score, is_disadvantaged
     from ks2
 {% else %}
     select
         pupil_key, academic_year, laestab, learning_community_code, 'ks2' as stage, 'reading' as subject,
-        cast(reading_scaled_score as {{ dbt.type_float() }}) as score, is_disadvantaged
+        cast(reading_scaled_score as {{ type_double() }}) as score, is_disadvantaged
     from ks2
     union all
     select
         pupil_key, academic_year, laestab, learning_community_code, 'ks2' as stage, 'maths' as subject,
-        cast(maths_scaled_score as {{ dbt.type_float() }}) as score, is_disadvantaged
+        cast(maths_scaled_score as {{ type_double() }}) as score, is_disadvantaged
     from ks2
 {% endif %}
 union all
 select
     pupil_key, academic_year, laestab, learning_community_code, 'ks4' as stage, 'english_and_maths' as subject,
-    cast(english_points + maths_points as {{ dbt.type_float() }}) as score, is_disadvantaged
+    cast(english_points + maths_points as {{ type_double() }}) as score, is_disadvantaged
 from ks4

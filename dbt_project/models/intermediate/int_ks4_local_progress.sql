@@ -29,7 +29,7 @@ select
     linked.*,
     estimates.estimated_attainment_8,
     estimates.group_pupils,
-    (linked.attainment_8 - estimates.estimated_attainment_8) / 10.0 as local_progress_8
+    (linked.attainment_8 - estimates.estimated_attainment_8) / cast(10 as {{ type_double() }}) as local_progress_8
 from linked
 inner join estimates
     on linked.academic_year = estimates.academic_year

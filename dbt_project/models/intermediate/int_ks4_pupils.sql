@@ -139,7 +139,7 @@ select
     (
         coalesce(e.best_english, 0) + coalesce(m.maths_points, 0) + coalesce(p.best_two_science, 0)
         + coalesce(p.best_humanity, 0) + coalesce(p.best_language, 0)
-    ) / 6.0 as ebacc_average_point_score
+    ) / cast(6 as {{ type_double() }}) as ebacc_average_point_score
 from cohort as c
 left join english_slot as e on c.pupil_key = e.pupil_key and c.academic_year = e.academic_year
 left join maths as m on c.pupil_key = m.pupil_key and c.academic_year = m.academic_year

@@ -5,6 +5,8 @@
 --   average:    the pupil's value over 1 (sum of values over pupils)
 --   rate:       sessions missed over possible sessions (attendance)
 --   count:      1 over 1 (pupils)
+-- Numerators and denominators are decimals (type_exact_sum): their sums are exact, so a figure does
+-- not depend on the order an engine adds the pupils up in.
 -- Each measure is one row of the `measures` seed (its pupil-level model, numerator, denominator
 -- and population condition); Pathways reads the seed and passes it as the var pathways:measures,
 -- so adding a measure is one line there (docs/methodology.md#measures).
@@ -20,11 +22,11 @@
         '{{ m.measure }}' as measure,
         '{{ m.measure_type }}' as measure_type,
         {% if m.measure_type == 'percentage' -%}
-            case when {{ m.numerator }} then 1.0 else 0.0 end
+            cast(case when {{ m.numerator }} then 1 else 0 end as {{ type_exact_sum() }})
         {%- else -%}
-            cast({{ m.numerator }} as {{ dbt.type_float() }})
+            cast({{ m.numerator }} as {{ type_exact_sum() }})
         {%- endif %} as numerator,
-        cast({{ m.denominator }} as {{ dbt.type_float() }}) as denominator
+        cast({{ m.denominator }} as {{ type_exact_sum() }}) as denominator
     from {{ ref(m.pupil_model) }}
     where {{ m.population }}
     {% if not loop.last %}union all{% endif %}

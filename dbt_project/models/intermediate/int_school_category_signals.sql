@@ -7,9 +7,14 @@
 --                widened by >= gap_widened_pp since the school's previous year with results;
 --   trend        headline fell by >= decline_amber_pp since the previous year with results;
 --   attendance   overall absence above that of the authority's schools of the same phase by
---                >= red/amber points; persistent absence likewise by >= its red threshold.
--- Figures on fewer than min_pupils pupils are not judged. Reasons name the threshold crossed, never the
--- school's figure (docs/methodology.md#school-level-figures): a figure would give a school's count.
+--                >= red/amber points; persistent absence likewise by >= its red threshold;
+--   inspection   the Ofsted inspection in force that year (the latest published by its end) has a red
+--                or amber grade in the ofsted_grades seed: Inadequate, Urgent improvement, safeguarding
+--                not effective or not met, a category of concern (red); Requires improvement, Needs
+--                attention (amber). The reason names the inspection, its dates and the grades.
+-- Figures on fewer than min_pupils pupils are not judged. Data-driven reasons name the threshold crossed,
+-- never the school's figure (docs/methodology.md#suppression-of-derived-tables): a figure would give a
+-- school's count.
 {% set r = categorisation_rules() %}
 with headline as (
     select s.*
@@ -18,7 +23,7 @@ with headline as (
 ),
 
 la as (
-    select academic_year, old_la_code, measure, subgroup, 100.0 * sum(numerator) / nullif(sum(denominator), 0) as la_value
+    select academic_year, old_la_code, measure, subgroup, 100 * cast(sum(numerator) as {{ type_double() }}) / nullif(sum(denominator), 0) as la_value
     from {{ ref('int_school_year_measures') }}
     where measure_type in ('percentage', 'rate')
     group by academic_year, old_la_code, measure, subgroup
@@ -29,7 +34,7 @@ la as (
 same_phase as (
     select
         s.academic_year, s.old_la_code, s.measure, est.phase,
-        100.0 * sum(s.numerator) / nullif(sum(s.denominator), 0) as phase_value
+        100 * cast(sum(s.numerator) as {{ type_double() }}) / nullif(sum(s.denominator), 0) as phase_value
     from {{ ref('int_school_year_measures') }} as s
     inner join {{ ref('int_establishments') }} as est on s.laestab = est.laestab
     where s.subgroup = {{ label('total') }} and s.measure in ('overall_absence_rate', 'persistent_absence')
@@ -94,6 +99,18 @@ attendance as (
         and s.pupils >= {{ r.min_pupils }}
 ),
 
+inspection as (
+    select
+        y.laestab, y.academic_year, i.signal_level,
+        'Ofsted inspection ' || coalesce(i.inspection_number || ' ', '') || '(' || i.framework || ')'
+        || coalesce(' started ' || cast(i.inspection_start_date as {{ dbt.type_string() }}), '')
+        || ', published ' || cast(i.publication_date as {{ dbt.type_string() }}) || ': ' || i.signal_judgements as reason,
+        row_number() over (partition by y.laestab, y.academic_year order by i.publication_date desc) as recency
+    from (select distinct laestab, academic_year from {{ ref('int_school_year_measures') }}) as y
+    inner join {{ ref('int_school_inspections') }} as i
+        on y.laestab = i.laestab and y.academic_year >= i.published_academic_year
+),
+
 signals as (
     select
         laestab, academic_year, rule,
@@ -147,6 +164,10 @@ signals as (
     from attendance
     where (measure = 'overall_absence_rate' and difference >= {{ r.absence_amber_pp }})
         or (measure = 'persistent_absence' and difference >= {{ r.persistent_absence_red_pp }})
+    union all
+    select laestab, academic_year, 'inspection', signal_level, reason
+    from inspection
+    where recency = 1 and signal_level is not null
 )
 
 select * from signals

@@ -21,11 +21,11 @@ pivoted as (
         time_period, time_identifier, geographic_level, country_code, country_name, new_la_code, old_la_code, la_name,
         learning_community_code, learning_community_name, collaborative, academic_year, stage, measure, measure_type,
         higher_is_better,
-        sum(case when subgroup = {{ label('disadvantaged') }} then numerator else 0 end) as disadvantaged_numerator,
-        sum(case when subgroup = {{ label('disadvantaged') }} then denominator else 0 end) as disadvantaged_denominator,
+        sum(case when subgroup = {{ label('disadvantaged') }} then cast(numerator as {{ type_exact_sum() }}) else 0 end) as disadvantaged_numerator,
+        sum(case when subgroup = {{ label('disadvantaged') }} then cast(denominator as {{ type_exact_sum() }}) else 0 end) as disadvantaged_denominator,
         sum(case when subgroup = {{ label('disadvantaged') }} then pupils else 0 end) as disadvantaged_pupils,
-        sum(case when subgroup = {{ label('not_disadvantaged') }} then numerator else 0 end) as other_numerator,
-        sum(case when subgroup = {{ label('not_disadvantaged') }} then denominator else 0 end) as other_denominator,
+        sum(case when subgroup = {{ label('not_disadvantaged') }} then cast(numerator as {{ type_exact_sum() }}) else 0 end) as other_numerator,
+        sum(case when subgroup = {{ label('not_disadvantaged') }} then cast(denominator as {{ type_exact_sum() }}) else 0 end) as other_denominator,
         sum(case when subgroup = {{ label('not_disadvantaged') }} then pupils else 0 end) as other_pupils
     from groups
     group by
@@ -78,35 +78,37 @@ select
     valued.new_la_code, valued.old_la_code, valued.la_name, valued.learning_community_code,
     valued.learning_community_name, valued.collaborative, valued.academic_year, valued.stage, valued.measure,
     valued.measure_type,
-    valued.disadvantaged_numerator, valued.disadvantaged_denominator, cast(valued.disadvantaged_pupils as {{ dbt.type_bigint() }}) as disadvantaged_pupils,
-    round(valued.disadvantaged_value, 1) as disadvantaged_value,
-    valued.other_numerator, valued.other_denominator, cast(valued.other_pupils as {{ dbt.type_bigint() }}) as other_pupils,
-    round(valued.other_value, 1) as other_value,
-    round(case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
+    cast(valued.disadvantaged_numerator as {{ type_double() }}) as disadvantaged_numerator,
+    cast(valued.disadvantaged_denominator as {{ type_double() }}) as disadvantaged_denominator, cast(valued.disadvantaged_pupils as {{ dbt.type_bigint() }}) as disadvantaged_pupils,
+    {{ round_half_up("valued.disadvantaged_value", 1) }} as disadvantaged_value,
+    cast(valued.other_numerator as {{ type_double() }}) as other_numerator,
+    cast(valued.other_denominator as {{ type_double() }}) as other_denominator, cast(valued.other_pupils as {{ dbt.type_bigint() }}) as other_pupils,
+    {{ round_half_up("valued.other_value", 1) }} as other_value,
+    {{ round_half_up("case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
         else valued.disadvantaged_value - valued.other_value
-    end, 1) as gap,
+    end", 1) }} as gap,
     case when valued.measure_type = 'average' then 'points' else 'percentage points' end as gap_unit,
     valued.rolling_years,
-    valued.rolling_disadvantaged_numerator, valued.rolling_disadvantaged_denominator, cast(valued.rolling_disadvantaged_pupils as {{ dbt.type_bigint() }}) as rolling_disadvantaged_pupils,
-    round(valued.rolling_disadvantaged_value, 1) as rolling_disadvantaged_value,
-    valued.rolling_other_numerator, valued.rolling_other_denominator, cast(valued.rolling_other_pupils as {{ dbt.type_bigint() }}) as rolling_other_pupils,
-    round(valued.rolling_other_value, 1) as rolling_other_value,
-    round(case when valued.higher_is_better then valued.rolling_other_value - valued.rolling_disadvantaged_value
+    cast(valued.rolling_disadvantaged_numerator as {{ type_double() }}) as rolling_disadvantaged_numerator,
+    cast(valued.rolling_disadvantaged_denominator as {{ type_double() }}) as rolling_disadvantaged_denominator, cast(valued.rolling_disadvantaged_pupils as {{ dbt.type_bigint() }}) as rolling_disadvantaged_pupils,
+    {{ round_half_up("valued.rolling_disadvantaged_value", 1) }} as rolling_disadvantaged_value,
+    cast(valued.rolling_other_numerator as {{ type_double() }}) as rolling_other_numerator,
+    cast(valued.rolling_other_denominator as {{ type_double() }}) as rolling_other_denominator, cast(valued.rolling_other_pupils as {{ dbt.type_bigint() }}) as rolling_other_pupils,
+    {{ round_half_up("valued.rolling_other_value", 1) }} as rolling_other_value,
+    {{ round_half_up("case when valued.higher_is_better then valued.rolling_other_value - valued.rolling_disadvantaged_value
         else valued.rolling_disadvantaged_value - valued.rolling_other_value
-    end, 1) as rolling_gap,
+    end", 1) }} as rolling_gap,
     national.national_disadvantaged_value,
     national.national_other_value,
-    round(case when valued.higher_is_better then national.national_other_value - national.national_disadvantaged_value
+    {{ round_half_up("case when valued.higher_is_better then national.national_other_value - national.national_disadvantaged_value
         else national.national_disadvantaged_value - national.national_other_value
-    end, 1) as national_gap,
-    round(
-        case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
+    end", 1) }} as national_gap,
+    {{ round_half_up("case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
             else valued.disadvantaged_value - valued.other_value
         end
         - case when valued.higher_is_better then national.national_other_value - national.national_disadvantaged_value
             else national.national_disadvantaged_value - national.national_other_value
-        end, 1
-    ) as gap_against_national
+        end", 1) }} as gap_against_national
 from valued
 left join national
     on valued.time_period = national.time_period and valued.measure = national.measure

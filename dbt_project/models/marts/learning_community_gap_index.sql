@@ -67,9 +67,9 @@ select
     combined.stage,
     cast(combined.disadvantaged_pupils as {{ dbt.type_bigint() }}) as disadvantaged_pupils,
     cast(combined.other_pupils as {{ dbt.type_bigint() }}) as other_pupils,
-    round(combined.disadvantaged_mean_percentile_rank, 4) as disadvantaged_mean_percentile_rank,
-    round(combined.other_mean_percentile_rank, 4) as other_mean_percentile_rank,
-    round(combined.gap_index, 2) as gap_index,
+    {{ round_half_up("combined.disadvantaged_mean_percentile_rank", 4) }} as disadvantaged_mean_percentile_rank,
+    {{ round_half_up("combined.other_mean_percentile_rank", 4) }} as other_mean_percentile_rank,
+    {{ round_half_up("combined.gap_index", 2) }} as gap_index,
     combined.subjects_ranked,
     national.gap_index as national_gap_index
 from combined

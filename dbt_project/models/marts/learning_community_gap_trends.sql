@@ -191,14 +191,14 @@ select
     i.o1_x as first_other_numerator, i.o1_n as first_other_denominator,
     i.d2_x as last_disadvantaged_numerator, i.d2_n as last_disadvantaged_denominator,
     i.o2_x as last_other_numerator, i.o2_n as last_other_denominator,
-    round(i.first_gap, 1) as first_gap,
-    round(i.last_gap, 1) as last_gap,
-    round(100 * i.change, 1) as gap_change,
-    round(100 * (i.change - i.below), 1) as gap_change_lower_95,
-    round(100 * (i.change + i.above), 1) as gap_change_upper_95,
-    round(j.gap_change_per_year, 2) as gap_change_per_year,
-    round(j.lower_95, 2) as gap_change_per_year_lower_95,
-    round(j.upper_95, 2) as gap_change_per_year_upper_95,
+    {{ round_half_up("i.first_gap", 1) }} as first_gap,
+    {{ round_half_up("i.last_gap", 1) }} as last_gap,
+    {{ round_half_up("100 * i.change", 1) }} as gap_change,
+    {{ round_half_up("100 * (i.change - i.below)", 1) }} as gap_change_lower_95,
+    {{ round_half_up("100 * (i.change + i.above)", 1) }} as gap_change_upper_95,
+    {{ round_half_up("j.gap_change_per_year", 2) }} as gap_change_per_year,
+    {{ round_half_up("j.lower_95", 2) }} as gap_change_per_year_lower_95,
+    {{ round_half_up("j.upper_95", 2) }} as gap_change_per_year_upper_95,
     case when j.scatter_half_width > j.sampling_half_width then 'year-to-year scatter' else 'sampling variation' end
         as interval_basis,
     case
@@ -206,8 +206,8 @@ select
         when j.lower_95 > 0 then 'widening'
         else 'no clear change'
     end as trend,
-    round(i.national_last_gap - i.national_first_gap, 1) as national_gap_change,
-    round((i.national_last_gap - i.national_first_gap) / i.years_apart, 2) as national_gap_change_per_year,
+    {{ round_half_up("i.national_last_gap - i.national_first_gap", 1) }} as national_gap_change,
+    {{ round_half_up("(i.national_last_gap - i.national_first_gap) / i.years_apart", 2) }} as national_gap_change_per_year,
     case
         when i.national_first_gap is null or i.national_last_gap is null then null
         when j.upper_95 < (i.national_last_gap - i.national_first_gap) / i.years_apart then 'better than the national trend'

@@ -79,8 +79,8 @@ select
     unioned.measure_type,
     unioned.breakdown,
     unioned.subgroup,
-    unioned.numerator,
-    unioned.denominator,
+    cast(unioned.numerator as {{ type_double() }}) as numerator,
+    cast(unioned.denominator as {{ type_double() }}) as denominator,
     unioned.pupils,
     {{ ratio_value('unioned.measure_type', 'unioned.numerator', 'unioned.denominator', 'm.decimals') }} as value
 from unioned

@@ -20,7 +20,7 @@ succession as (
         links.link_type
     from
         {{ optional_source('school_links', 'cast(null as integer) as urn, cast(null as integer) as link_urn, '
-                                            ~ 'cast(null as varchar) as link_type') }} as links
+                                            ~ 'cast(null as ' ~ dbt.type_string() ~ ') as link_type') }} as links
     where
         (
             links.link_type like 'Predecessor%'
@@ -31,11 +31,17 @@ succession as (
         and links.link_urn in (select s.urn from schools as s)
 ),
 
+membership as (
+    select urn, laestab, learning_community_code
+    from {{ optional_source('community_membership', 'cast(null as integer) as urn, cast(null as integer) as laestab, cast(null as '
+                            ~ dbt.type_string() ~ ') as learning_community_code') }}
+),
+
 by_urn as (
     select
         urn,
         min(learning_community_code) as learning_community_code
-    from {{ optional_source('community_membership', 'cast(null as integer) as urn, cast(null as integer) as laestab, cast(null as varchar) as learning_community_code') }}
+    from membership
     where urn is not null
     group by urn
 ),
@@ -44,7 +50,7 @@ by_laestab as (
     select
         laestab,
         min(learning_community_code) as learning_community_code
-    from {{ optional_source('community_membership', 'cast(null as integer) as urn, cast(null as integer) as laestab, cast(null as varchar) as learning_community_code') }}
+    from membership
     where laestab is not null
     group by laestab
 ),
@@ -72,19 +78,8 @@ edges as (
     from succession
 ),
 
-linked (urn, linked_urn) as (
-    -- every establishment reachable by succession, either way (UNION stops at cycles)
-    select
-        urn,
-        link_urn
-    from edges
-    union
-    select
-        linked.urn,
-        edges.link_urn
-    from linked
-    inner join edges on linked.linked_urn = edges.urn
-),
+-- every establishment reachable by succession, either way (stopping at cycles)
+{{ reachable_pairs('linked', 'edges') }},
 
 linked_community as (
     select

@@ -47,3 +47,14 @@ def test_the_measure_list_is_the_seed():
     measures = measure_definitions()
     assert [m["measure"] for m in measures] == [line.split(",")[0] for line in seed[1:]]
     assert all(m["pupil_model"].startswith(("int_", "dim_")) and m["population"] for m in measures)
+
+
+def test_the_engine_setting_chooses_the_dbt_target(tmp_path):
+    duck = Settings(data_dir=tmp_path, pseudonymisation_key="k")
+    spark = Settings(data_dir=tmp_path, engine="spark", pseudonymisation_key="k")
+    cluster = Settings(data_dir=tmp_path, engine="spark", spark_target="databricks", pseudonymisation_key="k")
+    assert dbt_args("build", duck)[1:3] == ["--target", "local"]
+    assert dbt_args("build", spark)[1:3] == ["--target", "spark"]
+    assert dbt_args("build", cluster)[1:3] == ["--target", "databricks"]
+    v = dbt_vars(spark)  # the local session's metastore and tables, and the raw lake, under the data folder
+    assert v["pathways:spark_dir"] == str(tmp_path / "spark") and v["pathways:lake_dir"] == str(tmp_path / "lake")

@@ -1,0 +1,129 @@
+"""Issue 19's sources through the whole pipeline (the session's one refresh of the small borough):
+Ofsted's management information, both layouts, reaches each school and the school categories."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from tests.oracle import ofsted_inspections
+
+
+def _published(settings, sql: str) -> pl.DataFrame:
+    with duckdb.connect(str(settings.current_publication), read_only=True) as con:
+        return con.sql(sql).pl()
+
+
+def test_each_school_shows_its_latest_inspection_in_either_framework(refreshed):
+    schools = _published(refreshed, "SELECT * FROM dim_schools")
+    inspected = schools.filter(pl.col("ofsted_publication_date").is_not_null())
+    assert inspected.height >= schools.filter(pl.col("is_open")).height - 1
+    cards = inspected.filter(pl.col("ofsted_framework") == "Report card")
+    assert cards.height >= 1  # the report-card layout was read
+    # a report card has no overall grade and keeps its text grades; never 1-4
+    assert cards["ofsted_overall_effectiveness"].null_count() == cards.height
+    assert all("standard" in o or "attention" in o or "improvement" in o or "Exceptional" in o
+               for o in cards["ofsted_outcome"])
+    assert not any(part.split()[-1].isdigit() for o in cards["ofsted_outcome"] for part in o.split("; "))
+
+
+def test_school_categories_cite_the_inspection_in_force_and_its_grades(refreshed, small_borough_dir):
+    cats = _published(refreshed, "SELECT * FROM school_categories")
+    assert cats["ofsted_inspection"].null_count() < cats.height / 4
+    # every inspection cited is one the files hold for that school, published by the end of the year cited
+    la = int(cats["school_laestab"][0]) // 10000
+    files = ofsted_inspections(small_borough_dir, la)
+    numbers = set(files["number"].drop_nulls())
+    for r in cats.filter(pl.col("ofsted_inspection").is_not_null()).iter_rows(named=True):
+        cited = r["ofsted_inspection"].split()[2]
+        assert cited in numbers or cited.startswith("("), r
+        published = r["ofsted_inspection"].split("published ")[1][:10]
+        assert published <= f"{r['academic_year'] + 1}-08-31", r
+    # an inspection with a red or amber grade is a reason, and makes the category at least that colour
+    signalled = cats.filter(pl.col("reasons").str.contains("Ofsted inspection"))
+    assert signalled.height >= 1
+    for r in signalled.iter_rows(named=True):
+        level = "red" if "red: Ofsted inspection" in r["reasons"] else "amber"
+        assert r["category"] == "red" or (level == "amber" and r["category"] == "amber"), r
+
+
+# --- exclusions (docs/methodology.md#exclusions) -------------------------------------------------------
+
+EXCLUSION_MEASURES = [f"{m}{s}" for m in ("permanent_exclusion_rate", "suspension_rate", "one_plus_suspension_rate")
+                      for s in ("", "_primary", "_secondary")]
+
+
+def test_each_exclusion_counts_once_though_two_returns_carry_it(refreshed, small_borough_dir):
+    # every term's exclusions are in two census returns: the files hold more rows than exclusions
+    files = pl.concat([pl.read_csv(p, infer_schema_length=0) for p in sorted(small_borough_dir.glob("census_exclusions_*.csv"))])
+    distinct = files.select("UPN", "LAESTAB", "Category", "StartDate").unique().height
+    assert files.height > 1.5 * distinct
+    with duckdb.connect(str(refreshed.warehouse_path), read_only=True) as con:
+        loaded = con.sql("SELECT count(*) FROM staging.stg_exclusions__exclusions").fetchone()[0]
+        raw = con.sql("SELECT count(*) FROM raw.exclusions").fetchone()[0]
+    assert loaded == raw == distinct
+
+
+def _in_every_community(refreshed, stage: str, measures: list[str], min_years: int):
+    """A stage's published outcomes, asserting each measure's all-pupils figure is there for every
+    learning community in every year the stage has: (outcomes, their Total rows, communities, years)."""
+    out = _published(refreshed, f"SELECT * FROM learning_community_outcomes WHERE stage = '{stage}'")
+    total = out.filter(pl.col("breakdown") == "Total")
+    communities = set(_published(refreshed, "SELECT learning_community_code FROM dim_learning_communities")
+                      ["learning_community_code"])
+    years = sorted(total["academic_year"].unique())
+    assert len(years) >= min_years
+    for m in measures:
+        rows = total.filter(pl.col("measure") == m)
+        assert {(r["learning_community_code"], r["academic_year"]) for r in rows.iter_rows(named=True)} >= {
+            (lc, y) for lc in communities for y in years}, m
+    return out, total, communities, years
+
+
+def test_exclusion_rates_are_published_for_every_community_and_the_planted_rise_is_seen(refreshed):
+    from synthetic.spec import small_borough
+
+    planted = small_borough().planted_exclusions_rising
+    out, total, communities, years = _in_every_community(refreshed, "exclusions", EXCLUSION_MEASURES, min_years=3)
+    # subgroups reach the mart: disadvantage, SEN and GRT breakdowns of the headline rates
+    assert {"Disadvantage", "SEN provision", "Gypsy, Roma and Traveller"} <= set(
+        out.filter(pl.col("measure") == "suspension_rate")["breakdown"])
+    rates = total.filter((pl.col("measure") == "suspension_rate") & pl.col("learning_community_code").is_not_null())
+
+    def series(lc):
+        return [r["value"] for r in rates.filter(pl.col("learning_community_code") == lc).sort("academic_year")
+                .iter_rows(named=True)]
+
+    rising = series(planted)
+    assert all(b > a for a, b in zip(rising, rising[1:])), rising
+    for lc in communities - {planted}:
+        other = series(lc)
+        assert rising[-1] - rising[0] > other[-1] - other[0] + 3, (planted, rising, lc, other)
+
+
+# --- post-16 participation and NEET (docs/methodology.md#post-16-participation-and-neet) --------------------
+
+POST16_MEASURES = ["neet_or_not_known_16_17", "neet_16_17", "activity_not_known_16_17", "participation_16_17"]
+
+
+def test_post16_measures_are_published_for_every_community_and_the_planted_neet_rise_is_seen(refreshed):
+    from synthetic.spec import small_borough
+
+    planted = small_borough().planted_neet_rising
+    out, total, communities, years = _in_every_community(refreshed, "post16", POST16_MEASURES, min_years=2)
+    # NEET or not known is the sum of its two parts (same months, same cohort)
+    la = total.filter(pl.col("learning_community_code").is_null())
+    for y in years:
+        v = {r["measure"]: r["numerator"] for r in la.filter(pl.col("academic_year") == y).iter_rows(named=True)}
+        assert v["neet_or_not_known_16_17"] == v["neet_16_17"] + v["activity_not_known_16_17"]
+    neet = total.filter((pl.col("measure") == "neet_16_17") & pl.col("learning_community_code").is_not_null())
+
+    def series(lc):
+        return [r["numerator"] / r["denominator"] for r in neet.filter(pl.col("learning_community_code") == lc)
+                .sort("academic_year").iter_rows(named=True)]
+
+    rising = series(planted)
+    assert all(b > a for a, b in zip(rising, rising[1:])), rising
+    for lc in communities - {planted}:
+        other = series(lc)
+        assert rising[-1] - rising[0] > other[-1] - other[0], (planted, rising, lc, other)
