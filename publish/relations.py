@@ -116,6 +116,8 @@ class System:
     target: pl.DataFrame              # one row per target: key, var (the variable it belongs to), kind
     target_expr: sparse.csr_matrix    # target_expr @ x is the target
     rows: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # table -> role -> var id per mart row
+    eq_names: np.ndarray | None = None  # the relation each row of eq states (for reports)
+    le_names: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -135,9 +137,12 @@ class _Builder:
 
     VAR_SCHEMA = {"key": pl.String, "table": pl.String, "family": pl.String, "value": pl.Float64, "kind": pl.String,
                   "lo": pl.Float64, "hi": pl.Float64, "sensitive": pl.Boolean, "publishable": pl.Boolean,
-                  "unit": pl.String, "region": pl.String, "priority": pl.Int32, "size": pl.Float64}
+                  "unit": pl.String, "region": pl.String, "priority": pl.Int32, "size": pl.Float64,
+                  "pop": pl.String}
 
     def add_vars(self, frame: pl.DataFrame) -> None:
+        if "pop" not in frame.columns:  # the pupil model an outcome count belongs to (null elsewhere)
+            frame = frame.with_columns(pop=pl.lit(None, pl.String))
         self.vars.append(frame.select([pl.col(c).cast(t) for c, t in self.VAR_SCHEMA.items()]))
 
     def add_eq(self, frame: pl.DataFrame) -> None:
@@ -165,7 +170,7 @@ class _Builder:
 
         def matrix(parts: list[pl.DataFrame]) -> tuple[sparse.csr_matrix, np.ndarray]:
             if not parts:
-                return sparse.csr_matrix((0, n)), np.zeros(0)
+                return sparse.csr_matrix((0, n)), np.zeros(0), np.zeros(0, object)
             f = pl.concat(parts)
             cons = f.select("con").unique().sort("con").with_columns(row=pl.int_range(pl.len()))
             f = f.join(cons, on="con").join(ids, on="key", how="left")
@@ -179,15 +184,15 @@ class _Builder:
             const = f.filter(pl.col("key").is_null()).group_by("row").agg(pl.col("coef").sum())
             rhs = np.zeros(cons.height)
             rhs[const["row"].to_numpy()] = -const["coef"].to_numpy()  # constant moves to the right-hand side
-            return m, rhs
+            return m, rhs, cons["con"].to_numpy()
 
-        eq, eq_rhs = matrix(self.eq)
-        le, le_rhs = matrix(self.le)
+        eq, eq_rhs, eq_names = matrix(self.eq)
+        le, le_rhs, le_names = matrix(self.le)
         # keep only the relations the true values satisfy (see the module docstring)
         eq_ok = np.abs(eq @ value - eq_rhs) <= TOL * (1 + np.abs(eq_rhs))
         le_ok = le @ value <= le_rhs + TOL * (1 + np.abs(le_rhs))
-        eq, eq_rhs = eq[eq_ok], eq_rhs[eq_ok]
-        le, le_rhs = le[le_ok], le_rhs[le_ok]
+        eq, eq_rhs, eq_names = eq[eq_ok], eq_rhs[eq_ok], eq_names[eq_ok]
+        le, le_rhs, le_names = le[le_ok], le_rhs[le_ok], le_names[le_ok]
 
         t = pl.concat(self.targets).join(ids, on="key").join(ids.rename({"key": "var_key", "id": "var"}), on="var_key")
         tkeys = t.select("target", "var", "kind").unique("target").sort("target").with_columns(row=pl.int_range(pl.len()))
@@ -202,7 +207,7 @@ class _Builder:
                 mapped = keys.join(ids, on="key", how="left", maintain_order="left")
                 rows[table][role] = mapped["id"].fill_null(-1).to_numpy()
         return System(var.drop("key").insert_column(0, var["key"]), eq.tocsr(), eq_rhs, le.tocsr(), le_rhs,
-                      tkeys.select("target", "var", "kind"), texpr.tocsr(), rows)
+                      tkeys.select("target", "var", "kind"), texpr.tocsr(), rows, eq_names, le_names)
 
 
 def build_system(marts: dict[str, pl.DataFrame], rules: Rules) -> System:
@@ -309,7 +314,7 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
         "key", table=pl.lit("outcomes"), family="den:" + pl.col("den_group"), value="value",
         kind=pl.when(pl.col("den_is_pupils")).then(pl.lit("count")).otherwise(pl.lit("sum")),
         lo=pl.lit(0.0), hi=pl.lit(float("inf")), sensitive="small", publishable=~pl.col("is_rest"), unit="key",
-        region=region, priority=priority + 1, size=pl.col("pupils") * pl.col("measures")))
+        region=region, priority=priority + 1, size=pl.col("pupils") * pl.col("measures"), pop=pl.col("den_group").str.split("|").list.first()))
 
     # numerators: one per measure and cell, unless fixed by definition or equal to the denominator
     structural = pl.DataFrame([{"measure": k[0], "breakdown": k[1], "subgroup": k[2], "structural": v}
@@ -330,7 +335,7 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
         kind=pl.when(pct).then(pl.lit("count")).otherwise(pl.lit("sum")),
         lo=pl.when(pl.col("measure").is_in(list(SIGNED))).then(float("-inf")).otherwise(0.0), hi=pl.lit(float("inf")),
         sensitive=pl.col("small") | (pct & sensitive_counts(n, d, rules)), publishable=~pl.col("is_rest"),
-        unit="num_key", region=region, priority=priority, size="denominator"))
+        unit="num_key", region=region, priority=priority, size="denominator", pop=pl.col("den_group").str.split("|").list.first()))
     o = o.with_columns(
         num_var=pl.when(pl.col("role") == "num").then(pl.col("num_key")).when(pl.col("role") == "den")
         .then(pl.col("den_key")).otherwise(None),

@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from config.labels import DISADVANTAGE_BREAKDOWN, DISADVANTAGED, NOT_DISADVANTAGED, TOTAL
-from publish.relations import STAGE_HEADLINES, Rules, System, build_system
+from publish.relations import COMBINED, ORDERED, STAGE_HEADLINES, Rules, System, build_system
 
 GEO = ["time_period", "measure", "geographic_level", "old_la_code", "learning_community_code"]
 MAX_ROUNDS = 20
@@ -162,13 +162,34 @@ def _preference(system: System, rules: Rules, hidden: np.ndarray) -> np.ndarray:
     return rank
 
 
-def _slack(system: System, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _slack(system: System, hidden: np.ndarray, joint: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """How far each variable can fall and rise on its own (its bounds, and a count's room under
-    a published population)."""
+    a published population). With ``joint`` (publish groups moving together, see _rectangles): the
+    room every inequality leaves it with its other figures held at their true values, except an
+    inequality among one group only, which the group's joint move keeps (a withheld count under a
+    withheld population can rise only by the room the true population leaves; counting on the
+    population to rise too only spreads the problem)."""
     v = system.var
     value, lo, hi = v["value"].to_numpy(), v["lo"].to_numpy(), v["hi"].to_numpy()
     down = np.minimum(value - lo, BIG)
     up = np.minimum(hi - value, BIG)
+    if joint is not None:
+        coo = system.le.tocoo()
+        h = hidden[coo.col]
+        r, c, a = coo.row[h], coo.col[h], coo.data[h]
+        g = joint[c]
+        nrow = system.le.shape[0]
+        gmin = np.full(nrow, np.iinfo(np.int64).max)
+        gmax = np.full(nrow, -1)
+        np.minimum.at(gmin, r, g)
+        np.maximum.at(gmax, r, g)
+        mixed = gmin[r] != gmax[r]
+        slack = np.maximum(system.le_rhs - system.le @ value, 0)
+        room = slack[r] / np.abs(a)
+        pos = mixed & (a > 0)
+        neg = mixed & (a < 0)
+        np.minimum.at(up, c[pos], room[pos])
+        np.minimum.at(down, c[neg], room[neg])
     # single-variable rows of the inequalities once published figures are fixed: x <= bound
     le = system.le
     pub = ~hidden
@@ -329,8 +350,11 @@ def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules:
     with margins: each withheld cell is protected by a rectangle of withheld cells - two
     geographies (learning communities, or one and the authority) by two subgroups of one breakdown
     (or one and the Total) - along which the four can move together without changing any published
-    sum. A rectangle is good when it lets the cell move by the protection level given every
-    figure's bounds; the cheapest good one is taken, cells already withheld costing nothing, so
+    sum. Measures of one population that bound one another (RWM never above reading), withheld in
+    the same cell, share one rectangle so that they can move together: rectangles chosen measure
+    by measure can each be blocked by the others. A
+    rectangle is good when it lets every such measure move by the protection level given each
+    figure's room; the cheapest good one is taken, cells already withheld costing nothing, so
     rectangles share cells. Cells are taken in key order, so the same data give the same choice."""
     v = system.var
     is_o = v["key"].str.starts_with("o|").to_numpy()
@@ -339,62 +363,143 @@ def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules:
         return hidden
     parts = v["key"].filter(pl.Series(is_o)).str.splitn("|", 7).struct.unnest()
     cells = pl.DataFrame({"id": ids, "tp": parts["field_1"], "la": parts["field_2"], "geo": parts["field_3"],
-                          "breakdown": parts["field_4"], "subgroup": parts["field_5"], "family": parts["field_6"]})
+                          "breakdown": parts["field_4"], "subgroup": parts["field_5"], "measure": parts["field_6"],
+                          "pop": v["pop"].filter(pl.Series(is_o))})
     totals = cells.filter(pl.col("breakdown") == TOTAL)
     subs = cells.filter(pl.col("breakdown") != TOTAL)
-    # each breakdown's table: its subgroups and the Total column, every geography
-    tables = subs.select("tp", "la", "family", "breakdown").unique()
-    frame = pl.concat([subs, totals.drop("breakdown").join(tables, on=["tp", "la", "family"]).select(subs.columns)])
-    frame = frame.with_columns(table=pl.struct("tp", "la", "family", "breakdown").hash(),
-                               m_row=pl.col("geo") == "LA", m_col=pl.col("subgroup") == TOTAL)
-    down, up = _slack(system, hidden)
+    # each breakdown's table for one pupil model: its subgroups and the Total column, every
+    # geography, every measure and population of the model
+    tables = subs.select("tp", "la", "pop", "breakdown").unique()
+    frame = pl.concat([subs, totals.drop("breakdown").join(tables, on=["tp", "la", "pop"]).select(subs.columns)])
+    frame = frame.with_columns(table=pl.struct("tp", "la", "pop", "breakdown").hash())
+    down, up = _slack(system, hidden, _joint_groups(system))
+    down2, up2 = _slack(system, hidden, _joint_groups(system, whole_cell=True))
     cost = rank.astype(np.float64) + 1.0
     hidden = hidden.copy()
+    free = hidden | lockable
     p = rules.protection
-    tables_of = frame.partition_by("table", as_dict=False, maintain_order=False)
-    # deterministic: tables in the order of their first key, cells in key order within each
     keys = v["key"].to_numpy()
+    tables_of = frame.partition_by("table", as_dict=False, maintain_order=False)
     tables_of.sort(key=lambda t: keys[t["id"].min()])
+    bound_family = _bound_families()
     for t in tables_of:
         geos = sorted(t["geo"].unique().to_list(), key=lambda g: (g == "LA", g))
         cols = sorted(t["subgroup"].unique().to_list(), key=lambda s: (s == TOTAL, s))
+        meas = sorted(t["measure"].unique().to_list())
+        if len(geos) < 2 or len(cols) < 2:
+            continue
+        fam = np.array([_family_of(m, bound_family) for m in meas])
         gi = {g: i for i, g in enumerate(geos)}
         si = {s: i for i, s in enumerate(cols)}
-        grid = np.full((len(geos), len(cols)), -1)
-        grid[[gi[g] for g in t["geo"]], [si[s] for s in t["subgroup"]]] = t["id"].to_numpy()
-        if grid.shape[0] < 2 or grid.shape[1] < 2:
-            continue
-        m_row = np.array([g == "LA" for g in geos])
-        m_col = np.array([s == TOTAL for s in cols])
-        protected = np.zeros_like(grid, bool)
-        for r0, c0 in sorted(zip(*np.nonzero((grid >= 0) & hidden[np.maximum(grid, 0)])), key=lambda rc: keys[grid[rc]]):
-            if protected[r0, c0]:
+        mi = {m: i for i, m in enumerate(meas)}
+        grid = np.full((len(geos), len(cols), len(meas)), -1)
+        grid[[gi[g] for g in t["geo"]], [si[s] for s in t["subgroup"]], [mi[m] for m in t["measure"]]] = t["id"].to_numpy()
+        s_row = np.where(np.array([g == "LA" for g in geos]), 1, -1)
+        s_col = np.where(np.array([s == TOTAL for s in cols]), 1, -1)
+        exists = grid >= 0
+        g0 = np.maximum(grid, 0)
+        protected = np.zeros(grid.shape, bool)
+        todo = np.argwhere(exists & hidden[g0])
+        order = sorted(range(len(todo)), key=lambda i: keys[grid[tuple(todo[i])]])
+        for i in order:
+            r0, c0, k0 = todo[i]
+            if protected[r0, c0, k0]:
                 continue
-            best = None
-            x0 = grid[r0, c0]
-            for r1 in range(grid.shape[0]):
-                if r1 == r0:
+            joint = np.flatnonzero(exists[r0, c0] & hidden[g0[r0, c0]] & ~protected[r0, c0] & (fam == fam[k0]))
+            choice = _best_rectangle(grid, g0, exists, r0, c0, joint, s_row, s_col, up, down, free, hidden, cost, p)
+            if choice is None:
+                # a count under a small withheld population cannot move far without it: the
+                # population and all its measures withheld in the cell move together
+                whole = np.flatnonzero(exists[r0, c0] & hidden[g0[r0, c0]])
+                choice = _best_rectangle(grid, g0, exists, r0, c0, whole, s_row, s_col, up2, down2, free, hidden, cost, p)
+                if choice is not None:
+                    _take(grid, hidden, protected, r0, c0, *choice, whole)
                     continue
-                s_r = 1 if m_row[r0] != m_row[r1] else -1
-                for c1 in range(grid.shape[1]):
-                    if c1 == c0:
-                        continue
-                    quad = (grid[r0, c1], grid[r1, c0], grid[r1, c1])
-                    if min(quad) < 0 or any(not hidden[q] and not lockable[q] for q in quad):
-                        continue
-                    s_c = 1 if m_col[c0] != m_col[c1] else -1
-                    signs = (1, s_c, s_r, s_r * s_c)
-                    four = (x0, *quad)
-                    plus = min(up[q] if s > 0 else down[q] for q, s in zip(four, signs))
-                    minus = min(down[q] if s > 0 else up[q] for q, s in zip(four, signs))
-                    if plus + minus < p:
-                        continue
-                    c = sum(0.0 if hidden[q] else cost[q] for q in quad)
-                    if best is None or c < best[0]:
-                        best = (c, r1, c1, quad)
-            if best is None:
+            if choice is None:  # no rectangle suits them all: each measure on its own
+                for k in joint:
+                    one = _best_rectangle(grid, g0, exists, r0, c0, np.array([k]), s_row, s_col, up, down, free, hidden, cost, p)
+                    if one is not None:
+                        _take(grid, hidden, protected, r0, c0, *one, np.array([k]))
                 continue
-            _, r1, c1, quad = best
-            hidden[list(quad)] = True
-            protected[[r0, r0, r1, r1], [c0, c1, c0, c1]] = True
+            _take(grid, hidden, protected, r0, c0, *choice, joint)
     return hidden
+
+
+def _bound_families() -> dict[str, str]:
+    """Measures that bound one another (publish/relations.py ORDERED, COMBINED), as 'num:<measure>'
+    -> one name per connected family."""
+    parent: dict[str, str] = {}
+
+    def root(m: str) -> str:
+        while parent.setdefault(m, m) != m:
+            m = parent[m]
+        return m
+    pairs = [*ORDERED, *[(w, p) for w, ps in COMBINED for p in ps]]
+    for a, c in pairs:
+        parent[root(a)] = root(c)
+    return {f"num:{m}": f"num:{root(m)}" for m in parent}
+
+
+def _family_of(measure: str, families: dict[str, str]) -> str:
+    """The family a cell's figure moves with: measures bounding one another; the populations of
+    one pupil model (one is a subset of another)."""
+    if measure.startswith("den:"):
+        return measure.split("|")[0]
+    return families.get(measure, measure)
+
+
+def _joint_groups(system: System, whole_cell: bool = False) -> np.ndarray:
+    """Per variable, the group it moves with in a rectangle: its cell and family (outcomes; with
+    ``whole_cell``, everything of its pupil model in the cell), or itself."""
+    keys = system.var["key"]
+    families = _bound_families()
+    parts = keys.str.splitn("|", 7).struct.unnest()
+    is_o = keys.str.starts_with("o|")
+    cell = pl.concat_str([parts[f"field_{i}"] for i in range(6)], separator="|")
+    fam = parts["field_6"].map_elements(lambda m: _family_of(m, families), return_dtype=pl.String)
+    if whole_cell:
+        fam = system.var["pop"].fill_null("")
+    label = pl.select(pl.when(is_o).then(cell + "|" + fam).otherwise(keys)).to_series()
+    return label.rank("dense").cast(pl.Int64).to_numpy()
+
+
+def _best_rectangle(grid, g0, exists, r0, c0, ks, s_row, s_col, up, down, free, hidden, cost, p):
+    """The cheapest other corner (r1, c1) whose rectangle lets the measures ``ks`` of cell
+    (r0, c0) all move by ``p`` together, or None."""
+    G, C = grid.shape[:2]
+    sr = (s_row != s_row[r0]).astype(int) * 2 - 1        # per row r1: +1 if it is the margin of r0's sum
+    sc = (s_col != s_col[c0]).astype(int) * 2 - 1
+    a = g0[r0][:, ks]          # (C, K): same geography, other subgroup
+    b = g0[:, c0][:, ks]       # (G, K): other geography, same subgroup
+    d = g0[:, :, ks]           # (G, C, K)
+    x = g0[r0, c0, ks]         # (K,)
+
+    def moves(ids, sign):
+        return np.where(sign > 0, up[ids], down[ids]), np.where(sign > 0, down[ids], up[ids])
+
+    pa, ma = moves(a, sc[:, None])
+    pb, mb = moves(b, sr[:, None])
+    pd, md = moves(d, (sr[:, None] * sc[None, :])[:, :, None])
+    plus = np.minimum.reduce([np.broadcast_to(up[x], (G, C, len(ks))), np.broadcast_to(pa[None], (G, C, len(ks))),
+                              np.broadcast_to(pb[:, None], (G, C, len(ks))), pd]).min(axis=2)
+    minus = np.minimum.reduce([np.broadcast_to(down[x], (G, C, len(ks))), np.broadcast_to(ma[None], (G, C, len(ks))),
+                               np.broadcast_to(mb[:, None], (G, C, len(ks))), md]).min(axis=2)
+    ok_a = (exists[r0][:, ks] & free[a]).all(axis=1)                  # (C,)
+    ok_b = (exists[:, c0][:, ks] & free[b]).all(axis=1)               # (G,)
+    ok_d = (exists[:, :, ks] & free[d]).all(axis=2)                   # (G, C)
+    ok = ok_a[None, :] & ok_b[:, None] & ok_d & (plus + minus >= p)
+    ok[r0, :] = False
+    ok[:, c0] = False
+    if not ok.any():
+        return None
+    price = (np.where(hidden[a], 0.0, cost[a]).sum(axis=1)[None, :] + np.where(hidden[b], 0.0, cost[b]).sum(axis=1)[:, None]
+             + np.where(hidden[d], 0.0, cost[d]).sum(axis=2))
+    price = np.where(ok, price, np.inf)
+    r1, c1 = np.unravel_index(int(np.argmin(price)), price.shape)  # first of equals: geographies, subgroups in key order
+    return int(r1), int(c1)
+
+
+def _take(grid, hidden, protected, r0, c0, r1, c1, ks):
+    for r, c in ((r0, c0), (r0, c1), (r1, c0), (r1, c1)):
+        hidden[grid[r, c, ks]] = True
+        protected[r, c, ks] = True
