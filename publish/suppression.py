@@ -20,6 +20,7 @@ when every year it pools is ("all or none").
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -374,6 +375,7 @@ def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules:
     frame = frame.with_columns(table=pl.struct("tp", "la", "pop", "breakdown").hash())
     down, up = _slack(system, hidden, _joint_groups(system))
     down2, up2 = _slack(system, hidden, _joint_groups(system, whole_cell=True))
+    mover = _Mover(system)
     cost = rank.astype(np.float64) + 1.0
     hidden = hidden.copy()
     free = hidden | lockable
@@ -406,18 +408,18 @@ def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules:
             if protected[r0, c0, k0]:
                 continue
             joint = np.flatnonzero(exists[r0, c0] & hidden[g0[r0, c0]] & ~protected[r0, c0] & (fam == fam[k0]))
-            choice = _best_rectangle(grid, g0, exists, r0, c0, joint, s_row, s_col, up, down, free, hidden, cost, p)
+            choice = _best_rectangle(grid, g0, exists, r0, c0, joint, s_row, s_col, up, down, free, hidden, cost, p, mover)
             if choice is None:
                 # a count under a small withheld population cannot move far without it: the
                 # population and all its measures withheld in the cell move together
                 whole = np.flatnonzero(exists[r0, c0] & hidden[g0[r0, c0]])
-                choice = _best_rectangle(grid, g0, exists, r0, c0, whole, s_row, s_col, up2, down2, free, hidden, cost, p)
+                choice = _best_rectangle(grid, g0, exists, r0, c0, whole, s_row, s_col, up2, down2, free, hidden, cost, p, mover)
                 if choice is not None:
                     _take(grid, hidden, protected, r0, c0, *choice, whole)
                     continue
             if choice is None:  # no rectangle suits them all: each measure on its own
                 for k in joint:
-                    one = _best_rectangle(grid, g0, exists, r0, c0, np.array([k]), s_row, s_col, up, down, free, hidden, cost, p)
+                    one = _best_rectangle(grid, g0, exists, r0, c0, np.array([k]), s_row, s_col, up, down, free, hidden, cost, p, mover)
                     if one is not None:
                         _take(grid, hidden, protected, r0, c0, *one, np.array([k]))
                 continue
@@ -463,7 +465,7 @@ def _joint_groups(system: System, whole_cell: bool = False) -> np.ndarray:
     return label.rank("dense").cast(pl.Int64).to_numpy()
 
 
-def _best_rectangle(grid, g0, exists, r0, c0, ks, s_row, s_col, up, down, free, hidden, cost, p):
+def _best_rectangle(grid, g0, exists, r0, c0, ks, s_row, s_col, up, down, free, hidden, cost, p, mover):
     """The cheapest other corner (r1, c1) whose rectangle lets the measures ``ks`` of cell
     (r0, c0) all move by ``p`` together, or None."""
     G, C = grid.shape[:2]
@@ -495,8 +497,49 @@ def _best_rectangle(grid, g0, exists, r0, c0, ks, s_row, s_col, up, down, free, 
     price = (np.where(hidden[a], 0.0, cost[a]).sum(axis=1)[None, :] + np.where(hidden[b], 0.0, cost[b]).sum(axis=1)[:, None]
              + np.where(hidden[d], 0.0, cost[d]).sum(axis=2))
     price = np.where(ok, price, np.inf)
-    r1, c1 = np.unravel_index(int(np.argmin(price)), price.shape)  # first of equals: geographies, subgroups in key order
-    return int(r1), int(c1)
+    flat = np.argsort(price, axis=None, kind="stable")  # first of equals: geographies, subgroups in key order
+    for f in flat[:TRIES]:
+        r1, c1 = np.unravel_index(int(f), price.shape)
+        if not np.isfinite(price[r1, c1]):
+            break
+        ids = np.concatenate([x, a[c1], b[r1], d[r1, c1]])
+        signs = np.repeat([1.0, sc[c1], sr[r1], sr[r1] * sc[c1]], len(ks))
+        plus, minus = mover.room(ids, signs)
+        if plus + minus >= p:
+            return int(r1), int(c1)
+    return None
+
+
+TRIES = 8
+
+
+class _Mover:
+    """Exactly how far one move (a set of variables, each rising or falling by the same step) can
+    go in the whole system, everything else held at its true value: zero unless it keeps every
+    equality; then the room every inequality and bound leaves, in whole steps."""
+
+    def __init__(self, system: System):
+        self.eq = system.eq.tocsc()
+        self.le = system.le.tocsc()
+        v = system.var
+        self.value, self.lo, self.hi = v["value"].to_numpy(), v["lo"].to_numpy(), v["hi"].to_numpy()
+        self.slack = np.maximum(system.le_rhs - system.le @ self.value, 0)
+
+    def room(self, ids: np.ndarray, signs: np.ndarray) -> tuple[float, float]:
+        if len(ids) != len(np.unique(ids)):
+            return 0.0, 0.0
+        if self.eq.shape[0] and np.abs(self.eq[:, ids] @ signs).max(initial=0) > 1e-9:
+            return 0.0, 0.0
+        x, lo, hi = self.value[ids], self.lo[ids], self.hi[ids]
+        plus = np.min(np.where(signs > 0, hi - x, x - lo), initial=BIG)
+        minus = np.min(np.where(signs > 0, x - lo, hi - x), initial=BIG)
+        if self.le.shape[0]:
+            ld = self.le[:, ids] @ signs
+            nz = np.flatnonzero(np.abs(ld) > 1e-9)
+            r = self.slack[nz] / np.abs(ld[nz])
+            plus = min(plus, np.min(r[ld[nz] > 0], initial=BIG))
+            minus = min(minus, np.min(r[ld[nz] < 0], initial=BIG))
+        return math.floor(plus + 1e-9), math.floor(minus + 1e-9)
 
 
 def _take(grid, hidden, protected, r0, c0, r1, c1, ks):
