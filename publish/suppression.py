@@ -31,6 +31,7 @@ from publish.relations import COMBINED, ORDERED, STAGE_HEADLINES, Rules, System,
 
 GEO = ["time_period", "measure", "geographic_level", "old_la_code", "learning_community_code"]
 MAX_ROUNDS = 20
+REPAIR_TRIES = 60
 _debug = False
 
 
@@ -76,6 +77,7 @@ def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rul
     link, eq_link = _neighbours(system), _neighbours(system, equalities_only=True)
     primary = system.var["sensitive"].to_numpy() | ~system.var["publishable"].to_numpy()
     passed: set[bytes] = set()   # blocks (as their variables) already shown wide enough
+    is_outcome = system.var["key"].str.starts_with("o|").to_numpy()
     for rounds in range(1, MAX_ROUNDS + 1):
         r = target_ranges(system, hidden, rules.protection, skip=passed)
         signatures = block_signatures(r.block)
@@ -93,6 +95,15 @@ def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rul
         fixed = np.unique(t_var[narrow_t & (r.width < 0.5)])
         fixed = fixed[~primary[fixed] & lockable[fixed]]
         hidden[fixed] = False
+        # first a rectangle of its own for each figure still too narrow (more candidates than
+        # the first pass tries); a figure no rectangle can protect takes a neighbour instead
+        need = need[hidden[need]]
+        mask = np.zeros(system.n, bool)
+        mask[need] = True
+        before = hidden.copy()
+        hidden = expand(_rectangles(system, hidden, lockable, rules, rank, only=mask, tries=REPAIR_TRIES))
+        if (hidden != before).any():  # outcome figures got rectangles: only the rest take neighbours now
+            need = need[~is_outcome[need]]
         # otherwise the best published figure in a sum with it (then in any relation with it)
         sub = eq_link[need].tocoo()
         cand = ~hidden[sub.col] & lockable[sub.col] & ~np.isin(sub.col, fixed)
@@ -346,7 +357,8 @@ def withheld_cells(marts: dict[str, pl.DataFrame], rules: Rules) -> dict[str, di
     return decide(marts, rules).flags
 
 
-def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rules, rank: np.ndarray) -> np.ndarray:
+def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rules, rank: np.ndarray,
+                only: np.ndarray | None = None, tries: int | None = None) -> np.ndarray:
     """Secondary suppression in the outcome tables as statistical offices do it for two-way tables
     with margins: each withheld cell is protected by a rectangle of withheld cells - two
     geographies (learning communities, or one and the authority) by two subgroups of one breakdown
@@ -356,7 +368,10 @@ def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules:
     by measure can each be blocked by the others. A
     rectangle is good when it lets every such measure move by the protection level given each
     figure's room; the cheapest good one is taken, cells already withheld costing nothing, so
-    rectangles share cells. Cells are taken in key order, so the same data give the same choice."""
+    rectangles share cells. Cells are taken in key order, so the same data give the same choice.
+    A table with one geography (a breakdown published for the authority only) moves two subgroups
+    of one row instead. ``only``: protect just these variables (the repair rounds), trying up to
+    ``tries`` candidates each."""
     v = system.var
     is_o = v["key"].str.starts_with("o|").to_numpy()
     ids = np.flatnonzero(is_o)
@@ -388,7 +403,7 @@ def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules:
         geos = sorted(t["geo"].unique().to_list(), key=lambda g: (g == "LA", g))
         cols = sorted(t["subgroup"].unique().to_list(), key=lambda s: (s == TOTAL, s))
         meas = sorted(t["measure"].unique().to_list())
-        if len(geos) < 2 or len(cols) < 2:
+        if len(cols) < 2:
             continue
         fam = np.array([_family_of(m, bound_family) for m in meas])
         gi = {g: i for i, g in enumerate(geos)}
@@ -401,25 +416,25 @@ def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules:
         exists = grid >= 0
         g0 = np.maximum(grid, 0)
         protected = np.zeros(grid.shape, bool)
-        todo = np.argwhere(exists & hidden[g0])
+        todo = np.argwhere(exists & hidden[g0] & (True if only is None else only[g0]))
         order = sorted(range(len(todo)), key=lambda i: keys[grid[tuple(todo[i])]])
         for i in order:
             r0, c0, k0 = todo[i]
             if protected[r0, c0, k0]:
                 continue
             joint = np.flatnonzero(exists[r0, c0] & hidden[g0[r0, c0]] & ~protected[r0, c0] & (fam == fam[k0]))
-            choice = _best_rectangle(grid, g0, exists, r0, c0, joint, s_row, s_col, up, down, free, hidden, cost, p, mover)
+            choice = _best_rectangle(grid, g0, exists, r0, c0, joint, s_row, s_col, up, down, free, hidden, cost, p, mover, tries)
             if choice is None:
                 # a count under a small withheld population cannot move far without it: the
                 # population and all its measures withheld in the cell move together
                 whole = np.flatnonzero(exists[r0, c0] & hidden[g0[r0, c0]])
-                choice = _best_rectangle(grid, g0, exists, r0, c0, whole, s_row, s_col, up2, down2, free, hidden, cost, p, mover)
+                choice = _best_rectangle(grid, g0, exists, r0, c0, whole, s_row, s_col, up2, down2, free, hidden, cost, p, mover, tries)
                 if choice is not None:
                     _take(grid, hidden, protected, r0, c0, *choice, whole)
                     continue
             if choice is None:  # no rectangle suits them all: each measure on its own
                 for k in joint:
-                    one = _best_rectangle(grid, g0, exists, r0, c0, np.array([k]), s_row, s_col, up, down, free, hidden, cost, p, mover)
+                    one = _best_rectangle(grid, g0, exists, r0, c0, np.array([k]), s_row, s_col, up, down, free, hidden, cost, p, mover, tries)
                     if one is not None:
                         _take(grid, hidden, protected, r0, c0, *one, np.array([k]))
                 continue
@@ -465,7 +480,7 @@ def _joint_groups(system: System, whole_cell: bool = False) -> np.ndarray:
     return label.rank("dense").cast(pl.Int64).to_numpy()
 
 
-def _best_rectangle(grid, g0, exists, r0, c0, ks, s_row, s_col, up, down, free, hidden, cost, p, mover):
+def _best_rectangle(grid, g0, exists, r0, c0, ks, s_row, s_col, up, down, free, hidden, cost, p, mover, tries=None):
     """The cheapest other corner (r1, c1) whose rectangle lets the measures ``ks`` of cell
     (r0, c0) all move by ``p`` together, or None."""
     G, C = grid.shape[:2]
@@ -492,18 +507,25 @@ def _best_rectangle(grid, g0, exists, r0, c0, ks, s_row, s_col, up, down, free, 
     ok = ok_a[None, :] & ok_b[:, None] & ok_d & (plus + minus >= p)
     ok[r0, :] = False
     ok[:, c0] = False
+    if G == 1:  # one geography: two subgroups of the row (the "other corner" is the cell beside it)
+        ok = ok_a[None, :] & (np.minimum(up[x].min(), pa.min(axis=1)) + np.minimum(down[x].min(), ma.min(axis=1)) >= p)[None, :]
+        ok[:, c0] = False
     if not ok.any():
         return None
-    price = (np.where(hidden[a], 0.0, cost[a]).sum(axis=1)[None, :] + np.where(hidden[b], 0.0, cost[b]).sum(axis=1)[:, None]
-             + np.where(hidden[d], 0.0, cost[d]).sum(axis=2))
+    price = np.where(hidden[a], 0.0, cost[a]).sum(axis=1)[None, :]
+    if G > 1:
+        price = price + np.where(hidden[b], 0.0, cost[b]).sum(axis=1)[:, None] + np.where(hidden[d], 0.0, cost[d]).sum(axis=2)
     price = np.where(ok, price, np.inf)
     flat = np.argsort(price, axis=None, kind="stable")  # first of equals: geographies, subgroups in key order
-    for f in flat[:TRIES]:
+    for f in flat[:tries or TRIES]:
         r1, c1 = np.unravel_index(int(f), price.shape)
         if not np.isfinite(price[r1, c1]):
             break
-        ids = np.concatenate([x, a[c1], b[r1], d[r1, c1]])
-        signs = np.repeat([1.0, sc[c1], sr[r1], sr[r1] * sc[c1]], len(ks))
+        if G == 1:
+            ids, signs = np.concatenate([x, a[c1]]), np.repeat([1.0, sc[c1]], len(ks))
+        else:
+            ids = np.concatenate([x, a[c1], b[r1], d[r1, c1]])
+            signs = np.repeat([1.0, sc[c1], sr[r1], sr[r1] * sc[c1]], len(ks))
         plus, minus = mover.room(ids, signs)
         if plus + minus >= p:
             return int(r1), int(c1)
