@@ -15,8 +15,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.labels import DISADVANTAGE_BREAKDOWN
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,6 +89,12 @@ class Settings(BaseSettings):
     suppression_group_disclosure_pupils: int = Field(
         default=10, description="Withhold a count that is 0% or 100% of a group of this many pupils or fewer: it would "
                                 "tell something about every child in the group (group disclosure).")
+    community_breakdowns: list[str] = Field(
+        default=[DISADVANTAGE_BREAKDOWN, "SEN provision", "Sex", "First language"],
+        description="Breakdowns published for each learning community; every other breakdown (SEN primary need, "
+                    "ethnicity, Gypsy, Roma and Traveller, mobility) for the authority only. At community level most "
+                    "of their cells are too small to publish and each one withheld needs others withheld beside it "
+                    "(docs/methodology.md#breakdowns-published-for-learning-communities).")
     disclosure_protection_level: int = Field(
         default=3, description="The disclosure audit refuses to publish if the published figures, combined, narrow a "
                                "withheld count to fewer than this many values wide (docs/methodology.md#protection-level).")
@@ -94,6 +102,13 @@ class Settings(BaseSettings):
         default=False, description="Run the blocking disclosure audit (LP bounds of every withheld count) before the "
                                    "swap. Off by default for now: at borough size it takes minutes and secondary "
                                    "suppression does not yet pass it (docs/methodology.md#disclosure-audit).")
+    @field_validator("community_breakdowns")
+    @classmethod
+    def _gaps_need_disadvantage(cls, value: list[str]) -> list[str]:
+        if DISADVANTAGE_BREAKDOWN not in value:  # every community's gap is read from these rows
+            raise ValueError(f"community_breakdowns must include {DISADVANTAGE_BREAKDOWN!r}: the gaps are built from it")
+        return value
+
     publications_kept: int = Field(default=5, description="How many past publications to keep on disk.")
     validation_batch_rows: int = Field(
         default=2_000_000, description="Uploads of one source are validated together up to this many rows "

@@ -48,6 +48,7 @@ def dbt_vars(settings: Settings) -> dict:
         "pathways:rolling_window_years": settings.rolling_window_years,
         "pathways:categorisation_rules": settings.categorisation_rules,
         "pathways:labels": LABELS,
+        "pathways:community_breakdowns": list(settings.community_breakdowns),
         "pathways:measures": measure_definitions(),
     }
 

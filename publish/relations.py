@@ -328,13 +328,22 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
         .when((pl.col("structural") == "all") & ((n - d).abs() <= TOL)).then(pl.lit("den"))
         .when((pl.col("structural") == "none") & (n.abs() <= TOL)).then(pl.lit("zero"))
         .otherwise(pl.lit("num")))
+    # a measure nobody (or everybody) in the authority meets that year pins every cell at 0 (or
+    # at its population) through the authority's figure: all its cells are withheld that year
+    # (docs/methodology.md#primary-suppression)
+    whole = (o.filter((pl.col("geo") == "LA") & (pl.col("breakdown") == TOTAL) & (pl.col("_type") == "percentage"))
+             .filter((pl.col("numerator").abs() <= TOL) | ((pl.col("numerator") - pl.col("denominator")).abs() <= TOL))
+             .select("time_period", "old_la_code", "measure", everyone_alike=pl.lit(True)).unique())
+    o = o.join(whole, on=["time_period", "old_la_code", "measure"], how="left").with_columns(
+        pl.col("everyone_alike").fill_null(False))
     nums = o.filter(pl.col("role") == "num")
     pct = pl.col("_type") == "percentage"
     b.add_vars(nums.select(
         pl.col("num_key").alias("key"), table=pl.lit("outcomes"), family="num:" + pl.col("measure"), value="numerator",
         kind=pl.when(pct).then(pl.lit("count")).otherwise(pl.lit("sum")),
         lo=pl.when(pl.col("measure").is_in(list(SIGNED))).then(float("-inf")).otherwise(0.0), hi=pl.lit(float("inf")),
-        sensitive=pl.col("small") | (pct & sensitive_counts(n, d, rules)), publishable=~pl.col("is_rest"),
+        sensitive=pl.col("small") | pl.col("everyone_alike") | (pct & sensitive_counts(n, d, rules)),
+        publishable=~pl.col("is_rest"),
         unit="num_key", region=region, priority=priority, size="denominator", pop=pl.col("den_group").str.split("|").list.first()))
     o = o.with_columns(
         num_var=pl.when(pl.col("role") == "num").then(pl.col("num_key")).when(pl.col("role") == "den")

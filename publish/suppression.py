@@ -60,14 +60,18 @@ def decide(marts: dict[str, pl.DataFrame], rules: Rules, known: np.ndarray | Non
     expand = _units(system)
     hidden = expand(hidden)
     rank = _preference(system, rules, hidden)
-    hidden = expand(_rectangles(system, hidden, lockable, rules, rank))
+    # a figure at a corner of a rectangle checked against the whole system can move by the
+    # protection level: certified, whatever else is withheld or shown later
+    certified = np.zeros(system.n, bool)
+    hidden = expand(_rectangles(system, hidden, lockable, rules, rank, certified=certified))
+    hidden = expand(_transition_rectangles(system, hidden, lockable, rules, rank))
     hidden = expand(_capacity_pass(system, hidden, lockable, rules, rank, expand))
-    hidden, rounds = _repair(system, hidden, lockable, rules, rank, expand)
+    hidden, rounds = _repair(system, hidden, lockable, rules, rank, expand, certified)
     return Disclosure(system, hidden, primary, table_flags(marts, system, hidden, rules), rounds)
 
 
 def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rules, rank: np.ndarray,
-            expand) -> tuple[np.ndarray, int]:
+            expand, certified: np.ndarray) -> tuple[np.ndarray, int]:
     """Rounds of the audit's own exact ranges (publish/ranges.py): for each withheld figure a
     reader could still narrow below the protection level, the best-ranked published figure sharing
     a relation with it is withheld too; only the blocks that changed are solved again."""
@@ -78,6 +82,7 @@ def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rul
     primary = system.var["sensitive"].to_numpy() | ~system.var["publishable"].to_numpy()
     passed: set[bytes] = set()   # blocks (as their variables) already shown wide enough
     is_outcome = system.var["key"].str.starts_with("o|").to_numpy()
+    is_transition = system.var["key"].str.starts_with("t|").to_numpy()
     for rounds in range(1, MAX_ROUNDS + 1):
         r = target_ranges(system, hidden, rules.protection, skip=passed)
         signatures = block_signatures(r.block)
@@ -90,10 +95,12 @@ def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rul
             return hidden, rounds
         need = np.unique(t_var[narrow_t])
         hidden = hidden.copy()
-        # a complement the published figures already fix exactly protects nothing: anyone can
-        # compute it, so it is shown, and its relation gets another complement next round
-        fixed = np.unique(t_var[narrow_t & (r.width < 0.5)])
-        fixed = fixed[~primary[fixed] & lockable[fixed]]
+        # a complement the published figures pin down protects little and is itself nearly
+        # public: it is shown (an outcome complement at no rectangle's corner, or any complement
+        # fixed exactly), and what it protected gets another complement or rectangle next round
+        pinned = narrow_t & ((r.width < 0.5) | is_outcome[t_var])
+        fixed = np.unique(t_var[pinned])
+        fixed = fixed[~primary[fixed] & lockable[fixed] & ~certified[fixed]]
         hidden[fixed] = False
         # first a rectangle of its own for each figure still too narrow (more candidates than
         # the first pass tries); a figure no rectangle can protect takes a neighbour instead
@@ -101,9 +108,10 @@ def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rul
         mask = np.zeros(system.n, bool)
         mask[need] = True
         before = hidden.copy()
-        hidden = expand(_rectangles(system, hidden, lockable, rules, rank, only=mask, tries=REPAIR_TRIES))
-        if (hidden != before).any():  # outcome figures got rectangles: only the rest take neighbours now
-            need = need[~is_outcome[need]]
+        hidden = expand(_rectangles(system, hidden, lockable, rules, rank, only=mask, tries=REPAIR_TRIES, certified=certified))
+        hidden = expand(_transition_rectangles(system, hidden, lockable, rules, rank, only=mask, tries=REPAIR_TRIES))
+        if (hidden != before).any():  # figures got rectangles: only the rest take neighbours now
+            need = need[~is_outcome[need] & ~is_transition[need]]
         # otherwise the best published figure in a sum with it (then in any relation with it)
         sub = eq_link[need].tocoo()
         cand = ~hidden[sub.col] & lockable[sub.col] & ~np.isin(sub.col, fixed)
@@ -229,7 +237,9 @@ def _capacity_pass(system: System, hidden: np.ndarray, lockable: np.ndarray, rul
     necessary condition only: the audit rounds after it decide."""
     rank = _preference(system, rules, hidden) if rank is None else rank
     eq = system.eq.tocsr()
-    audited = (system.var["publishable"] | system.var["sensitive"]).to_numpy()
+    # outcome figures are protected by rectangles; this pass is for the other tables
+    is_outcome = system.var["key"].str.starts_with("o|").to_numpy()
+    audited = (system.var["publishable"] | system.var["sensitive"]).to_numpy() & ~is_outcome
     for _ in range(100):
         down, up = _slack(system, hidden)
         coo = eq.tocoo()
@@ -246,7 +256,7 @@ def _capacity_pass(system: System, hidden: np.ndarray, lockable: np.ndarray, rul
         if len(short) == 0:
             break
         sub = eq[short].tocoo()
-        cand = ~hidden[sub.col] & lockable[sub.col]
+        cand = ~hidden[sub.col] & lockable[sub.col] & ~is_outcome[sub.col]
         rows, cols = sub.row[cand], sub.col[cand]
         if len(rows) == 0:
             break
@@ -358,7 +368,8 @@ def withheld_cells(marts: dict[str, pl.DataFrame], rules: Rules) -> dict[str, di
 
 
 def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rules, rank: np.ndarray,
-                only: np.ndarray | None = None, tries: int | None = None) -> np.ndarray:
+                only: np.ndarray | None = None, tries: int | None = None,
+                certified: np.ndarray | None = None) -> np.ndarray:
     """Secondary suppression in the outcome tables as statistical offices do it for two-way tables
     with margins: each withheld cell is protected by a rectangle of withheld cells - two
     geographies (learning communities, or one and the authority) by two subgroups of one breakdown
@@ -400,6 +411,8 @@ def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules:
     tables_of.sort(key=lambda t: keys[t["id"].min()])
     bound_family = _bound_families()
     for t in tables_of:
+        # the geographies the breakdown is published for (the Total column reaches every one)
+        t = t.filter(pl.col("geo").is_in(t.filter(pl.col("subgroup") != TOTAL)["geo"].unique().implode()))
         geos = sorted(t["geo"].unique().to_list(), key=lambda g: (g == "LA", g))
         cols = sorted(t["subgroup"].unique().to_list(), key=lambda s: (s == TOTAL, s))
         meas = sorted(t["measure"].unique().to_list())
@@ -430,15 +443,95 @@ def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules:
                 whole = np.flatnonzero(exists[r0, c0] & hidden[g0[r0, c0]])
                 choice = _best_rectangle(grid, g0, exists, r0, c0, whole, s_row, s_col, up2, down2, free, hidden, cost, p, mover, tries)
                 if choice is not None:
-                    _take(grid, hidden, protected, r0, c0, *choice, whole)
+                    _take(grid, hidden, protected, r0, c0, *choice, whole, certified)
                     continue
             if choice is None:  # no rectangle suits them all: each measure on its own
                 for k in joint:
                     one = _best_rectangle(grid, g0, exists, r0, c0, np.array([k]), s_row, s_col, up, down, free, hidden, cost, p, mover, tries)
                     if one is not None:
-                        _take(grid, hidden, protected, r0, c0, *one, np.array([k]))
+                        _take(grid, hidden, protected, r0, c0, *one, np.array([k]), certified)
                 continue
-            _take(grid, hidden, protected, r0, c0, *choice, joint)
+            _take(grid, hidden, protected, r0, c0, *choice, joint, certified)
+    return hidden
+
+
+# The kinds of pupil a transition row counts, as changes to its six counts (publish/relations.py
+# TRANSITION_COUNTS: tracked, below before, caught up, at expected before, fell behind, stayed):
+# between them they move every count and every complement (still below, kept up, left).
+PUPIL_KINDS = (np.array([1, 1, 1, 0, 0, 1.0]),   # below before, caught up, stayed
+               np.array([1, 1, 0, 0, 0, 0.0]),   # below before, still below, left
+               np.array([1, 0, 0, 1, 0, 1.0]),   # at expected, kept up, stayed
+               np.array([1, 0, 0, 1, 1, 0.0]))   # at expected, fell behind, left
+
+
+def _transition_rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rules, rank: np.ndarray,
+                           only: np.ndarray | None = None, tries: int | None = None) -> np.ndarray:
+    """Rectangles for the cohort transitions, as for the outcomes: two geographies by two groups
+    (or one and the Total), each corner a whole row. What moves along a rectangle is a kind of
+    pupil (one who was below the expected standard, caught up and stayed, say), so each row's
+    counts stay consistent; a withheld row needs a rectangle for each kind, checked exactly
+    against the whole system (publish/suppression.py _Mover)."""
+    from publish.relations import TRANSITION_COUNTS
+
+    v = system.var
+    is_t = v["key"].str.starts_with("t|").to_numpy()
+    ids = np.flatnonzero(is_t)
+    if not len(ids):
+        return hidden
+    parts = v["key"].filter(pl.Series(is_t)).str.splitn("|", 7).struct.unnest()
+    cells = pl.DataFrame({"id": ids, "table": parts["field_1"] + "|" + parts["field_2"] + "|" + parts["field_4"],
+                          "geo": parts["field_3"], "subgroup": parts["field_5"], "count": parts["field_6"]})
+    mover = _Mover(system)
+    cost = rank.astype(np.float64) + 1.0
+    hidden = hidden.copy()
+    free = hidden | lockable
+    p = rules.protection
+    keys = v["key"].to_numpy()
+    tables_of = cells.partition_by("table", as_dict=False, maintain_order=False)
+    tables_of.sort(key=lambda t: keys[t["id"].min()])
+    ci = {c: i for i, c in enumerate(TRANSITION_COUNTS)}
+    for t in tables_of:
+        geos = sorted(t["geo"].unique().to_list(), key=lambda g: (g == "LA", g))
+        cols = sorted(t["subgroup"].unique().to_list(), key=lambda s_: (s_ == TOTAL, s_))
+        if len(geos) < 2 or len(cols) < 2:
+            continue
+        gi = {g: i for i, g in enumerate(geos)}
+        si = {s_: i for i, s_ in enumerate(cols)}
+        grid = np.full((len(geos), len(cols), len(ci)), -1)
+        grid[[gi[g] for g in t["geo"]], [si[s_] for s_ in t["subgroup"]], [ci[c] for c in t["count"]]] = t["id"].to_numpy()
+        whole_row = (grid >= 0).all(axis=2)
+        sr_all = np.where(np.array([g == "LA" for g in geos]), 1, -1)
+        sc_all = np.where(np.array([s_ == TOTAL for s_ in cols]), 1, -1)
+        g0 = np.maximum(grid, 0)
+        row_hidden = whole_row & hidden[g0].any(axis=2)
+        row_free = whole_row & free[g0].all(axis=2)
+        price_cell = np.where(hidden[g0[:, :, 0]], 0.0, cost[g0[:, :, 0]])
+        todo = [tuple(rc) for rc in np.argwhere(row_hidden) if only is None or only[g0[tuple(rc)]].any()]
+        todo.sort(key=lambda rc: keys[grid[rc][0]])
+        for r0, c0 in todo:
+            sr = (sr_all != sr_all[r0]).astype(int) * 2 - 1
+            sc = (sc_all != sc_all[c0]).astype(int) * 2 - 1
+            price = price_cell[r0][None, :] + price_cell[:, c0][:, None] + price_cell
+            ok = row_free[r0][None, :] & row_free[:, c0][:, None] & row_free
+            ok[r0, :] = False
+            ok[:, c0] = False
+            price = np.where(ok, price, np.inf)
+            order = np.argsort(price, axis=None, kind="stable")[:tries or TRIES]
+            for kind in PUPIL_KINDS:
+                nz = np.flatnonzero(kind)
+                for f in order:
+                    r1, c1 = np.unravel_index(int(f), price.shape)
+                    if not np.isfinite(price[r1, c1]):
+                        break
+                    corners = ((r0, c0, 1.0), (r0, c1, sc[c1]), (r1, c0, sr[r1]), (r1, c1, sr[r1] * sc[c1]))
+                    move_ids = np.concatenate([g0[r, c, nz] for r, c, _ in corners])
+                    signs = np.concatenate([np.full(len(nz), sg) for _, _, sg in corners])
+                    plus, minus = mover.room(move_ids, signs)
+                    if plus + minus >= p:
+                        for r, c, _ in corners:
+                            hidden[g0[r, c]] = True
+                        price_cell[[r0, r0, r1, r1], [c0, c1, c0, c1]] = 0.0
+                        break
     return hidden
 
 
@@ -564,7 +657,9 @@ class _Mover:
         return math.floor(plus + 1e-9), math.floor(minus + 1e-9)
 
 
-def _take(grid, hidden, protected, r0, c0, r1, c1, ks):
+def _take(grid, hidden, protected, r0, c0, r1, c1, ks, certified=None):
     for r, c in ((r0, c0), (r0, c1), (r1, c0), (r1, c1)):
         hidden[grid[r, c, ks]] = True
         protected[r, c, ks] = True
+        if certified is not None:
+            certified[grid[r, c, ks]] = True

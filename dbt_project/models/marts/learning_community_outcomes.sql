@@ -6,7 +6,9 @@
 -- How: each pupil-year's subgroups (int_pupil_subgroups, long) are set side by side, joined once
 -- to the outcomes, and aggregated with GROUPING SETS - one set per breakdown, per geography -
 -- so the pupil rows are read once rather than once per breakdown. The breakdowns listed here
--- must be those int_pupil_subgroups produces (a data test checks the two agree).
+-- must be those int_pupil_subgroups produces (a data test checks the two agree). Learning
+-- communities get only the breakdowns in pathways:community_breakdowns; the others are for the
+-- authority only (docs/methodology.md#breakdowns-published-for-learning-communities).
 {% set breakdowns = [
     var('pathways:labels')['disadvantage_breakdown'], 'SEN provision', 'SEN primary need', 'First language', 'Sex',
     'Ethnicity major group', 'Gypsy, Roma and Traveller', 'Mobility',
@@ -50,7 +52,9 @@ aggregated as (
         ({{ keys }}, outcomes.learning_community_code),
         ({{ keys }}),
         {% for b in breakdowns %}
-            ({{ keys }}, outcomes.learning_community_code, traits.trait_{{ loop.index }}),
+            {% if b in var('pathways:community_breakdowns') %}
+                ({{ keys }}, outcomes.learning_community_code, traits.trait_{{ loop.index }}),
+            {% endif %}
             ({{ keys }}, traits.trait_{{ loop.index }}){% if not loop.last %},{% endif %}
         {% endfor %}
     )
