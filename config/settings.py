@@ -95,6 +95,11 @@ class Settings(BaseSettings):
                     "ethnicity, Gypsy, Roma and Traveller, mobility) for the authority only. At community level most "
                     "of their cells are too small to publish and each one withheld needs others withheld beside it "
                     "(docs/methodology.md#breakdowns-published-for-learning-communities).")
+    community_totals_only: list[str] = Field(
+        default=["permanent_exclusion_rate", "permanent_exclusion_rate_primary", "permanent_exclusion_rate_secondary"],
+        description="Measures published for each learning community without breakdowns (all pupils only; the authority "
+                    "keeps every breakdown): events so rare that a community's subgroups hold 0, 1 or 2 of them, which "
+                    "no combination of withheld cells can protect (docs/methodology.md#breakdowns-published-for-learning-communities).")
     disclosure_protection_level: int = Field(
         default=3, description="The disclosure audit refuses to publish if the published figures, combined, narrow a "
                                "withheld count to fewer than this many values wide (docs/methodology.md#protection-level).")

@@ -110,25 +110,60 @@ def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rul
         before = hidden.copy()
         hidden = expand(_rectangles(system, hidden, lockable, rules, rank, only=mask, tries=REPAIR_TRIES, certified=certified))
         hidden = expand(_transition_rectangles(system, hidden, lockable, rules, rank, only=mask, tries=REPAIR_TRIES))
-        if (hidden != before).any():  # figures got rectangles: only the rest take neighbours now
-            need = need[~is_outcome[need] & ~is_transition[need]]
-        # otherwise the best published figure in a sum with it (then in any relation with it)
-        sub = eq_link[need].tocoo()
-        cand = ~hidden[sub.col] & lockable[sub.col] & ~np.isin(sub.col, fixed)
-        rows, cols = sub.row[cand], sub.col[cand]
-        other = link[need].tocoo()
-        c2 = ~hidden[other.col] & lockable[other.col] & ~np.isin(other.col, fixed)
-        rows = np.concatenate([rows, other.row[c2]])
-        cols = np.concatenate([cols, other.col[c2]])
-        tier = np.concatenate([np.zeros(int(cand.sum()), np.int64), np.ones(int(c2.sum()), np.int64)])
-        if len(rows) == 0 and len(fixed) == 0:
+        need = need[~certified[need]]  # those no rectangle could protect
+        # otherwise the published figures whose relations stop it moving: the binding rows of
+        # the programmes that bound it (their dual values), best-ranked first
+        still = np.flatnonzero(narrow_t & np.isin(t_var, need))
+        cols = _binding_published(system, hidden, still, lockable)
+        if len(cols) == 0 and len(fixed) == 0:
             break
-        if len(rows):
-            best = (pl.DataFrame({"row": rows, "col": cols, "rank": rank[cols], "tier": tier})
-                    .sort("tier", "rank", "col").group_by("row", maintain_order=True).first())
-            hidden[best["col"].to_numpy()] = True
+        hidden[cols] = True
         hidden = expand(hidden)
     return hidden, MAX_ROUNDS
+
+
+def _binding_published(system: System, hidden: np.ndarray, targets: np.ndarray, lockable: np.ndarray,
+                       per_target: int = 4) -> np.ndarray:
+    """For each target, the published figures (that may be withheld) in the relations binding at
+    its smallest or largest value, up to ``per_target`` of them, by the order of their keys."""
+    from scipy.optimize import linprog
+
+    from publish.ranges import _cut
+
+    if not len(targets):
+        return np.zeros(0, np.int64)
+    cut = _cut(system, hidden, None)
+    value = system.var["value"].to_numpy()
+    lo_b, hi_b = system.var["lo"].to_numpy(), system.var["hi"].to_numpy()
+    eq_rows = np.unique(system.eq.tocoo().row[hidden[system.eq.tocoo().col]])
+    le_rows = np.unique(system.le.tocoo().row[hidden[system.le.tocoo().col]])
+    eq_pub = system.eq.multiply((~hidden & lockable)[None, :]).tocsr()
+    le_pub = system.le.multiply((~hidden & lockable)[None, :]).tocsr()
+    t_var = system.target["var"].to_numpy()
+    found: list[int] = []
+    for t in targets[:200]:
+        vs = np.flatnonzero(cut.block == cut.block[t_var[t]])
+        E, L = cut.eq[:, vs].tocsr(), cut.le[:, vs].tocsr()
+        er, lr = np.flatnonzero(np.diff(E.indptr) > 0), np.flatnonzero(np.diff(L.indptr) > 0)
+        c = system.target_expr[t][:, vs].toarray().ravel()
+        bounds = list(zip(np.maximum(lo_b[vs], -1e9), np.minimum(hi_b[vs], 1e9)))
+        rows_e: set[int] = set()
+        rows_l: set[int] = set()
+        for sign in (1.0, -1.0):
+            res = linprog(sign * c, A_eq=E[er] if len(er) else None, b_eq=cut.eq_rhs[er] if len(er) else None,
+                          A_ub=L[lr] if len(lr) else None, b_ub=cut.le_rhs[lr] if len(lr) else None, bounds=bounds,
+                          method="highs")
+            if res.status != 0:
+                continue
+            if len(er):
+                rows_e |= set(eq_rows[er[np.abs(res.eqlin.marginals) > 1e-9]].tolist())
+            if len(lr):
+                rows_l |= set(le_rows[lr[np.abs(res.ineqlin.marginals) > 1e-9]].tolist())
+        cand = np.unique(np.concatenate([eq_pub[sorted(rows_e)].indices if rows_e else np.zeros(0, np.int64),
+                                         le_pub[sorted(rows_l)].indices if rows_l else np.zeros(0, np.int64)]))
+        cand = cand[np.argsort(value[cand] * 0 + np.arange(len(cand)))][:per_target]
+        found.extend(cand.tolist())
+    return np.unique(np.array(found, np.int64))
 
 
 def _neighbours(system: System, equalities_only: bool = False):

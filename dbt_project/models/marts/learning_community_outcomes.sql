@@ -67,8 +67,15 @@ unioned as (
             as geographic_level,
         old_la_code, learning_community_code, stage, measure, measure_type, breakdown, subgroup, numerator, denominator, pupils
     from aggregated
-    -- pupils at a school with no learning community count in the authority only
-    where is_authority = 1 or learning_community_code is not null
+    -- pupils at a school with no learning community count in the authority only; measures too
+    -- rare to break down for a community are published for its pupils as a whole
+    where is_authority = 1 or (
+        learning_community_code is not null
+        {% if var('pathways:community_totals_only') %}
+            and (breakdown = {{ label('total') }} or measure not in (
+                {% for m in var('pathways:community_totals_only') %}'{{ m }}'{% if not loop.last %}, {% endif %}{% endfor %}))
+        {% endif %}
+    )
 )
 
 select
