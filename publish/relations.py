@@ -328,11 +328,13 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
         .when((pl.col("structural") == "all") & ((n - d).abs() <= TOL)).then(pl.lit("den"))
         .when((pl.col("structural") == "none") & (n.abs() <= TOL)).then(pl.lit("zero"))
         .otherwise(pl.lit("num")))
-    # a measure nobody (or everybody) in the authority meets that year pins every cell at 0 (or
-    # at its population) through the authority's figure: all its cells are withheld that year
+    # a measure nobody (or everybody) in the authority meets that year, or an event nobody had,
+    # pins every cell at 0 (or at its population) through the authority's figure: all its cells
+    # are withheld that year
     # (docs/methodology.md#primary-suppression)
-    whole = (o.filter((pl.col("geo") == "LA") & (pl.col("breakdown") == TOTAL) & (pl.col("_type") == "percentage"))
-             .filter((pl.col("numerator").abs() <= TOL) | ((pl.col("numerator") - pl.col("denominator")).abs() <= TOL))
+    whole = (o.filter((pl.col("geo") == "LA") & (pl.col("breakdown") == TOTAL) & pl.col("_type").is_in(["percentage", "rate"]))
+             .filter((pl.col("numerator").abs() <= TOL)
+                     | ((pl.col("_type") == "percentage") & ((pl.col("numerator") - pl.col("denominator")).abs() <= TOL)))
              .select("time_period", "old_la_code", "measure", everyone_alike=pl.lit(True)).unique())
     o = o.join(whole, on=["time_period", "old_la_code", "measure"], how="left").with_columns(
         pl.col("everyone_alike").fill_null(False))

@@ -60,3 +60,13 @@ def test_a_withheld_figure_is_not_shown_in_another_row(marts, decision):
     assert shown["hidden"].max() == 1  # a shared denominator is withheld everywhere or nowhere
     g = decision.flags["learning_community_disadvantage_gaps"]
     assert int(g["rolling"].sum()) > 0
+
+
+def test_an_attack_on_every_published_relation_narrows_no_withheld_count(decision):
+    """The reader's attack (docs/methodology.md#disclosure-audit): every withheld count's range
+    over everything published, solved exactly, is at least the protection level wide."""
+    from publish.audit import audit
+
+    result = audit(decision.system, decision.hidden, Rules().protection)
+    assert result.cells_audited > 1000
+    assert result.passed, result.too_narrow[:10]
