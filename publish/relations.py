@@ -328,23 +328,44 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
         .when((pl.col("structural") == "all") & ((n - d).abs() <= TOL)).then(pl.lit("den"))
         .when((pl.col("structural") == "none") & (n.abs() <= TOL)).then(pl.lit("zero"))
         .otherwise(pl.lit("num")))
-    # a measure nobody (or everybody) in the authority meets that year, or an event nobody had,
-    # pins every cell at 0 (or at its population) through the authority's figure: all its cells
-    # are withheld that year
-    # (docs/methodology.md#primary-suppression)
-    whole = (o.filter((pl.col("geo") == "LA") & (pl.col("breakdown") == TOTAL) & pl.col("_type").is_in(["percentage", "rate"]))
-             .filter((pl.col("numerator").abs() <= TOL)
-                     | ((pl.col("_type") == "percentage") & ((pl.col("numerator") - pl.col("denominator")).abs() <= TOL)))
-             .select("time_period", "old_la_code", "measure", everyone_alike=pl.lit(True)).unique())
-    o = o.join(whole, on=["time_period", "old_la_code", "measure"], how="left").with_columns(
-        pl.col("everyone_alike").fill_null(False))
+    # Sparse measures (docs/methodology.md#sparse-measures): cells the published figures would
+    # pin exactly, which no choice of complements can protect.
+    # - the authority's Total is 0, 1 or 2 events or pupils (or all but 1 or 2): the measure is
+    #   withheld everywhere that year;
+    # - an authority cell at 0 (or everyone) pins every community's cell below it: where any of
+    #   them is withheld, the whole column is;
+    # - a geography whose Total is 1 to `threshold` (or all but that many) has its breakdowns
+    #   withheld there: they split a handful of pupils or events;
+    # - a geography whose Total is 0 (or everyone) of a group too big to be sensitive has its
+    #   breakdowns shown: they say nothing the Total has not said (0 of 200 implies 0 of 3).
+    n_, d_ = pl.col("numerator"), pl.col("denominator")
+    is_pct = pl.col("_type") == "percentage"
+    rated = pl.col("_type").is_in(["percentage", "rate"])
+    base = pl.col("small") | (is_pct & sensitive_counts(n_, d_, rules))
+    alike = rated & ((n_.abs() <= TOL) | (is_pct & ((n_ - d_).abs() <= TOL)))
+    few = rated & ((n_ < rules.min_count - TOL) | (is_pct & ((d_ - n_) < rules.min_count - TOL)))
+    thin = rated & ~alike & ((n_ <= rules.threshold + TOL) | (is_pct & ((d_ - n_) <= rules.threshold + TOL)))
+    o = o.with_columns(_base=base, _alike=alike, _few=few, _thin=thin)
+    total = pl.col("breakdown") == TOTAL
+    year = ["time_period", "old_la_code", "measure"]
+    col = [*year, "breakdown", "subgroup"]
+    row = [*year, "geo"]
+    la_total = o.filter((pl.col("geo") == "LA") & total).select(*year, all_forced=pl.col("_few"))
+    column = o.group_by(col).agg(col_forced=((pl.col("geo") == "LA") & pl.col("_alike")).any() & pl.col("_base").any())
+    geo_total = o.filter(total).select(*row, row_forced=pl.col("_thin"), row_implied=pl.col("_alike") & ~pl.col("_base"))
+    o = (o.join(la_total, on=year, how="left").join(column, on=col, how="left").join(geo_total, on=row, how="left")
+         .with_columns([pl.col(c).fill_null(False) for c in ("all_forced", "col_forced", "row_forced", "row_implied")]))
+    implied = pl.col("row_implied") & ~total & ~pl.col("all_forced")
+    forced = pl.col("all_forced") | (pl.col("col_forced") & ~implied) | (pl.col("row_forced") & ~total)
+    o = o.with_columns(sparse_forced=forced, sparse_implied=implied).drop(
+        "_base", "_alike", "_few", "_thin", "all_forced", "col_forced", "row_forced", "row_implied")
     nums = o.filter(pl.col("role") == "num")
     pct = pl.col("_type") == "percentage"
     b.add_vars(nums.select(
         pl.col("num_key").alias("key"), table=pl.lit("outcomes"), family="num:" + pl.col("measure"), value="numerator",
         kind=pl.when(pct).then(pl.lit("count")).otherwise(pl.lit("sum")),
         lo=pl.when(pl.col("measure").is_in(list(SIGNED))).then(float("-inf")).otherwise(0.0), hi=pl.lit(float("inf")),
-        sensitive=pl.col("small") | pl.col("everyone_alike") | (pct & sensitive_counts(n, d, rules)),
+        sensitive=pl.col("sparse_forced") | ((pl.col("small") | (pct & sensitive_counts(n, d, rules))) & ~pl.col("sparse_implied")),
         publishable=~pl.col("is_rest"),
         unit="num_key", region=region, priority=priority, size="denominator", pop=pl.col("den_group").str.split("|").list.first()))
     o = o.with_columns(

@@ -454,6 +454,7 @@ def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules:
         if len(cols) < 2:
             continue
         fam = np.array([_family_of(m, bound_family) for m in meas])
+        is_den = np.array([m.startswith("den:") for m in meas])
         gi = {g: i for i, g in enumerate(geos)}
         si = {s: i for i, s in enumerate(cols)}
         mi = {m: i for i, m in enumerate(meas)}
@@ -480,11 +481,20 @@ def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules:
                 if choice is not None:
                     _take(grid, hidden, protected, r0, c0, *choice, whole, certified)
                     continue
-            if choice is None:  # no rectangle suits them all: each measure on its own
+            if choice is None:  # no rectangle suits them all: each measure on its own, then each
+                # with its population (a pupil meeting just this measure joins or leaves the cell)
+                dens = np.flatnonzero(exists[r0, c0] & hidden[g0[r0, c0]] & is_den)
                 for k in joint:
                     one = _best_rectangle(grid, g0, exists, r0, c0, np.array([k]), s_row, s_col, up, down, free, hidden, cost, p, mover, tries)
                     if one is not None:
                         _take(grid, hidden, protected, r0, c0, *one, np.array([k]), certified)
+                        continue
+                    if is_den[k] or not len(dens):
+                        continue
+                    with_pop = np.concatenate([[k], dens])
+                    one = _best_rectangle(grid, g0, exists, r0, c0, with_pop, s_row, s_col, up2, down2, free, hidden, cost, p, mover, tries)
+                    if one is not None:
+                        _take(grid, hidden, protected, r0, c0, *one, with_pop, certified)
                 continue
             _take(grid, hidden, protected, r0, c0, *choice, joint, certified)
     return hidden
