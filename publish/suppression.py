@@ -110,6 +110,7 @@ def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rul
         before = hidden.copy()
         hidden = expand(_rectangles(system, hidden, lockable, rules, rank, only=mask, tries=REPAIR_TRIES, certified=certified))
         hidden = expand(_transition_rectangles(system, hidden, lockable, rules, rank, only=mask, tries=REPAIR_TRIES))
+        hidden = expand(_stage_switches(system, hidden, lockable, rules, rank, mask, certified, tries=REPAIR_TRIES))
         need = need[~certified[need]]  # those no rectangle could protect
         # otherwise the published figures whose relations stop it moving: the binding rows of
         # the programmes that bound it (their dual values), best-ranked first
@@ -577,6 +578,72 @@ def _transition_rectangles(system: System, hidden: np.ndarray, lockable: np.ndar
                             hidden[g0[r, c]] = True
                         price_cell[[r0, r0, r1, r1], [c0, c1, c0, c1]] = 0.0
                         break
+    return hidden
+
+
+def _stage_switches(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rules, rank: np.ndarray,
+                    only: np.ndarray, certified: np.ndarray, tries: int | None = None) -> np.ndarray:
+    """A transition row and the earlier stage's outcome cell pin each other (those at the
+    expected standard before are among those meeting it; those below are among those not): when
+    every pupil is tracked, neither can move alone. What moves both is a pupil switching from
+    below the standard to meeting it: the outcome count rises, the row's 'below' falls and its
+    'at expected' rises. Such switches along a rectangle of rows (two geographies by two groups),
+    checked exactly, protect the outcome cells in ``only``."""
+    from publish.relations import TRANSITION_COUNTS
+
+    if system.le_names is None:
+        return hidden
+    v = system.var
+    keys = v["key"].to_numpy()
+    kid = {k: i for i, k in enumerate(keys)}
+    # transition row -> the earlier stage's outcome count, from the relations that tie them
+    link: dict[str, int] = {}
+    le = system.le.tocsr()
+    for r in np.flatnonzero(np.char.startswith(system.le_names.astype(str), "le:atA|")):
+        cols, coefs = le.indices[le.indptr[r]:le.indptr[r + 1]], le.data[le.indptr[r]:le.indptr[r + 1]]
+        if (coefs < 0).sum() == 1:
+            link[str(system.le_names[r])[len("le:atA|"):]] = int(cols[coefs < 0][0])
+    # one earlier-stage cell is tied to a row for every later stage: they all move together
+    cells: dict[tuple, tuple[int, list[str]]] = {}
+    for rk, num in link.items():
+        p_ = rk.split("|")
+        frm = p_[4].split(">")[0]
+        key = (p_[1], p_[2], frm, p_[3], p_[5])
+        cells.setdefault(key, (num, []))[1].append(rk)
+    mover = _Mover(system)
+    cost = rank.astype(np.float64) + 1.0
+    hidden = hidden.copy()
+    free = hidden | lockable
+    for k0 in sorted(k for k, (num, _) in cells.items() if only[num] and not certified[num] and k[4] != TOTAL):
+        yr, la_, frm, g0_, s0 = k0
+        best = []
+        for (y1, l1, f1, g1, s1) in cells:
+            if (y1, l1, f1) != (yr, la_, frm) or g1 == g0_ or s1 == s0 or s1 == TOTAL:
+                continue
+            corners = [k0, (yr, la_, frm, g0_, s1), (yr, la_, frm, g1, s0), (yr, la_, frm, g1, s1)]
+            if not all(c in cells for c in corners):
+                continue
+            sr = 1.0 if (g1 == "LA") != (g0_ == "LA") else -1.0
+            ids, sg = [], []
+            for c, sign in zip(corners, (1.0, -1.0, sr, -sr)):
+                num, rows = cells[c]
+                ids.append(num)
+                sg.append(sign)
+                for rk in rows:
+                    ids += [kid[f"{rk}|below_expected_before"], kid[f"{rk}|at_expected_before"]]
+                    sg += [-sign, sign]
+            ids, sg = np.array(ids), np.array(sg)
+            if not free[ids].all():
+                continue
+            best.append((float(np.where(hidden[ids], 0, cost[ids]).sum()), corners[3], ids, sg))
+        best.sort(key=lambda x: (x[0], x[1]))
+        for _, _, ids, sg in best[:tries or TRIES]:
+            plus, minus = mover.room(ids, sg)
+            if plus + minus >= rules.protection:
+                hidden[ids] = True
+                nums = [cells[c][0] for c in cells if cells[c][0] in set(ids.tolist())]
+                certified[nums] = True
+                break
     return hidden
 
 
