@@ -545,14 +545,16 @@ def subgroups(spine: pl.DataFrame, dis: pl.DataFrame, pupil_year_keys: pl.DataFr
     return pl.concat([t.select("upn", "year", breakdown=pl.lit(k), subgroup=v) for k, v in cols.items()])
 
 
-def _geographies(rows: pl.DataFrame, schools: pl.DataFrame, keys: list[str], aggs: list[pl.Expr],
+def _geographies(rows: pl.DataFrame | pl.LazyFrame, schools: pl.DataFrame, keys: list[str], aggs: list[pl.Expr],
                  school: str = "laestab") -> pl.DataFrame:
     """Each learning community (pupils at its schools) and each authority (all its pupils)."""
-    r = rows.join(schools.rename({"laestab": school}), on=school, how="left").with_columns(
+    # lazily, so only the grouped figures are ever held (the pupil rows can be millions)
+    r = rows.lazy().join(schools.rename({"laestab": school}).lazy(), on=school, how="left").with_columns(
         old_la_code=(pl.col(school) // 10000).cast(pl.String))
     lc = r.filter(pl.col("lc").is_not_null()).group_by(*keys, "old_la_code", "lc").agg(aggs).with_columns(
         geographic_level=pl.lit(LC_LEVEL))
     la = r.group_by(*keys, "old_la_code").agg(aggs).with_columns(geographic_level=pl.lit(LA_LEVEL), lc=pl.lit(None, pl.String))
+    lc, la = pl.collect_all([lc, la])
     return pl.concat([lc, la.select(lc.columns)])
 
 
@@ -576,9 +578,13 @@ def outcomes(b: Borough) -> tuple[pl.DataFrame, dict]:
     rows, parts = pupil_rows(b)
     keys = rows.select("upn", "year").unique()
     sub = subgroups(parts["spine"], parts["dis"], keys)
-    joined = rows.join(sub, on=["upn", "year"], how="inner")
-    out = _geographies(joined, b.schools, ["year", "stage", "measure", "measure_type", "breakdown", "subgroup"],
-                       [pl.col("numerator").sum(), pl.col("denominator").sum(), pl.len().alias("pupils")])
+    # one breakdown at a time: every pupil row joined to all nine breakdowns at once is ~90 million rows
+    # at borough size (more than the machine's memory); the figures are the same
+    out = pl.concat([
+        _geographies(rows.lazy().join(part.lazy(), on=["upn", "year"], how="inner"), b.schools,
+                     ["year", "stage", "measure", "measure_type", "breakdown", "subgroup"],
+                     [pl.col("numerator").sum(), pl.col("denominator").sum(), pl.len().alias("pupils")])
+        for _, part in sub.group_by("breakdown", maintain_order=True)])
     tid = attendance_time_identifiers(b)
     out = out.with_columns(
         time_identifier=pl.when(pl.col("stage") == "attendance")
