@@ -193,14 +193,16 @@ def post16_pupils(b: Borough) -> pl.DataFrame:
         .otherwise(pl.col("snapshot").dt.year() - 1).cast(pl.Int64), month=pl.col("snapshot").dt.month())
     # academic age: age on 31 August at the start of the academic year
     age = pl.col("year") - pl.col("born").dt.year() - (pl.col("born").dt.month() >= 9).cast(pl.Int64)
-    p = p.filter(age.is_between(16, 17))
+    p = p.filter(age.is_between(16, 17)).with_columns(age=age)
     djf, cohort = pl.col("month").is_in([12, 1, 2]), pl.col("kind") != "custody"
     per = p.group_by("upn", "year").agg(
         cohort_months=(djf & cohort).sum(), neet_months=(djf & (pl.col("kind") == "neet")).sum(),
         nk_months=(djf & (pl.col("kind") == "not_known")).sum(),
         march=((pl.col("month") == 3) & cohort).any(),
         participating=((pl.col("month") == 3) & (pl.col("kind") == "participating")).any(),
-        file_y11=pl.col("file_y11").max())
+        # docs/methodology.md#cohort-stage-age-17: neither NEET nor not known (nor custody) at the end of March
+        eet=((pl.col("month") == 3) & pl.col("kind").is_in(["participating", "other"])).any(),
+        age=pl.col("age").max(), file_y11=pl.col("file_y11").max())
     # where they finished Year 11: the last main enrolment in Year 11 on the census, else the file's
     y11 = (b.census.filter(pl.col("enrol").is_in(["C", "M", "F"]) & (pl.col("nc") == "11"))
            .sort(["census_date", "laestab"], descending=[True, False]).group_by("upn", maintain_order=True).first()
@@ -505,6 +507,7 @@ def pupil_rows(b: Borough) -> tuple[pl.DataFrame, dict]:
             add(ex, f"suspension_rate{suffix}", "exclusions", "rate", pl.col("suspensions"), pl.col("headcount"), where)
             add(ex, f"one_plus_suspension_rate{suffix}", "exclusions", "rate", pl.col("suspensions") > 0,
                 pl.col("headcount"), where)
+    y = None
     if b.post16 is not None and b.post16.height:
         y = post16_pupils(b)
         in_djf = pl.col("cohort_months") > 0
@@ -513,7 +516,7 @@ def pupil_rows(b: Borough) -> tuple[pl.DataFrame, dict]:
         add(y, "neet_16_17", "post16", "rate", pl.col("neet_months"), pl.col("cohort_months"), in_djf)
         add(y, "activity_not_known_16_17", "post16", "rate", pl.col("nk_months"), pl.col("cohort_months"), in_djf)
         add(y, "participation_16_17", "post16", "percentage", pl.col("participating"), where=pl.col("march"))
-    parts = dict(spine=spine, dis=dis, eyfs=e, phonics=p, phonics_y2=p2, ks1=k1, ks2=k2, ks4=k4, attendance=att)
+    parts = dict(spine=spine, dis=dis, eyfs=e, phonics=p, phonics_y2=p2, ks1=k1, ks2=k2, ks4=k4, attendance=att, post16=y)
     return pl.concat(rows), parts
 
 
@@ -730,7 +733,7 @@ def trends(g: pl.DataFrame) -> list[dict]:
 # ---------------------------------------------------------------------------------------------
 # cohort journeys (docs/methodology.md#cohort-journeys-and-transitions) and data-quality counts
 
-STAGES = [("eyfs", 1, 0), ("phonics", 2, 1), ("ks1", 3, 2), ("ks2", 4, 6), ("ks4", 5, 11)]
+STAGES = [("eyfs", 1, 0), ("phonics", 2, 1), ("ks1", 3, 2), ("ks2", 4, 6), ("ks4", 5, 11), ("age17", 8, 13)]
 
 
 def stage_results(parts: dict) -> pl.DataFrame:
@@ -741,6 +744,11 @@ def stage_results(parts: dict) -> pl.DataFrame:
         "ks2": parts["ks2"].select("upn", "year", "laestab", expected="rwm"),
         "ks4": parts["ks4"].select("upn", "year", "laestab", expected="basics4"),
     }
+    # docs/methodology.md#cohort-stage-age-17: academic age 17, tracked at the end of March
+    y = parts.get("post16")
+    frames["age17"] = (pl.DataFrame(schema={"upn": pl.String, "year": pl.Int64, "laestab": pl.Int64, "expected": pl.Boolean})
+                       if y is None else y.filter((pl.col("age") == 17) & pl.col("march"))
+                       .select("upn", "year", "laestab", expected="eet"))
     dis = parts["dis"].select("upn", "year", "disadvantaged")
     return pl.concat([f.with_columns(stage=pl.lit(s), stage_order=pl.lit(o), reception_year=pl.col("year") - off)
                       for (s, o, off) in STAGES for f in [frames[s]]]).join(dis, on=["upn", "year"], how="left").with_columns(
