@@ -51,7 +51,8 @@ def periods(settings: Settings, years: int | None = None) -> dict[str, int]:
                   "attainment": settings.retention_attainment_years,
                   "pupil_premium": settings.retention_pupil_premium_years,
                   # the exclusions module is part of the school census: kept as long as the census
-                  "exclusions": settings.retention_census_years}
+                  "exclusions": settings.retention_census_years,
+                  "post16_activity": settings.retention_post16_years}
     return {s: (years if years is not None else n) for s, n in configured.items()}
 
 

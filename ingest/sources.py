@@ -160,7 +160,8 @@ SOURCES: list[Source] = [
     Source("post16_activity", None, NCCIS_REQUIRED, NCCIS_OPTIONAL),
 ]
 SOURCE_NAMES = sorted({s.name for s in SOURCES})
-PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium", "exclusions")
+# the sources whose raw tables hold pupils (keyed by pupil_key): erasure, subject access, retention and key checks
+PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium", "exclusions", "post16_activity")
 
 
 def detect_source(canonical_columns: set[str]) -> Source | None:

@@ -83,7 +83,8 @@ class OpenTable:
 STAGES = {"census": "Pupils on roll (census)", "eyfs": "Early years foundation stage", "phonics": "Phonics",
           "phonics_y1": "Phonics (Year 1)", "phonics_y2": "Phonics (by the end of Year 2)", "ks1": "Key stage 1",
           "ks2": "Key stage 2", "ks4": "Key stage 4", "attendance": "Attendance",
-          "exclusions": "Suspensions and permanent exclusions", "post16": "Post-16 participation (ages 16 and 17)"}
+          "exclusions": "Suspensions and permanent exclusions", "post16": "Post-16 participation (ages 16 and 17)",
+          "age17": "Age 17: in education, employment or training"}
 
 
 def _stage_words(code: pl.Expr) -> pl.Expr:
@@ -141,7 +142,7 @@ def _gap_indicators(value_unit: str, gap_unit: str) -> list[Indicator]:
     ]
 
 
-def _trend_indicators(_value_unit: str, gap_unit: str) -> list[Indicator]:
+def _trend_indicators(value_unit: str, gap_unit: str) -> list[Indicator]:
     return [
         Indicator("first_time_period", "first_year", "First year of the trend window", "numberstring", 0),
         Indicator("years_in_window", "years_in_window", "Years with results in the window"),
@@ -160,6 +161,16 @@ def _trend_indicators(_value_unit: str, gap_unit: str) -> list[Indicator]:
         Indicator("trend", "trend", "Trend verdict", dp=0),
         Indicator("interval_basis", "interval_basis", "Interval deciding the verdict", dp=0),
         Indicator("compared_with_national", "compared_with_national", "Trend against the national trend", dp=0),
+        # the figure's own trend over every pupil (an exclusion or NEET rate rising or falling)
+        Indicator("first_value", "first_value", "Figure in the first year (every pupil)", value_unit, 1),
+        Indicator("last_value", "last_value", "Figure in the last year (every pupil)", value_unit, 1),
+        Indicator("value_change_per_year", "value_change_per_year", "Trend in the figure per year", gap_unit, 2),
+        Indicator("value_change_per_year_lower_95", "value_change_per_year_lower_95",
+                  "Trend in the figure: lower 95% bound", gap_unit, 2),
+        Indicator("value_change_per_year_upper_95", "value_change_per_year_upper_95",
+                  "Trend in the figure: upper 95% bound", gap_unit, 2),
+        Indicator("value_trend", "value_trend", "Figure's trend verdict", dp=0),
+        Indicator("value_interval_basis", "value_interval_basis", "Interval deciding the figure's verdict", dp=0),
     ]
 
 

@@ -83,6 +83,11 @@ HEADERS = {
     "urn": "URN", "laestab": "LAESTAB", "school_name": "School", "phase": "Phase", "category": "Category",
     "red_signals": "Red signals", "amber_signals": "Amber signals", "reasons": "Why", "higher_is_better": "Higher is better",
     "unit": "Unit", "decimals": "Decimal places", "stage_order": "Stage order", "source": "Source",
+    # the figure's own trend beside the gap's (learning_community_gap_trends)
+    "first_value": "Figure in the first year", "last_value": "Figure in the last year",
+    "value_change_per_year": "Figure: trend per year", "value_change_per_year_lower_95": "Figure trend: lower 95% bound",
+    "value_change_per_year_upper_95": "Figure trend: upper 95% bound", "value_trend": "Figure: trend",
+    "value_interval_basis": "Figure: interval deciding the verdict",
 }
 YEARS = {"time_period", "first_time_period", "last_time_period", "reception_cohort"}  # 202324 -> 2023/24
 START_YEARS = {"academic_year", "reception_year"}                                  # 2023 -> 2023/24
@@ -90,7 +95,7 @@ IDENTIFIERS = {"urn", "laestab", "school_urn", "school_laestab", "predecessor_ur
 # codes and workings people do not need in a workbook (the DuckDB extract and the open data hold them)
 DROP = {"country_code", "country_name", "new_la_code", "old_la_code", "la_name", "suppressed", "learning_community_code",
         "stage_order", "from_stage_order", "to_stage_order", "numerator", "denominator", "measure_type", "collaborative",
-        "rolling_disadvantaged_pupils", "rolling_other_pupils", "interval_basis"}
+        "rolling_disadvantaged_pupils", "rolling_other_pupils", "interval_basis", "value_interval_basis"}
 WORKINGS = re.compile(r"(numerator|denominator)$")
 MAX_WIDTH = 40   # characters; longer text wraps
 HEADER_WIDTH = 13  # a header longer than this wraps rather than widening its column

@@ -41,6 +41,8 @@ from ingest.readers import read_table
 from ingest.warehouse import connect, load_upload
 from tests.conftest import TEST_KEY, copy_into_inbox, make_settings
 
+# a Year 6 pupil is in every source but the post-16 tracking (the young person below is in that)
+SCHOOL_AGE_SOURCES = [t for t in PUPIL_SOURCES if t != "post16_activity"]
 AS_OF = "2026-01-01"   # fixed, so the test means the same every year: a two-year period has passed for
 YEARS = 2              # 2022/23 (ended 31 August 2023), the small borough's first year, and no other
 SOURCE_ORDER = ["learning_communities", "schools", "ofsted_inspections", "census", "attendance", "attainment",
@@ -96,16 +98,32 @@ def pupil(small_borough_dir) -> str:
 
 
 @pytest.fixture(scope="module")
+def young_person(small_borough_dir) -> str:
+    """A young person in every month of the post-16 tracking (16 in 2023/24, 17 in 2024/25) who left school
+    after Year 11 (on no 2024/25 census): the pupil above is a child, so this one follows raw.post16_activity."""
+    d = small_borough_dir
+    tracked = set.intersection(*(_upns(p) for p in sorted(d.glob("post16_activity_*.csv"))))
+    at_school = set().union(*(_upns(p) for p in d.glob("school_census_2024-25_*.csv")))
+    return sorted(tracked - at_school)[0]
+
+
+@pytest.fixture(scope="module")
 def template(small_borough_dir, pupil, tmp_path_factory) -> Path:
     """The small borough ingested (no dbt), plus: one school's attendance for 2022/23 summer and
     2023/24 autumn resent in one file (two academic years in one upload), and a census resend
     with an impossible date, quarantined 100 days ago (the pupil is in it), and a census resend
-    that would halve one school's term, held for confirmation 100 days ago and never confirmed."""
+    that would halve one school's term, held for confirmation 100 days ago and never confirmed;
+    and the post-16 tracking's March 2023 snapshot of the young people then in Year 11 (the
+    generated tracking starts in December 2023), so that 2022/23 has post-16 rows to expire."""
     root = tmp_path_factory.mktemp("dp_template")
     s = make_settings(root)
     s.inbox_dir.mkdir(parents=True)
     copy_into_inbox(sorted(small_borough_dir.iterdir()), s)
     d = small_borough_dir
+    # Year 11 in March 2023: NCCIS's pre-16 code 110, registered at a school in the area
+    (pl.read_csv(d / "post16_activity_2023-12.csv", infer_schema_length=0)
+     .with_columns(SnapshotDate=pl.lit("31/03/2023"), ActivityCode=pl.lit("110"), ActivityStartDate=pl.lit("01/09/2022"))
+     .write_csv(s.inbox_dir / "post16_activity_2023-03.csv"))
     summer = pl.read_csv(d / "attendance_2022-23_summer.csv", infer_schema_length=0)
     school = summer["LAESTAB"][0]
     both = pl.concat([summer, pl.read_csv(d / "attendance_2023-24_autumn.csv", infer_schema_length=0)]).filter(
@@ -193,9 +211,10 @@ def test_retention_purges_exactly_what_is_past_its_period(purged):
     uploads = before["uploads"].with_columns(archived=pl.col("archived_path").str.extract(r"([^/]+)$"))
     whole = uploads.filter(pl.col("academic_years") == "2022")["archived"].to_list()
     both_years = uploads.filter(pl.col("academic_years") == "2022,2023")
-    # 12, and the three exclusions returns holding 2022/23 terms only; two uploads span both years: the
-    # attendance resubmission and the spring 2024 exclusions return (summer 2023 and autumn 2023 terms)
-    assert len(whole) == 15 and both_years.height == 2
+    # 12, the three exclusions returns holding 2022/23 terms only and the March 2023 post-16 snapshot; two
+    # uploads span both years: the attendance resubmission and the spring 2024 exclusions return (summer 2023
+    # and autumn 2023 terms)
+    assert len(whole) == 16 and both_years.height == 2
     assert sorted(both_years["source"]) == ["attendance", "exclusions"]
     mixed = both_years.filter(pl.col("source") == "attendance")
     files_before = set(before["state"]["files"])
@@ -233,8 +252,8 @@ def test_after_a_purge_the_marts_build_and_the_publication_says_what_was_purged(
     manifest = json.loads((s.published_dir / "current" / "manifest.json").read_text())
     (purge,) = manifest["data_protection"]["purges_since_previous_publication"]
     assert purge["raw_rows_deleted"] == {t: years[t][2022] for t in PUPIL_SOURCES}
-    # with three exclusions returns of 2022/23 only and one spanning both years
-    assert (purge["archived_uploads_deleted"], purge["archived_uploads_rewritten"], purge["quarantined_uploads_deleted"]) == (15, 2, 1)
+    # with three exclusions returns and a post-16 snapshot of 2022/23 only and one exclusions return spanning both years
+    assert (purge["archived_uploads_deleted"], purge["archived_uploads_rewritten"], purge["quarantined_uploads_deleted"]) == (16, 2, 1)
     assert purge["academic_years_purged_up_to"]["census"] == "2022/23"
     assert not any(isinstance(v, list) for v in purge.values()), "counts only"
     with duckdb.connect(str(s.warehouse), read_only=True) as con:
@@ -279,7 +298,7 @@ def test_a_subject_access_export_holds_all_and_only_that_pupils_records(everywhe
     written = subject_access.write_export(result, out)
     # all of the warehouse: every raw row with the pupil's key, from every source, and model rows
     with duckdb.connect(str(s.warehouse), read_only=True) as con:
-        for t in PUPIL_SOURCES:
+        for t in SCHOOL_AGE_SOURCES:
             expected = con.execute(f"SELECT upload_id, row_number FROM raw.{t} WHERE pupil_key = ? ORDER BY ALL", [_key(pupil)]).fetchall()
             assert expected, f"the pupil should be in raw.{t}"
             assert sorted(result.raw[t].select("upload_id", "row_number").rows()) == expected
@@ -367,6 +386,35 @@ def test_an_erased_pupil_is_gone_everywhere_and_an_old_file_does_not_bring_them_
     assert loaded.erased_rows_refused == int((table.frame["upn"] == pupil).sum()) > 0
     again = subject_access.search(s, [pupil])
     assert again.erased and not again.found
+
+
+def test_post16_tracking_is_in_subject_access_and_erasure(everywhere, young_person, small_borough_dir, tmp_path):
+    s = _copy(everywhere.data_dir.parent, tmp_path / "root")
+    key = _key(young_person)
+    snapshots = sorted(small_borough_dir.glob("post16_activity_*.csv"))
+    # subject access: each monthly row in the warehouse, the model row, each archived snapshot file's row
+    result = subject_access.search(s, [young_person])
+    with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        expected = con.execute("SELECT upload_id, row_number FROM raw.post16_activity WHERE pupil_key = ? ORDER BY ALL",
+                               [key]).fetchall()
+        modelled = con.execute("SELECT count(*) FROM intermediate.int_post16_pupils WHERE pupil_key = ?", [key]).fetchone()[0]
+    assert len(expected) == len(snapshots) and modelled == 2  # eight month-ends; aged 16, then 17
+    assert sorted(result.raw["post16_activity"].select("upload_id", "row_number").rows()) == expected
+    assert any(t.endswith("int_post16_pupils") for t in result.derived)
+    archived = {Path(f.path).name for f in result.files if f.location == "archive"
+                and canonicalise(Path(f.path)).source.name == "post16_activity"}
+    assert len(archived) == len(snapshots)
+    # erasure: gone from the tracking's raw rows, model rows and archived files, and kept out
+    erased = erasure.erase(s, [young_person], reference="DPO-2026-015", reports=quarantine_reports)
+    assert erased.operation_id and _files_mentioning(s.data_dir, young_person) == []
+    with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        for table in ("raw.post16_activity", "intermediate.int_post16_pupils", "intermediate.int_cohort_stage_results"):
+            assert con.execute(f"SELECT count(*) FROM {table} WHERE pupil_key = ?", [key]).fetchone()[0] == 0, table
+    copy_into_inbox(snapshots, s)
+    _ingest(s)
+    assert _files_mentioning(s.data_dir, young_person) == []
+    with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw.post16_activity WHERE pupil_key = ?", [key]).fetchone()[0] == 0
 
 
 # --- killed at any step ------------------------------------------------------------------------------

@@ -127,3 +127,23 @@ def test_post16_measures_are_published_for_every_community_and_the_planted_neet_
     for lc in communities - {planted}:
         other = series(lc)
         assert rising[-1] - rising[0] > other[-1] - other[0], (planted, rising, lc, other)
+
+
+# --- the cohort journey to 17 (docs/methodology.md#cohort-stage-age-17) -------------------------------------
+
+
+def test_the_cohort_journey_runs_from_reception_to_17_in_every_community(refreshed):
+    stages = _published(refreshed, "SELECT * FROM learning_community_cohort_stages WHERE subgroup = 'Total'")
+    communities = set(_published(refreshed, "SELECT learning_community_code FROM dim_learning_communities")
+                      ["learning_community_code"])
+    at_17 = stages.filter(pl.col("stage") == "age17")
+    assert set(at_17["learning_community_code"].drop_nulls()) == communities
+    # the last stage of the journey: after KS4, in the year the cohort is 17 (Reception + 13)
+    assert at_17["stage_order"].min() > stages.filter(pl.col("stage") == "ks4")["stage_order"].max()
+    assert (at_17["time_period"] // 100 == at_17["reception_year"] + 13).all()
+    authority = at_17.filter(pl.col("geographic_level") == "Local authority")
+    assert authority["denominator"].sum() > 0 and 0 < authority["numerator"].sum() <= authority["denominator"].sum()
+    # the KS4 cohort followed into post-16: a KS4 -> age 17 transition for every community
+    moves = _published(refreshed, "SELECT * FROM learning_community_cohort_transitions "
+                                  "WHERE from_stage = 'ks4' AND to_stage = 'age17' AND subgroup = 'Total'")
+    assert set(moves["learning_community_code"].drop_nulls()) == communities

@@ -55,7 +55,10 @@ def _simulate(rng: np.random.Generator) -> pl.DataFrame:
     return pl.DataFrame(rows).with_columns(pl.col("time_period", "academic_year").cast(pl.Int32))
 
 
-def _run_the_model(rows: pl.DataFrame, tmp_path: Path) -> pl.DataFrame:
+def _run_the_model(rows: pl.DataFrame, tmp_path: Path, higher_is_better: dict[str, bool] | None = None) -> pl.DataFrame:
+    """learning_community_gap_trends, the real SQL, over ``rows`` (the gaps mart's columns); the measures'
+    direction from ``higher_is_better`` (default: the scenarios above)."""
+    higher_is_better = higher_is_better or {m: m != "no_trend_scatter" for m in SCENARIOS}
     settings = make_settings(tmp_path, warehouse_path=tmp_path / "simulated.duckdb")
     with duckdb.connect(str(settings.warehouse)) as con:
         con.execute("CREATE SCHEMA marts; CREATE SCHEMA reference")
@@ -64,7 +67,7 @@ def _run_the_model(rows: pl.DataFrame, tmp_path: Path) -> pl.DataFrame:
                        SELECT *, CAST(NULL AS VARCHAR) AS learning_community_name, CAST(NULL AS VARCHAR) AS collaborative,
                               CAST(NULL AS DOUBLE) AS national_gap FROM rows""")
         con.execute(f"""CREATE TABLE reference.measures AS SELECT * FROM (VALUES
-                        {", ".join(f"('{m}', {str(m != 'no_trend_scatter').lower()})" for m in SCENARIOS)})
+                        {", ".join(f"('{m}', {str(h).lower()})" for m, h in higher_is_better.items())})
                         AS t(measure, higher_is_better)""")
     dbt = Path(sys.executable).parent / "dbt"
     run = subprocess.run([str(dbt), *dbt_args("run", settings, "--select", "learning_community_gap_trends",
