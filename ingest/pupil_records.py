@@ -23,7 +23,9 @@ import polars as pl
 
 from ingest.journal import ensure_schema
 
-PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium", "exclusions")
+PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium", "exclusions",
+                 # funded early education (ingest/early_years.py)
+                 "early_years_census", "eligible_two_year_olds")
 NOT_DERIVED = ("raw", "data_protection")  # schemas whose tables are handled explicitly
 
 

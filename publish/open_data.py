@@ -83,7 +83,8 @@ class OpenTable:
 STAGES = {"census": "Pupils on roll (census)", "eyfs": "Early years foundation stage", "phonics": "Phonics",
           "phonics_y1": "Phonics (Year 1)", "phonics_y2": "Phonics (by the end of Year 2)", "ks1": "Key stage 1",
           "ks2": "Key stage 2", "ks4": "Key stage 4", "attendance": "Attendance",
-          "exclusions": "Suspensions and permanent exclusions", "post16": "Post-16 participation (ages 16 and 17)"}
+          "exclusions": "Suspensions and permanent exclusions", "post16": "Post-16 participation (ages 16 and 17)",
+          "early_education": "Funded early education"}
 
 
 def _stage_words(code: pl.Expr) -> pl.Expr:
