@@ -5,10 +5,11 @@ with source as (
     select * from {{ source('raw', 'early_years_census') }}
 ),
 
-latest as (
-    select *
+stamped as (
+    select
+        *,
+        max(loaded_at) over (partition by academic_year) as latest_load
     from source
-    qualify loaded_at = max(loaded_at) over (partition by academic_year)
 ),
 
 ranked as (
@@ -18,7 +19,8 @@ ranked as (
             partition by pupil_key, academic_year
             order by coalesce(hours_at_setting, funded_hours) desc, funded_hours desc, setting_urn asc
         ) as rank_by_hours
-    from latest
+    from stamped
+    where loaded_at = latest_load
 )
 
 select
