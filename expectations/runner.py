@@ -117,7 +117,10 @@ def _prepare_early_years(f: pl.DataFrame, today: date) -> pl.DataFrame:
     f = f.with_columns(postcode_valid=pl.col("home_postcode").is_null() | pl.col("postcode_sector").is_not_null())
     for day in ("census_date", "list_date"):
         if day in f.columns:
-            f = f.with_columns((pl.col(day) - pl.lit(today)).dt.total_days().alias(f"{day}_days_after_today"))
+            # a date in a year not yet begun is that year's finding (academic_year_in_future), not a second one
+            ahead = pl.col("academic_years_ahead") > 0 if "academic_years_ahead" in f.columns else pl.lit(False)
+            f = f.with_columns(pl.when(~ahead).then((pl.col(day) - pl.lit(today)).dt.total_days())
+                               .alias(f"{day}_days_after_today"))
     if "two_year_old_basis" in f.columns:
         parts = pl.col("two_year_old_basis").str.split(";").list.eval(pl.element().str.strip_chars())
         f = f.with_columns(basis_valid=pl.col("two_year_old_basis").is_null()
