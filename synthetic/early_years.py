@@ -11,7 +11,8 @@ years whose two-year-olds all reach the borough's Reception classes by its last 
   is on the authority's list far more often (about half) than another child (about 5%);
 - about three in four listed children take up a funded place at a PVI setting of their community
   (England: 74-75% in 2023 and 2024), fewer in the communities of higher deprivation;
-- three- and four-year-olds not in a school's nursery or Reception class on the January census are
+- three- and four-year-olds not in a school's nursery or Reception class on the January census (nor of
+  Reception age, in the years before the census files begin) are
   at a PVI setting for the universal 15 hours in about nine cases in ten (England: 94-95%).
 
 Deterministic for the borough's seed with its own random stream, so the other files do not change.
@@ -59,7 +60,8 @@ def simulate_early_years(spec, borough, pop) -> tuple[pl.DataFrame, pl.DataFrame
                             borough.establishments["learning_community_code"].to_list()))
     first = (pop.census.sort("year", "term").group_by("pupil_index", maintain_order=True).first()
              .select("pupil_index", "school_index"))
-    kids = pop.pupils.filter(~pl.col("joiner")).select("pupil_index", "dob").join(first, on="pupil_index", how="left")
+    kids = pop.pupils.filter(~pl.col("joiner")).select("pupil_index", "dob", "cohort").join(first, on="pupil_index",
+                                                                                             how="left")
     home = [lc_of_school.get(s) if s is not None else None for s in kids["school_index"].to_list()]
     drawn = rng.integers(0, len(codes), kids.height)
     home = [h if h is not None else codes[d] for h, d in zip(home, drawn)]
@@ -94,7 +96,8 @@ def simulate_early_years(spec, borough, pop) -> tuple[pl.DataFrame, pl.DataFrame
                 if u_take[i] < TAKE_UP_TWO - 0.04 * dep[i]:
                     places.append({"pupil_index": p, "postcode": r["postcode"], "day": day, "setting": setting,
                                    "funded": 15.0, "extended": 0.0, "basis": basis, "age": 2})
-            elif p not in schooled and u_take[i] < TAKE_UP_THREE_FOUR:
+            elif p not in schooled and r["cohort"] > y and u_take[i] < TAKE_UP_THREE_FOUR:
+                # (a child of Reception age is in a school's Reception class, even before the census files begin)
                 places.append({"pupil_index": p, "postcode": r["postcode"], "day": day, "setting": setting,
                                "funded": 15.0, "extended": float(15 * (u_list[i] < 0.35)), "basis": None,
                                "age": int(age[i])})
