@@ -84,7 +84,8 @@ STAGES = {"census": "Pupils on roll (census)", "eyfs": "Early years foundation s
           "phonics_y1": "Phonics (Year 1)", "phonics_y2": "Phonics (by the end of Year 2)", "ks1": "Key stage 1",
           "ks2": "Key stage 2", "ks4": "Key stage 4", "attendance": "Attendance",
           "exclusions": "Suspensions and permanent exclusions", "post16": "Post-16 participation (ages 16 and 17)",
-          "age17": "Age 17: in education, employment or training"}
+          "age17": "Age 17: in education, employment or training",
+          "early_education": "Funded early education"}
 
 
 def _stage_words(code: pl.Expr) -> pl.Expr:

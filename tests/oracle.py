@@ -125,6 +125,7 @@ class Borough:
     exclusions: pl.DataFrame | None = None     # the census exclusions returns, as written
     school_types: pl.DataFrame | None = None   # LAESTAB -> school type (docs/methodology.md#exclusions)
     post16: pl.DataFrame | None = None         # the monthly post-16 activity snapshots, as written
+    early_years: dict | None = None            # funded early education files, as written (early_years_files)
 
 
 def load(folder: Path) -> Borough:
@@ -177,7 +178,46 @@ def load(folder: Path) -> Borough:
     p16 = (census(folder, "post16_activity_*.csv") if any(folder.glob("post16_activity_*.csv"))
            else pl.DataFrame(schema={c: pl.String for c in ("UPN", "DOB", "SnapshotDate", "ActivityCode", "Y11LAESTAB")}))
     return Borough(c, results("eyfsp"), results("phonics"), results("ks1"), results("ks2"), results("ks4"), att, pp, s, lcs,
-                   ex, _school_types(folder), p16)
+                   ex, _school_types(folder), p16, early_years_files(folder))
+
+
+# --- funded early education (docs/methodology.md#funded-early-education) ---------------------------------
+
+def early_years_files(folder: Path) -> dict | None:
+    """The January early years censuses, the eligible two-year-olds lists and the home areas, as written."""
+    if not any(folder.glob("eligible_two_year_olds_*.csv")):
+        return None
+    return {"census": census(folder, "early_years_census_*.csv"), "lists": census(folder, "eligible_two_year_olds_*.csv"),
+            "areas": pl.read_csv(folder / "home_areas.csv", infer_schema_length=0)}
+
+
+def _sector(col: str) -> pl.Expr:
+    """A postcode's sector: outward code, a space, the inward code's digit ("S60 1AB" -> "S60 1")."""
+    pc = pl.col(col).str.to_uppercase().str.replace_all(" ", "")
+    return pc.str.slice(0, pc.str.len_chars() - 3) + " " + pc.str.slice(-3, 1)
+
+
+def two_year_olds(b: Borough) -> pl.DataFrame:
+    """Per eligible two-year-old and academic year: the home community and whether they were in a place.
+    Eligible: on a list of the academic year dated by its January early years census, aged 2 on the
+    31 December before it; in a place: funded hours in that census, or on a school's January census."""
+    ey, la = b.early_years, b.census["laestab"].drop_nulls()[0] // 10000
+    year_of = lambda d: pl.when(d.dt.month() >= 8).then(d.dt.year()).otherwise(d.dt.year() - 1).cast(pl.Int64)  # noqa: E731
+    places = ey["census"].with_columns(day=_date("CensusDate")).with_columns(
+        year=year_of(pl.col("day")), hours=pl.col("FundedHours").cast(pl.Float64))
+    census_day = places.group_by("year").agg(census_day=pl.col("day").max())
+    funded = places.filter(pl.col("hours") > 0).select(upn="UPN", year="year").unique()
+    at_school = b.census.filter(pl.col("term") == "spring").select("upn", "year").unique()
+    taken = pl.concat([funded, at_school.cast({"year": pl.Int64})]).unique().with_columns(took_up=pl.lit(True))
+    lists = ey["lists"].with_columns(day=_date("ListDate"), born=_date("DOB")).with_columns(year=year_of(pl.col("day")))
+    lists = lists.filter(pl.col("year") - pl.col("born").dt.year() == 2).join(census_day, on="year", how="left")
+    lists = lists.filter(pl.col("census_day").is_null() | (pl.col("day") <= pl.col("census_day")))
+    lists = (lists.sort("day").group_by("UPN", "year", maintain_order=True).last()
+             .with_columns(sector=_sector("HomePostcode")))
+    areas = ey["areas"].select(sector="PostcodeSector", home_lc="LearningCommunityCode")
+    return (lists.select(upn="UPN", year="year", sector="sector").join(areas, on="sector", how="left")
+            .join(taken, on=["upn", "year"], how="left")
+            .with_columns(took_up=pl.col("took_up").fill_null(False), laestab=pl.lit(la * 10000, pl.Int64)))
 
 
 def post16_pupils(b: Borough) -> pl.DataFrame:
@@ -459,9 +499,12 @@ def pupil_rows(b: Borough) -> tuple[pl.DataFrame, dict]:
     rows = []
 
     def add(frame, measure, stage, mtype, num, den=pl.lit(1.0), where=pl.lit(True)):
+        # home_lc: a measure counted by the community of the child's home, not of a school
+        home = pl.col("home_lc") if "home_lc" in frame.columns else pl.lit(None, pl.String)
         rows.append(frame.filter(where).select(
-            "upn", "year", "laestab", measure=pl.lit(measure), stage=pl.lit(stage), measure_type=pl.lit(mtype),
-            numerator=(num.cast(pl.Float64)), denominator=den.cast(pl.Float64)))
+            "upn", pl.col("year").cast(pl.Int64), pl.col("laestab").cast(pl.Int64), measure=pl.lit(measure),
+            stage=pl.lit(stage), measure_type=pl.lit(mtype), numerator=(num.cast(pl.Float64)),
+            denominator=den.cast(pl.Float64), home_lc=home))
 
     r_to_11 = pl.col("nc_num").is_between(0, 11).fill_null(False)
     add(spine_d, "pupils_on_roll", "census", "count", pl.lit(1))
@@ -516,8 +559,18 @@ def pupil_rows(b: Borough) -> tuple[pl.DataFrame, dict]:
         add(y, "neet_16_17", "post16", "rate", pl.col("neet_months"), pl.col("cohort_months"), in_djf)
         add(y, "activity_not_known_16_17", "post16", "rate", pl.col("nk_months"), pl.col("cohort_months"), in_djf)
         add(y, "participation_16_17", "post16", "percentage", pl.col("participating"), where=pl.col("march"))
+    if b.early_years is not None:
+        two = two_year_olds(b)
+        add(two, "two_year_old_take_up", "early_education", "percentage", pl.col("took_up"))
+        # EYFS outcomes of the eligible: matched on the UPN, counted where the EYFSP is (as every EYFS measure)
+        ever = two.group_by("upn").agg(took_up_at_two=pl.col("took_up").any())
+        followed = e.join(ever, on="upn", how="inner")
+        add(followed, "eyfs_gld_took_up_two_year_place", "early_education", "percentage", pl.col("gld"),
+            where=pl.col("took_up_at_two"))
+        add(followed, "eyfs_gld_eligible_not_taken_up", "early_education", "percentage", pl.col("gld"),
+            where=~pl.col("took_up_at_two"))
     parts = dict(spine=spine, dis=dis, eyfs=e, phonics=p, phonics_y2=p2, ks1=k1, ks2=k2, ks4=k4, attendance=att, post16=y)
-    return pl.concat(rows), parts
+    return pl.concat(rows, how="diagonal"), parts
 
 
 def subgroups(spine: pl.DataFrame, dis: pl.DataFrame, pupil_year_keys: pl.DataFrame) -> pl.DataFrame:
@@ -554,6 +607,8 @@ def _geographies(rows: pl.DataFrame | pl.LazyFrame, schools: pl.DataFrame, keys:
     # lazily, so only the grouped figures are ever held (the pupil rows can be millions)
     r = rows.lazy().join(schools.rename({"laestab": school}).lazy(), on=school, how="left").with_columns(
         old_la_code=(pl.col(school) // 10000).cast(pl.String))
+    if "home_lc" in r.columns:  # docs/methodology.md#funded-early-education: counted where the child lives
+        r = r.with_columns(lc=pl.coalesce("home_lc", "lc")).drop("home_lc")
     lc = r.filter(pl.col("lc").is_not_null()).group_by(*keys, "old_la_code", "lc").agg(aggs).with_columns(
         geographic_level=pl.lit(LC_LEVEL))
     la = r.group_by(*keys, "old_la_code").agg(aggs).with_columns(geographic_level=pl.lit(LA_LEVEL), lc=pl.lit(None, pl.String))

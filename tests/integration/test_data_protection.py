@@ -46,7 +46,13 @@ SCHOOL_AGE_SOURCES = [t for t in PUPIL_SOURCES if t != "post16_activity"]
 AS_OF = "2026-01-01"   # fixed, so the test means the same every year: a two-year period has passed for
 YEARS = 2              # 2022/23 (ended 31 August 2023), the small borough's first year, and no other
 SOURCE_ORDER = ["learning_communities", "schools", "ofsted_inspections", "census", "attendance", "attainment",
-                "pupil_premium", "exclusions", "post16_activity", None]
+                "pupil_premium", "exclusions", "post16_activity", "home_areas", "early_years_census",
+                "eligible_two_year_olds", None]
+
+
+def _expired(by_year: dict[int, int]) -> int:
+    """Rows of 2022/23 and earlier (the early years files of the small borough start two years before its schools')."""
+    return sum(n for y, n in by_year.items() if y <= 2022)
 
 
 def _ingest(settings: Settings, progress=lambda m: None) -> None:
@@ -197,7 +203,7 @@ def test_a_dry_run_lists_what_the_period_would_remove(purged):
     dry, years = purged["dry"], purged["before"]["years"]
     assert "academic years to 2022/23" in dry and "Dry run: nothing was deleted" in dry
     for source in PUPIL_SOURCES:
-        assert f"{years[source][2022]:,}" in dry, source
+        assert f"{_expired(years[source]):,}" in dry, source
     assert "attendance_resubmission_" in dry and "rewrite without" in dry
     assert "quarantined uploads older than 90 days: 1; uploads held for confirmation that long: 1" in dry
 
@@ -205,16 +211,17 @@ def test_a_dry_run_lists_what_the_period_would_remove(purged):
 def test_retention_purges_exactly_what_is_past_its_period(purged):
     s, before = purged["settings"], purged["before"]
     after = _rows_by_year(s)
-    for source in PUPIL_SOURCES:  # every row of 2022/23 gone; every row of a later year still there
-        assert 2022 not in after[source]
-        assert after[source] == {y: n for y, n in before["years"][source].items() if y != 2022}, source
+    for source in PUPIL_SOURCES:  # every row of 2022/23 and before gone; every row of a later year still there
+        assert not any(y <= 2022 for y in after[source])
+        assert after[source] == {y: n for y, n in before["years"][source].items() if y > 2022}, source
     uploads = before["uploads"].with_columns(archived=pl.col("archived_path").str.extract(r"([^/]+)$"))
-    whole = uploads.filter(pl.col("academic_years") == "2022")["archived"].to_list()
+    past = pl.col("academic_years").str.split(",").list.eval(pl.element().cast(pl.Int64, strict=False) <= 2022).list.all()
+    whole = uploads.filter((pl.col("academic_years").fill_null("") != "") & past)["archived"].to_list()
     both_years = uploads.filter(pl.col("academic_years") == "2022,2023")
-    # 12, the three exclusions returns holding 2022/23 terms only and the March 2023 post-16 snapshot; two
-    # uploads span both years: the attendance resubmission and the spring 2024 exclusions return (summer 2023
-    # and autumn 2023 terms)
-    assert len(whole) == 16 and both_years.height == 2
+    # 12, the three exclusions returns holding 2022/23 terms only, the March 2023 post-16 snapshot and the six
+    # early years files (three January censuses, three lists, 2020/21 to 2022/23); two uploads span both years:
+    # the attendance resubmission and the spring 2024 exclusions return (summer 2023 and autumn 2023 terms)
+    assert len(whole) == 22 and both_years.height == 2
     assert sorted(both_years["source"]) == ["attendance", "exclusions"]
     mixed = both_years.filter(pl.col("source") == "attendance")
     files_before = set(before["state"]["files"])
@@ -251,9 +258,10 @@ def test_after_a_purge_the_marts_build_and_the_publication_says_what_was_purged(
     assert "Published; its manifest.json records the purge" in purged["applied"]
     manifest = json.loads((s.published_dir / "current" / "manifest.json").read_text())
     (purge,) = manifest["data_protection"]["purges_since_previous_publication"]
-    assert purge["raw_rows_deleted"] == {t: years[t][2022] for t in PUPIL_SOURCES}
-    # with three exclusions returns and a post-16 snapshot of 2022/23 only and one exclusions return spanning both years
-    assert (purge["archived_uploads_deleted"], purge["archived_uploads_rewritten"], purge["quarantined_uploads_deleted"]) == (16, 2, 1)
+    assert purge["raw_rows_deleted"] == {t: _expired(years[t]) for t in PUPIL_SOURCES}
+    # with three exclusions returns and a post-16 snapshot of 2022/23 only, six early years files and one
+    # exclusions return spanning both years
+    assert (purge["archived_uploads_deleted"], purge["archived_uploads_rewritten"], purge["quarantined_uploads_deleted"]) == (22, 2, 1)
     assert purge["academic_years_purged_up_to"]["census"] == "2022/23"
     assert not any(isinstance(v, list) for v in purge.values()), "counts only"
     with duckdb.connect(str(s.warehouse), read_only=True) as con:
@@ -300,7 +308,8 @@ def test_a_subject_access_export_holds_all_and_only_that_pupils_records(everywhe
     with duckdb.connect(str(s.warehouse), read_only=True) as con:
         for t in SCHOOL_AGE_SOURCES:
             expected = con.execute(f"SELECT upload_id, row_number FROM raw.{t} WHERE pupil_key = ? ORDER BY ALL", [_key(pupil)]).fetchall()
-            assert expected, f"the pupil should be in raw.{t}"
+            # a secondary pupil was never in the early years files (test_early_years_records_are_found_and_erased)
+            assert expected or t in EARLY_YEARS, f"the pupil should be in raw.{t}"
             assert sorted(result.raw[t].select("upload_id", "row_number").rows()) == expected
     assert any(t.endswith("int_pupil_years") for t in result.derived)
     # all of the files: every row of every archived, quarantined or waiting file holding the UPN
@@ -415,6 +424,34 @@ def test_post16_tracking_is_in_subject_access_and_erasure(everywhere, young_pers
     assert _files_mentioning(s.data_dir, young_person) == []
     with duckdb.connect(str(s.warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw.post16_activity WHERE pupil_key = ?", [key]).fetchone()[0] == 0
+
+
+# --- funded early education records (docs/methodology.md#funded-early-education) ---------------------------
+
+EARLY_YEARS = ("early_years_census", "eligible_two_year_olds")
+
+
+def test_early_years_records_are_found_and_erased(template, small_borough_dir, tmp_path):
+    """A child on a list of eligible two-year-olds and in the January early years census: a subject access
+    search finds their rows in both raw tables, and erasure removes them from both and from the files
+    (before the purge: the small borough's early years files are all past a two-year period)."""
+    d = small_borough_dir
+    listed = set().union(*(_upns(p) for p in d.glob("eligible_two_year_olds_*.csv")))
+    funded = set().union(*(_upns(p) for p in d.glob("early_years_census_*.csv")))
+    child = sorted(listed & funded)[0]
+    s = _copy(template, tmp_path / "root")
+    found = subject_access.search(s, [child])
+    with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        for t in EARLY_YEARS:
+            expected = con.execute(f"SELECT upload_id, row_number FROM raw.{t} WHERE pupil_key = ? ORDER BY ALL",
+                                   [_key(child)]).fetchall()
+            assert expected and sorted(found.raw[t].select("upload_id", "row_number").rows()) == expected, t
+    assert {f.upload["source"] for f in found.files if f.upload} >= set(EARLY_YEARS)  # and the archived files
+    erasure.erase(s, [child], reference="DPO-2026-EY", reports=quarantine_reports)
+    assert _files_mentioning(s.data_dir, child) == []
+    with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        assert sum(con.execute(f"SELECT count(*) FROM raw.{t} WHERE pupil_key = ?", [_key(child)]).fetchone()[0]
+                   for t in PUPIL_SOURCES) == 0
 
 
 # --- killed at any step ------------------------------------------------------------------------------

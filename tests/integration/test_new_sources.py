@@ -147,3 +147,41 @@ def test_the_cohort_journey_runs_from_reception_to_17_in_every_community(refresh
     moves = _published(refreshed, "SELECT * FROM learning_community_cohort_transitions "
                                   "WHERE from_stage = 'ks4' AND to_stage = 'age17' AND subgroup = 'Total'")
     assert set(moves["learning_community_code"].drop_nulls()) == communities
+
+
+# --- funded early education (docs/methodology.md#funded-early-education) ------------------------------------
+
+EARLY_EDUCATION_MEASURES = ["two_year_old_take_up", "eyfs_gld_took_up_two_year_place", "eyfs_gld_eligible_not_taken_up"]
+
+
+def test_two_year_old_take_up_is_published_for_every_community_and_followed_into_eyfs(refreshed, small_borough_dir):
+    out = _published(refreshed, "SELECT * FROM learning_community_outcomes WHERE stage = 'early_education'")
+    total = out.filter(pl.col("breakdown") == "Total")
+    communities = set(_published(refreshed, "SELECT learning_community_code FROM dim_learning_communities")
+                      ["learning_community_code"])
+    take_up = total.filter(pl.col("measure") == "two_year_old_take_up")
+    years = sorted(take_up["academic_year"].unique())
+    assert len(years) >= 3
+    assert {(r["learning_community_code"], r["academic_year"]) for r in take_up.iter_rows(named=True)} >= {
+        (lc, y) for lc in communities for y in years}
+    # realistic take-up (England 62-75% since 2018), and the communities add up to the authority: every
+    # listed child's home sector is in a community
+    la = take_up.filter(pl.col("learning_community_code").is_null())
+    for r in la.iter_rows(named=True):
+        assert 55 <= 100 * r["numerator"] / r["denominator"] <= 95, r
+        parts = take_up.filter((pl.col("academic_year") == r["academic_year"]) & pl.col("learning_community_code").is_not_null())
+        assert parts["denominator"].sum() == r["denominator"]
+    # the eligible children are followed into Reception: both groups are published, and together they are
+    # the EYFSP pupils who were on a list (matched by keyed hash, never by a name)
+    lists = pl.concat([pl.read_csv(p, infer_schema_length=0) for p in small_borough_dir.glob("eligible_two_year_olds_*.csv")])
+    eyfsp = pl.concat([pl.read_csv(p, infer_schema_length=0) for p in small_borough_dir.glob("eyfsp_*.csv")])
+    listed_in_reception = eyfsp.join(lists.select("UPN").unique(), on="UPN").height
+    assert set(total["measure"]) == set(EARLY_EDUCATION_MEASURES)
+    with duckdb.connect(str(refreshed.warehouse_path), read_only=True) as con:  # before suppression: whole counts
+        followed = con.sql("SELECT sum(denominator) FROM marts.learning_community_outcomes WHERE breakdown = 'Total' "
+                           "AND learning_community_code IS NULL AND measure IN ('eyfs_gld_took_up_two_year_place', "
+                           "'eyfs_gld_eligible_not_taken_up')").fetchone()[0]
+    assert followed == listed_in_reception > 0
+    # a national benchmark with its EES source
+    bench = _published(refreshed, "SELECT * FROM national_benchmarks WHERE measure = 'two_year_old_take_up'")
+    assert bench.height >= 5 and bench["source"].str.contains("explore-education-statistics").all()
