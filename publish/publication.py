@@ -95,7 +95,9 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
             check_columns(contract[name], frame.columns)
         flags = withheld_cells(marts, settings.suppression_threshold, settings.suppression_min_count,
                                settings.rolling_window_years)
-        tables = {name: mask(contract[name], frame, flags.get(name, {})) for name, frame in marts.items()}
+        # each measure's decimal places, from the one definition (the measures seed)
+        places = dict(marts["measures"].select("measure", "decimals").iter_rows()) if "measures" in marts else {}
+        tables = {name: mask(contract[name], frame, flags.get(name, {}), places) for name, frame in marts.items()}
         withheld = sum(int(f.sum()) for table in flags.values() for f in table.values())
         progress(f"suppression: {withheld:,} cells withheld (threshold {settings.suppression_threshold})")
         db = building / "pathways.duckdb"
