@@ -97,6 +97,9 @@ def test_a_value_is_published_to_its_own_measures_decimal_places(contract):
     assert contract["learning_community_outcomes"].columns["value"].decimals == "measure"
     assert contract["learning_community_disadvantage_gaps"].columns["gap"].decimals == "measure"
     assert contract["learning_community_gap_trends"].columns["last_value"].decimals == "measure"
+    # England's figures beside them too (published as DfE gives them, shown to the same places)
+    assert contract["learning_community_disadvantage_gaps"].columns["national_gap"].decimals == "measure"
+    assert contract["national_benchmarks"].columns["value"].decimals == "measure"
     outcomes = contract["learning_community_outcomes"]
     row = {c: None for c in outcomes.columns}
     frame = pl.DataFrame([{**row, "measure": "permanent_exclusion_rate", "numerator": 13.0, "denominator": 9876.0,
