@@ -620,7 +620,8 @@ def measure_info() -> pl.DataFrame:
     """Type, direction and decimals of each measure, from the measures seed the methodology lists."""
     m = pl.read_csv(SEEDS / "measures.csv", infer_schema_length=0)
     return m.select("measure", "measure_type", higher_is_better=pl.col("higher_is_better").replace({"": None})
-                    .replace_strict({"true": True, "false": False, None: None}, default=None, return_dtype=pl.Boolean))
+                    .replace_strict({"true": True, "false": False, None: None}, default=None, return_dtype=pl.Boolean),
+                    decimals=pl.col("decimals").cast(pl.Int64))
 
 
 def _value(mtype: str, num: float, den: float) -> float | None:
@@ -803,9 +804,11 @@ def trends(g: pl.DataFrame) -> list[dict]:
     full = g.filter(((kind == "percentage") | ((kind == "rate") & pl.col("stage").is_in(EVENT_RATE_STAGES)))
                     & (pl.col("time_identifier") == "Academic year"))
     out = []
+    # docs/methodology.md#rounding-on-publication: the national gap is published to the measure's places
+    places = dict(measure_info().select("measure", "decimals").iter_rows())
     for key, part in full.group_by(["geographic_level", "old_la_code", "lc", "measure"]):
         series = [dict(year=r["year"], dis_num=r["dis_num"], dis_den=r["dis_den"], oth_num=r["oth_num"], oth_den=r["oth_den"],
-                       national_gap=None if r["national_gap"] is None else round(r["national_gap"], 1))
+                       national_gap=None if r["national_gap"] is None else round(r["national_gap"], places[key[3]]))
                   for r in part.iter_rows(named=True)]
         t = trend(series, part["higher_is_better"][0], part["measure_type"][0])
         if t is not None:

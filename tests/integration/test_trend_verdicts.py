@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from orchestration.dbt_args import DBT_PROJECT_DIR, dbt_args
+from tests import oracle
 from tests.conftest import make_settings
 from tests.oracle import Z, trend
 
@@ -66,9 +67,11 @@ def _run_the_model(rows: pl.DataFrame, tmp_path: Path, higher_is_better: dict[st
         con.execute("""CREATE TABLE marts.learning_community_disadvantage_gaps AS
                        SELECT *, CAST(NULL AS VARCHAR) AS learning_community_name, CAST(NULL AS VARCHAR) AS collaborative,
                               CAST(NULL AS DOUBLE) AS national_gap FROM rows""")
+        # decimal places: a real measure's from the measures seed; the simulated scenarios' 1
+        places = dict(oracle.measure_info().select("measure", "decimals").iter_rows())
         con.execute(f"""CREATE TABLE reference.measures AS SELECT * FROM (VALUES
-                        {", ".join(f"('{m}', {str(h).lower()})" for m, h in higher_is_better.items())})
-                        AS t(measure, higher_is_better)""")
+                        {", ".join(f"('{m}', {str(h).lower()}, {places.get(m, 1)})" for m, h in higher_is_better.items())})
+                        AS t(measure, higher_is_better, decimals)""")
     dbt = Path(sys.executable).parent / "dbt"
     run = subprocess.run([str(dbt), *dbt_args("run", settings, "--select", "learning_community_gap_trends",
                                               "--target-path", str(tmp_path / "target")), "--profiles-dir", "."],

@@ -16,6 +16,8 @@
 --     the measure's figure over both groups together (every pupil): rising, falling or no clear
 --     change. A year's sampling variance is binomial for a percentage and Poisson for an event rate
 --     (macro sampling_variance); the slope and its intervals are one macro (least_squares_trend);
+--   * first and last gaps and values, and the change, are rounded to the measure's own decimal
+--     places (measures seed: an exclusion rate to 2); the per-year trends to 2;
 --   * change = last year's gap minus the first year's, with Newcombe's interval (MOVER with Wilson
 --     intervals for the four proportions), reported beside the trend; an event rate is not a
 --     proportion of pupils, so it has no such interval (null);
@@ -30,6 +32,7 @@ with gaps as (
     select
         g.*,
         m.higher_is_better,
+        m.decimals,
         case when m.higher_is_better then 1 else -1 end as s,
         g.other_numerator / g.other_denominator as p_o,
         g.disadvantaged_numerator / g.disadvantaged_denominator as p_d,
@@ -86,7 +89,7 @@ ends as (
 paired as (
     select
         e.*,
-        f.learning_community_name, f.collaborative, f.stage, f.higher_is_better, f.measure_type,
+        f.learning_community_name, f.collaborative, f.stage, f.higher_is_better, f.measure_type, f.decimals,
         f.unrounded_gap as first_gap, l.unrounded_gap as last_gap, f.p_t as first_value, l.p_t as last_value,
         f.disadvantaged_numerator as d1_x, f.disadvantaged_denominator as d1_n,
         f.other_numerator as o1_x, f.other_denominator as o1_n,
@@ -158,17 +161,17 @@ select
     i.o1_x as first_other_numerator, i.o1_n as first_other_denominator,
     i.d2_x as last_disadvantaged_numerator, i.d2_n as last_disadvantaged_denominator,
     i.o2_x as last_other_numerator, i.o2_n as last_other_denominator,
-    {{ round_half_up("i.first_gap", 1) }} as first_gap,
-    {{ round_half_up("i.last_gap", 1) }} as last_gap,
-    {{ round_half_up("100 * i.change", 1) }} as gap_change,
-    {{ round_half_up("100 * (i.change - i.below)", 1) }} as gap_change_lower_95,
-    {{ round_half_up("100 * (i.change + i.above)", 1) }} as gap_change_upper_95,
+    {{ round_half_up("i.first_gap", "i.decimals") }} as first_gap,
+    {{ round_half_up("i.last_gap", "i.decimals") }} as last_gap,
+    {{ round_half_up("100 * i.change", "i.decimals") }} as gap_change,
+    {{ round_half_up("100 * (i.change - i.below)", "i.decimals") }} as gap_change_lower_95,
+    {{ round_half_up("100 * (i.change + i.above)", "i.decimals") }} as gap_change_upper_95,
     {{ round_half_up("j.change_per_year", 2) }} as gap_change_per_year,
     {{ round_half_up("j.lower_95", 2) }} as gap_change_per_year_lower_95,
     {{ round_half_up("j.upper_95", 2) }} as gap_change_per_year_upper_95,
     j.interval_basis,
     {{ trend_verdict('j.lower_95', 'j.upper_95', 'narrowing', 'widening') }} as trend,
-    {{ round_half_up("i.national_last_gap - i.national_first_gap", 1) }} as national_gap_change,
+    {{ round_half_up("i.national_last_gap - i.national_first_gap", "i.decimals") }} as national_gap_change,
     {{ round_half_up("(i.national_last_gap - i.national_first_gap) / i.years_apart", 2) }} as national_gap_change_per_year,
     case
         when i.national_first_gap is null or i.national_last_gap is null then null
@@ -176,8 +179,8 @@ select
         when j.lower_95 > (i.national_last_gap - i.national_first_gap) / i.years_apart then 'worse than the national trend'
         else 'no clear difference from the national trend'
     end as compared_with_national,
-    {{ round_half_up("100 * i.first_value", 1) }} as first_value,
-    {{ round_half_up("100 * i.last_value", 1) }} as last_value,
+    {{ round_half_up("100 * i.first_value", "i.decimals") }} as first_value,
+    {{ round_half_up("100 * i.last_value", "i.decimals") }} as last_value,
     {{ round_half_up("v.change_per_year", 2) }} as value_change_per_year,
     {{ round_half_up("v.lower_95", 2) }} as value_change_per_year_lower_95,
     {{ round_half_up("v.upper_95", 2) }} as value_change_per_year_upper_95,
