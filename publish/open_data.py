@@ -179,11 +179,14 @@ def _trend_indicators(value_unit: str, gap_unit: str, _kind: str, dp: int) -> li
 
 
 def _outcome_indicators(value_unit: str, _gap_unit: str, kind: str, dp: int) -> list[Indicator]:
-    value = {"percentage": ("percentage", "Percentage of pupils"), "rate": ("absence_rate", "Rate (% of sessions)"),
+    value = {"percentage": ("percentage", "Percentage of pupils"), "rate": ("rate", "Rate (unit as the measure says)"),
              "average": ("average", "Average per pupil"), "count": ("number", "Number")}[kind]
-    numerator = {"percentage": "Pupils meeting the measure", "rate": "Sessions missed",
+    # one rates file holds absence, exclusion and post-16 rates: the labels name what each counts
+    numerator = {"percentage": "Pupils meeting the measure",
+                 "rate": "Events counted (sessions missed, exclusions or suspensions, months NEET or not known)",
                  "average": "Sum of pupils' results", "count": "Count"}[kind]
-    denominator = {"percentage": "Pupils in the measure's population", "rate": "Possible sessions",
+    denominator = {"percentage": "Pupils in the measure's population",
+                   "rate": "Base of the rate (possible sessions, pupils on roll, months tracked)",
                    "average": "Pupils with a result", "count": "Count (denominator)"}[kind]
     return [
         Indicator("pupils", "pupil_count", "Pupils (enrolments, for attendance)"),

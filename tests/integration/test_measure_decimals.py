@@ -63,7 +63,7 @@ def test_open_data_metadata_gives_each_indicator_its_measures_places(refreshed):
             continue
         pair = read_pair(data, data.with_name(data.name.removesuffix(".csv") + ".meta.csv"))
         dp = dict(zip(pair.meta["col_name"], pair.meta["indicator_dp"], strict=True))
-        value = next(c for c in ("percentage", "absence_rate", "average", "number", "disadvantaged_value", "last_value")
+        value = next(c for c in ("percentage", "rate", "average", "number", "disadvantaged_value", "last_value")
                      if c in dp)
         places = {labels[m] for m in pair.data["measure"].unique()}
         assert len(places) == 1, f"{data.name} mixes measures published to {places} places"
