@@ -1,5 +1,5 @@
 -- Take-up of the universal funded entitlement by three- and four-year-olds
--- (docs/methodology.md#three-and-four-year-olds). DfE's measure is children registered ÷ the ONS
+-- (docs/methodology.md#three_four_year_old_take_up). DfE's measure is children registered ÷ the ONS
 -- resident population × 100, and the population is not pupils, so this model has two kinds of row:
 --   * one row per registered child per academic year (numerator 1, population 0): aged 3 or 4 on the
 --     31 December before the January census, and funded in that January's early years census (PVI

@@ -13,7 +13,7 @@
 ] %}
 -- A measure over a resident population (three- and four-year-olds' take-up) carries the population on
 -- rows with no pupil: they count in numerator and denominator but not as pupils, and as the population
--- has no characteristics the measure is published at Total only (docs/methodology.md#three-and-four-year-olds).
+-- has no characteristics the measure is published at Total only (docs/methodology.md#three_four_year_old_take_up).
 {% set keys = 'outcomes.academic_year, outcomes.old_la_code, outcomes.stage, outcomes.measure, outcomes.measure_type' %}
 
 with outcomes as (
