@@ -20,7 +20,8 @@ with early_years_years as (
 ),
 
 school_years as (
-    select distinct academic_year from {{ ref('stg_census__pupil_terms') }} where term = 'spring'
+    select distinct academic_year from {{ ref('stg_census__pupil_terms') }}
+    where term = 'spring'
 ),
 
 population_years as (
@@ -77,7 +78,8 @@ home_now as (
         row_number() over (
             partition by registered.pupil_key, registered.academic_year
             -- this year's first, then the latest earlier year, then the earliest later one
-            order by case when homes.academic_year <= registered.academic_year then 0 else 1 end,
+            order by
+                case when homes.academic_year <= registered.academic_year then 0 else 1 end,
                 abs(registered.academic_year - homes.academic_year), homes.postcode_sector
         ) as recency
     from registered
@@ -95,7 +97,7 @@ children as (
     inner join measured_years on registered.academic_year = measured_years.academic_year
     left join home_now
         on registered.pupil_key = home_now.pupil_key and registered.academic_year = home_now.academic_year
-        and home_now.recency = 1
+            and home_now.recency = 1
     left join {{ ref('stg_reference__home_areas') }} as areas on home_now.postcode_sector = areas.postcode_sector
     left join at_school on registered.pupil_key = at_school.pupil_key and registered.academic_year = at_school.academic_year
     left join {{ ref('int_establishments') }} as schools on at_school.laestab = schools.laestab

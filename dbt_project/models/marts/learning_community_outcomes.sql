@@ -21,7 +21,8 @@ with outcomes as (
 ),
 
 population_measures as (
-    select distinct measure from outcomes where pupil_key is null
+    select distinct measure from outcomes
+    where pupil_key is null
 ),
 
 traits as (
