@@ -576,6 +576,38 @@ def home_areas_rules() -> list:
     ]
 
 
+def population_estimates_rules() -> list:
+    from ingest.early_years import POPULATION_AGE_RANGE
+    lo, hi = POPULATION_AGE_RANGE
+    return [
+        *[gx.expectations.ExpectColumnValuesToNotBeNull(
+            column=c, meta=_meta(f"{c}_missing", "error", f"the {what} is missing", fix))
+          for c, what, fix in (("postcode_sector", "postcode sector", "give every row its postcode sector (S60 1)"),
+                               ("mid_year", "year of the mid-year estimate", "give the estimate's year (2023)"),
+                               ("age_at_mid_year", "age", "give the age in whole years (3)"),
+                               ("population", "population", "give the number of residents (0 if none)"))],
+        gx.expectations.ExpectColumnValuesToMatchRegex(
+            column="postcode_sector", regex=r"^[A-Z]{1,2}[0-9][0-9A-Z]? [0-9]$",
+            meta=_meta("postcode_sector", "error", "not a postcode sector", "write the sector as S60 1")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="age_at_mid_year", min_value=lo, max_value=hi,
+            meta=_meta("age_range", "error", f"an age in a mid-year estimate is {lo} to {hi} (90: 90 and over)",
+                       "correct the age")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="mid_year", min_value=2001, max_value=2100,
+            meta=_meta("mid_year_range", "error", "the year of a mid-year estimate is 2001 or later",
+                       "write the estimate's year in full (2023)")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="population", min_value=0,
+            meta=_meta("population_negative", "error", "a population cannot be negative", "correct the population")),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["upload", "postcode_sector", "mid_year", "age_at_mid_year"],
+            meta=_meta("population_duplicate", "error", "the same sector, year and age appears twice",
+                       "keep one row per sector, mid-year and age (add the parts together)",
+                       blame="population")),
+    ]
+
+
 def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None = None) -> list:
     if source == "census":
         return census_rules(known_laestabs)
@@ -605,4 +637,6 @@ def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None =
         return eligible_two_year_olds_rules()
     if source == "home_areas":
         return home_areas_rules()
+    if source == "population_estimates":
+        return population_estimates_rules()
     return []

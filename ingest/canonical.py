@@ -653,6 +653,20 @@ def _home_areas(frame, file, columns):
     return t.with_columns(postcode_sector=sector), []
 
 
+def _population_estimates(frame, file, columns):
+    """Resident children by postcode sector, mid-year and single year of age (Pathways' own layout of ONS
+    mid-year estimates, ingest/early_years.py); an estimate may be fractional (apportioned from LSOAs)."""
+    spec = {"mid_year": (_int("mid_year"), "integer", "write the year of the mid-year estimate (2023)"),
+            "age_at_mid_year": (_int("age_at_mid_year"), "integer", "write the age in whole years (3)"),
+            "population": (pl.col("population").str.replace_all(",", "").cast(pl.Float64, strict=False), "number",
+                           "write the number of residents (412 or 411.6)")}
+    t, findings = _typed(frame, file, columns, spec)
+    t = _ensure(t, ["row_number", "postcode_sector", "mid_year", "age_at_mid_year", "population"])
+    sector = pl.col("postcode_sector").cast(pl.String).str.to_uppercase().str.strip_chars().str.replace_all(r"\s+", " ")
+    return t.with_columns(pl.col("mid_year", "age_at_mid_year").cast(pl.Int64), pl.col("population").cast(pl.Float64),
+                          postcode_sector=sector), findings
+
+
 def _learning_communities(frame, file, columns):
     return _ensure(frame, ["row_number", "learning_community_code", "learning_community_name", "collaborative"]), []
 
@@ -688,4 +702,5 @@ _BUILDERS = {
     "early_years_census": _early_years_census,
     "eligible_two_year_olds": _eligible_two_year_olds,
     "home_areas": _home_areas,
+    "population_estimates": _population_estimates,
 }

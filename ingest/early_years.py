@@ -13,6 +13,11 @@ two-year-olds (docs/methodology.md#funded-early-education).
   allocates for them, date of birth, home postcode, the date of the list and the basis.
 - **Home areas** (``home_areas``, reference): which learning community each postcode sector of the
   authority belongs to, so take-up is counted by the community of the child's home.
+- **Population estimates** (``population_estimates``, reference): the resident children of each
+  postcode sector by single year of age, from ONS mid-year population estimates (the authority
+  aggregates ONS's small-area estimates, LSOA or output area, to its postcode sectors). The
+  denominator of three- and four-year-olds' take-up; Pathways' own layout: PostcodeSector, MidYear,
+  Age, Population.
 
 Only the postcode sector (outward code and first digit of the inward code, "S60 1") is loaded:
 enough to place a home in a community, and no more.
@@ -31,6 +36,9 @@ ALIASES: dict[str, list[str]] = {
     "list_date": ["ListDate", "List Date", "DateOfList", "Date of list"],
     "eligibility_basis": ["EligibilityBasis", "Eligibility Basis", "BenefitBasis"],
     "postcode_sector": ["PostcodeSector", "Postcode Sector"],
+    "mid_year": ["MidYear", "Mid Year", "Mid-year", "MidYearEstimate"],
+    "age_at_mid_year": ["Age", "AgeAtMidYear", "Age at mid-year"],
+    "population": ["Population", "Residents", "Count"],
 }
 CENSUS_REQUIRED = ("upn", "dob", "census_date", "setting_urn", "funded_hours", "home_postcode")
 CENSUS_OPTIONAL = ("surname", "forename", "sex", "extended_hours", "hours_at_setting", "two_year_old_basis", "eypp",
@@ -39,6 +47,10 @@ LIST_REQUIRED = ("upn", "dob", "list_date", "home_postcode")
 LIST_OPTIONAL = ("surname", "forename", "sex", "eligibility_basis")
 AREAS_REQUIRED = ("postcode_sector", "learning_community_code")
 AREAS_OPTIONAL = ("learning_community_name",)
+POPULATION_REQUIRED = ("postcode_sector", "mid_year", "age_at_mid_year", "population")
+POPULATION_OPTIONAL = ()
+# the single years of age an estimate may give (ONS estimates run to 90+)
+POPULATION_AGE_RANGE = (0, 90)
 
 # the bases for funding a two-year-old (early years census): economic criteria, high-level SEN or
 # disability, looked after or adopted from care; a child can be funded on more than one ("ECO;LAA")

@@ -166,6 +166,8 @@ SOURCES: list[Source] = [
     Source("early_years_census", None, early_years.CENSUS_REQUIRED, early_years.CENSUS_OPTIONAL),
     Source("eligible_two_year_olds", None, early_years.LIST_REQUIRED, early_years.LIST_OPTIONAL),
     Source("home_areas", None, early_years.AREAS_REQUIRED, early_years.AREAS_OPTIONAL),
+    # ONS mid-year estimates of resident children by postcode sector and age: the population denominator
+    Source("population_estimates", None, early_years.POPULATION_REQUIRED, early_years.POPULATION_OPTIONAL),
 ]
 SOURCE_NAMES = sorted({s.name for s in SOURCES})
 # the sources whose raw tables hold pupils (keyed by pupil_key): erasure, subject access, retention and key checks

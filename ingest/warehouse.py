@@ -66,6 +66,7 @@ RAW_TABLES = {
     "eligible_two_year_olds": """academic_year INTEGER, list_date DATE, pupil_key VARCHAR, age_months_at_31_august INTEGER,
         age_at_31_december INTEGER, postcode_sector VARCHAR, eligibility_basis VARCHAR""",
     "home_areas": """postcode_sector VARCHAR, learning_community_code VARCHAR""",
+    "population_estimates": """postcode_sector VARCHAR, mid_year INTEGER, age_at_mid_year INTEGER, population DOUBLE""",
 }
 # what makes two uploads cover the same ground (a later one supersedes the earlier rows)
 PUPIL_TABLES = ("census", "attendance", "attainment", "pupil_premium")
@@ -91,6 +92,7 @@ SUPERSESSION_KEYS = {
     # each list is the whole list of that date: a list sent again replaces it
     "eligible_two_year_olds": ("list_date",),
     "home_areas": (),            # reference data: a new upload replaces the whole table
+    "population_estimates": (),  # reference data: a new upload replaces the whole table
 }
 # what a reference table's rows are (removing one is removing a school or a community)
 REFERENCE_KEYS = {"schools": "urn", "learning_communities": "learning_community_code"}

@@ -13,7 +13,13 @@ years whose two-year-olds all reach the borough's Reception classes by its last 
   (England: 74-75% in 2023 and 2024), fewer in the communities of higher deprivation;
 - three- and four-year-olds not in a school's nursery or Reception class on the January census (nor of
   Reception age, in the years before the census files begin) are
-  at a PVI setting for the universal 15 hours in about nine cases in ten (England: 94-95%).
+  at a PVI setting for the universal 15 hours in about nine cases in ten (England: 94-95%);
+- the authority's population estimates (``population_estimates.csv``, ages 3 and 4 by postcode sector and
+  mid-year) count every generated child living in the sector plus about 2% more whom no file holds (a
+  family that uses no funded place and no school yet, or one ONS counts and the authority never meets),
+  so the estimate is never below the children the files hold and take-up of three- and four-year-olds
+  is about 90% (England 90-95% in 2018-2024). A simplification: a child's age in the synthetic estimate
+  is their age on 31 December of the mid-year, the census's age rule (ONS gives age at 30 June).
 
 Deterministic for the borough's seed with its own random stream, so the other files do not change.
 """
@@ -27,6 +33,7 @@ import numpy as np
 import polars as pl
 
 LISTED_DISADVANTAGED, LISTED_OTHER = 0.5, 0.05
+UNSEEN_RESIDENTS = 0.02  # residents the population estimate holds and no file does
 TAKE_UP_TWO, TAKE_UP_THREE_FOUR = 0.76, 0.9
 SETTINGS_PER_COMMUNITY = 3
 
@@ -52,8 +59,9 @@ def _january_census(y: int) -> date:
     return date(y + 1, 1, 1 + (3 - d.weekday()) % 7 + 14)
 
 
-def simulate_early_years(spec, borough, pop) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(list rows, early years census rows), one row per child, with pupil_index and the home sector."""
+def simulate_early_years(spec, borough, pop) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(list rows, early years census rows, residents), one row per child, with pupil_index and the home
+    sector; residents: every generated child living in the borough, with dob and home postcode."""
     rng = np.random.default_rng([spec.seed, 19, 3])
     codes = borough.learning_communities["learning_community_code"].to_list()
     lc_of_school = dict(zip(borough.establishments["school_index"].cast(pl.Int64).to_list(),
@@ -106,7 +114,23 @@ def simulate_early_years(spec, borough, pop) -> tuple[pl.DataFrame, pl.DataFrame
     places_df = pl.DataFrame(places, schema={"pupil_index": pl.Int64, "postcode": pl.String, "day": pl.Date,
                                              "setting": pl.Int64, "funded": pl.Float64, "extended": pl.Float64,
                                              "basis": pl.String, "age": pl.Int64})
-    return lists_df, places_df
+    return lists_df, places_df, kids.select("pupil_index", "dob", "postcode")
+
+
+def population_estimates(spec, residents: pl.DataFrame) -> pl.DataFrame:
+    """Residents aged 3 and 4 by postcode sector, mid-year and age (the layout of ingest/early_years.py): the
+    generated children and about UNSEEN_RESIDENTS more (its own random stream)."""
+    rng = np.random.default_rng([spec.seed, 19, 34])
+    sector = pl.col("postcode").str.slice(0, pl.col("postcode").str.len_chars() - 2)
+    r = residents.select(sector=sector, born=pl.col("dob").dt.year())
+    rows = []
+    for y in years(spec):
+        counts = (r.with_columns(age=y - pl.col("born")).filter(pl.col("age").is_between(3, 4))
+                  .group_by("sector", "age").len().sort("sector", "age"))
+        extra = rng.binomial(counts["len"].to_numpy(), UNSEEN_RESIDENTS)
+        rows.append(counts.select(PostcodeSector="sector", MidYear=pl.lit(y, pl.Int64), Age=pl.col("age").cast(pl.Int64),
+                                  Population=pl.col("len").cast(pl.Int64) + pl.Series(extra, dtype=pl.Int64)))
+    return pl.concat(rows)
 
 
 def write_early_years(spec, borough, pop, out: Path, identity) -> list[str]:
@@ -115,7 +139,9 @@ def write_early_years(spec, borough, pop, out: Path, identity) -> list[str]:
     files = ["home_areas.csv"]
     pl.DataFrame(sectors(borough.learning_communities.height), schema=["PostcodeSector", "LearningCommunityCode"],
                  orient="row").write_csv(out / files[0])
-    lists, places = simulate_early_years(spec, borough, pop)
+    lists, places, residents = simulate_early_years(spec, borough, pop)
+    population_estimates(spec, residents).write_csv(out / "population_estimates.csv")
+    files.append("population_estimates.csv")
     ever_dis = pop.disadvantaged.any(axis=1)
     for y in years(spec):
         part = lists.filter(pl.col("ListDate").dt.year() == y)

@@ -188,7 +188,9 @@ def early_years_files(folder: Path) -> dict | None:
     if not any(folder.glob("eligible_two_year_olds_*.csv")):
         return None
     return {"census": census(folder, "early_years_census_*.csv"), "lists": census(folder, "eligible_two_year_olds_*.csv"),
-            "areas": pl.read_csv(folder / "home_areas.csv", infer_schema_length=0)}
+            "areas": pl.read_csv(folder / "home_areas.csv", infer_schema_length=0),
+            "population": (pl.read_csv(folder / "population_estimates.csv", infer_schema_length=0)
+                           if (folder / "population_estimates.csv").exists() else None)}
 
 
 def _sector(col: str) -> pl.Expr:
@@ -218,6 +220,58 @@ def two_year_olds(b: Borough) -> pl.DataFrame:
     return (lists.select(upn="UPN", year="year", sector="sector").join(areas, on="sector", how="left")
             .join(taken, on=["upn", "year"], how="left")
             .with_columns(took_up=pl.col("took_up").fill_null(False), laestab=pl.lit(la * 10000, pl.Int64)))
+
+
+def three_four_year_olds(b: Borough) -> pl.DataFrame | None:
+    """docs/methodology.md#three_four_year_old_take_up, per learning community (None: the authority only) and
+    year, at Total only: children aged 3 or 4 on 31 December before the January census, funded in that
+    early years census or on that January's school census, counted once, by the community of their home
+    postcode sector (this year's census, else the nearest year's record: earlier first) or, with no
+    postcode held, of their school; over the ONS estimate of residents aged 3 and 4 at the mid-year of that
+    31 December, by the community of each sector. Only years with all three sources."""
+    ey = b.early_years
+    if ey is None or ey.get("population") is None:
+        return None
+    year_of = lambda d: pl.when(d.dt.month() >= 8).then(d.dt.year()).otherwise(d.dt.year() - 1).cast(pl.Int64)  # noqa: E731
+    areas = ey["areas"].select(sector="PostcodeSector", area_lc="LearningCommunityCode")
+    places = ey["census"].with_columns(day=_date("CensusDate"), born=_date("DOB")).with_columns(year=year_of(pl.col("day")))
+    lists = ey["lists"].with_columns(day=_date("ListDate")).with_columns(year=year_of(pl.col("day")))
+    homes = pl.concat([places.select(upn="UPN", home_year="year", sector=_sector("HomePostcode")),
+                       lists.select(upn="UPN", home_year="year", sector=_sector("HomePostcode"))]).drop_nulls("sector")
+    funded = places.filter((pl.col("FundedHours").cast(pl.Float64) > 0)
+                           & (pl.col("year") - pl.col("born").dt.year()).is_in([3, 4])).select(upn="UPN", year="year")
+    spring = b.census.filter(pl.col("term") == "spring").with_columns(born=_date("DOB"))
+    school = (spring.filter((pl.col("year") - pl.col("born").dt.year()).is_in([3, 4]))
+              .group_by("upn", "year").agg(laestab=pl.col("laestab").min()))
+    pop = ey["population"].select(sector="PostcodeSector", year=pl.col("MidYear").cast(pl.Int64),
+                                  age=pl.col("Age").cast(pl.Int64), population=pl.col("Population").cast(pl.Float64))
+    pop = pop.filter(pl.col("age").is_in([3, 4]))
+    years = (set(places["year"].to_list()) & set(spring["year"].to_list()) & set(pop["year"].to_list()))
+    kids = pl.concat([funded, school.select("upn", "year")]).unique().filter(pl.col("year").is_in(years))
+    nearest = (kids.join(homes, on="upn", how="inner")
+               .with_columns(later=pl.col("home_year") > pl.col("year"), gap=(pl.col("home_year") - pl.col("year")).abs())
+               .sort("later", "gap", "sector").group_by("upn", "year", maintain_order=True).first())
+    kids = (kids.join(nearest.select("upn", "year", "sector"), on=["upn", "year"], how="left")
+            .join(areas, on="sector", how="left").join(school, on=["upn", "year"], how="left")
+            .join(b.schools.select("laestab", school_lc="lc"), on="laestab", how="left")
+            .with_columns(lc=pl.when(pl.col("sector").is_null()).then(pl.col("school_lc")).otherwise(pl.col("area_lc"))))
+    res = (pop.filter(pl.col("year").is_in(years)).join(areas, on="sector", how="left")
+           .select("year", lc="area_lc", population="population"))
+    la = str(b.census["laestab"].drop_nulls()[0] // 10000)
+    # a sector (or school) in no community counts in the authority only
+    num = pl.concat([kids.drop_nulls("lc").group_by("year", "lc").agg(numerator=pl.len().cast(pl.Float64)),
+                     kids.group_by("year").agg(numerator=pl.len().cast(pl.Float64)).with_columns(lc=pl.lit(None, pl.String))],
+                    how="diagonal")
+    den = pl.concat([res.drop_nulls("lc").group_by("year", "lc").agg(denominator=pl.col("population").sum()),
+                     res.group_by("year").agg(denominator=pl.col("population").sum()).with_columns(lc=pl.lit(None, pl.String))],
+                    how="diagonal")
+    out = num.join(den, on=["year", "lc"], how="full", coalesce=True, nulls_equal=True).with_columns(
+        pl.col("numerator", "denominator").fill_null(0.0))
+    return out.with_columns(
+        geographic_level=pl.when(pl.col("lc").is_null()).then(pl.lit(LA_LEVEL)).otherwise(pl.lit(LC_LEVEL)),
+        old_la_code=pl.lit(la), stage=pl.lit("early_education"), measure=pl.lit("three_four_year_old_take_up"),
+        measure_type=pl.lit("percentage"), breakdown=pl.lit(TOTAL), subgroup=pl.lit(TOTAL),
+        pupils=pl.col("numerator").cast(pl.Int64))
 
 
 def post16_pupils(b: Borough) -> pl.DataFrame:
@@ -644,6 +698,9 @@ def outcomes(b: Borough) -> tuple[pl.DataFrame, dict]:
                      ["year", "stage", "measure", "measure_type", "breakdown", "subgroup"],
                      [pl.col("numerator").sum(), pl.col("denominator").sum(), pl.len().alias("pupils")])
         for _, part in sub.group_by("breakdown", maintain_order=True)])
+    tf = three_four_year_olds(b)
+    if tf is not None:  # over a resident population: Total only, not pupil rows
+        out = pl.concat([out, tf.select(out.columns).cast(dict(out.schema))])
     tid = attendance_time_identifiers(b)
     out = out.with_columns(
         time_identifier=pl.when(pl.col("stage") == "attendance")

@@ -36,10 +36,11 @@ RAW_SOURCES = {
     "early_years_census": "The January early years census: PVI providers' funded children, child level.",
     "eligible_two_year_olds": "The authority's list of two-year-olds eligible for funded early education (from DWP).",
     "home_areas": "Which learning community each postcode sector of the authority is in (reference).",
+    "population_estimates": "ONS mid-year estimates of resident children by postcode sector and age (reference).",
     "ofsted_inspections": "Ofsted's management information on state-funded school inspections: each inspection's "
                           "grades by URN, EIF or report card (reference).",
 }
-REFERENCE = ("learning_communities", "schools", "school_links", "community_membership", "home_areas")
+REFERENCE = ("learning_communities", "schools", "school_links", "community_membership", "home_areas", "population_estimates")
 ACCEPTED = "uploads_accepted"
 
 

@@ -46,8 +46,8 @@ SCHOOL_AGE_SOURCES = [t for t in PUPIL_SOURCES if t != "post16_activity"]
 AS_OF = "2026-01-01"   # fixed, so the test means the same every year: a two-year period has passed for
 YEARS = 2              # 2022/23 (ended 31 August 2023), the small borough's first year, and no other
 SOURCE_ORDER = ["learning_communities", "schools", "ofsted_inspections", "census", "attendance", "attainment",
-                "pupil_premium", "exclusions", "post16_activity", "home_areas", "early_years_census",
-                "eligible_two_year_olds", None]
+                "pupil_premium", "exclusions", "post16_activity", "home_areas", "population_estimates",
+                "early_years_census", "eligible_two_year_olds", None]
 
 
 def _expired(by_year: dict[int, int]) -> int:

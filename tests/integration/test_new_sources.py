@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from tests import oracle as ot
 from tests.oracle import ofsted_inspections
 
 
@@ -151,7 +152,8 @@ def test_the_cohort_journey_runs_from_reception_to_17_in_every_community(refresh
 
 # --- funded early education (docs/methodology.md#funded-early-education) ------------------------------------
 
-EARLY_EDUCATION_MEASURES = ["two_year_old_take_up", "eyfs_gld_took_up_two_year_place", "eyfs_gld_eligible_not_taken_up"]
+EARLY_EDUCATION_MEASURES = ["two_year_old_take_up", "eyfs_gld_took_up_two_year_place", "eyfs_gld_eligible_not_taken_up",
+                            "three_four_year_old_take_up"]
 
 
 def test_two_year_old_take_up_is_published_for_every_community_and_followed_into_eyfs(refreshed, small_borough_dir):
@@ -184,4 +186,36 @@ def test_two_year_old_take_up_is_published_for_every_community_and_followed_into
     assert followed == listed_in_reception > 0
     # a national benchmark with its EES source
     bench = _published(refreshed, "SELECT * FROM national_benchmarks WHERE measure = 'two_year_old_take_up'")
+    assert bench.height >= 5 and bench["source"].str.contains("explore-education-statistics").all()
+
+
+def test_three_and_four_year_old_take_up_is_over_the_resident_population_for_every_community(refreshed,
+                                                                                            small_borough_dir):
+    """docs/methodology.md#three_four_year_old_take_up: registered children over the ONS resident population,
+    for every community in every year with all three sources, at Total only (the population has no
+    subgroups), equal to the recomputation and against the national figure."""
+    with duckdb.connect(str(refreshed.warehouse_path), read_only=True) as con:  # before suppression: whole counts
+        out = con.sql("SELECT * FROM marts.learning_community_outcomes "
+                      "WHERE measure = 'three_four_year_old_take_up'").pl()
+    assert set(out["breakdown"]) == {"Total"} and set(out["subgroup"]) == {"Total"}
+    communities = set(_published(refreshed, "SELECT learning_community_code FROM dim_learning_communities")
+                      ["learning_community_code"])
+    years = sorted(out["academic_year"].unique())
+    assert years
+    assert {(r["learning_community_code"], r["academic_year"]) for r in out.iter_rows(named=True)} == {
+        (lc, y) for lc in communities for y in years} | {(None, y) for y in years}
+    # the denominator is the population file's residents aged 3 and 4 (every generated sector is placed)
+    pop = pl.read_csv(small_borough_dir / "population_estimates.csv").filter(pl.col("Age").is_in([3, 4]))
+    la = out.filter(pl.col("learning_community_code").is_null())
+    for r in la.iter_rows(named=True):
+        assert r["denominator"] == pop.filter(pl.col("MidYear") == r["academic_year"])["Population"].sum()
+        # pupils: the registered children (the population rows are no pupils); realistic take-up (England 90-95%)
+        assert r["pupils"] == r["numerator"] and 85 <= r["value"] <= 100, r
+        parts = out.filter((pl.col("academic_year") == r["academic_year"]) & pl.col("learning_community_code").is_not_null())
+        assert parts["numerator"].sum() == r["numerator"] and parts["denominator"].sum() == r["denominator"]
+    # equal to the recomputation from the methodology
+    expected = ot.three_four_year_olds(ot.load(small_borough_dir))
+    got = {(r["academic_year"], r["learning_community_code"]): (r["numerator"], r["denominator"]) for r in out.iter_rows(named=True)}
+    assert got == {(r["year"], r["lc"]): (r["numerator"], r["denominator"]) for r in expected.iter_rows(named=True)}
+    bench = _published(refreshed, "SELECT * FROM national_benchmarks WHERE measure = 'three_four_year_old_take_up'")
     assert bench.height >= 5 and bench["source"].str.contains("explore-education-statistics").all()

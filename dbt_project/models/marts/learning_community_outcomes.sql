@@ -11,10 +11,18 @@
     var('pathways:labels')['disadvantage_breakdown'], 'SEN provision', 'SEN primary need', 'First language', 'Sex',
     'Ethnicity major group', 'Gypsy, Roma and Traveller', 'Mobility',
 ] %}
+-- A measure over a resident population (three- and four-year-olds' take-up) carries the population on
+-- rows with no pupil: they count in numerator and denominator but not as pupils, and as the population
+-- has no characteristics the measure is published at Total only (docs/methodology.md#three_four_year_old_take_up).
 {% set keys = 'outcomes.academic_year, outcomes.old_la_code, outcomes.stage, outcomes.measure, outcomes.measure_type' %}
 
 with outcomes as (
     select *, {{ authority_code('laestab') }} as old_la_code from {{ ref('int_pupil_outcomes') }}
+),
+
+population_measures as (
+    select distinct measure from outcomes
+    where pupil_key is null
 ),
 
 traits as (
@@ -42,9 +50,9 @@ aggregated as (
         coalesce({% for b in breakdowns %}traits.trait_{{ loop.index }}, {% endfor %}{{ label('total') }}) as subgroup,
         sum(outcomes.numerator) as numerator,
         sum(outcomes.denominator) as denominator,
-        count(*) as pupils
+        count(outcomes.pupil_key) as pupils
     from outcomes
-    inner join traits
+    left join traits
         on outcomes.pupil_key = traits.pupil_key and outcomes.academic_year = traits.academic_year
     group by grouping sets (
         ({{ keys }}, outcomes.learning_community_code),
@@ -64,7 +72,9 @@ unioned as (
         old_la_code, learning_community_code, stage, measure, measure_type, breakdown, subgroup, numerator, denominator, pupils
     from aggregated
     -- pupils at a school with no learning community count in the authority only
-    where is_authority = 1 or learning_community_code is not null
+    where
+        (is_authority = 1 or learning_community_code is not null)
+        and (breakdown = {{ label('total') }} or measure not in (select population_measures.measure from population_measures))
 )
 
 select
