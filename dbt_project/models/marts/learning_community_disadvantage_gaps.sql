@@ -86,9 +86,8 @@ select
     cast(valued.other_numerator as {{ type_double() }}) as other_numerator,
     cast(valued.other_denominator as {{ type_double() }}) as other_denominator, cast(valued.other_pupils as {{ dbt.type_bigint() }}) as other_pupils,
     {{ round_half_up("valued.other_value", "valued.decimals") }} as other_value,
-    {{ round_half_up("case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
-        else valued.disadvantaged_value - valued.other_value
-    end", "valued.decimals") }} as gap,
+    {{ round_half_up(disadvantage_gap("valued.higher_is_better", "valued.disadvantaged_value", "valued.other_value"),
+        "valued.decimals") }} as gap,
     case when valued.measure_type = 'average' then 'points' else 'percentage points' end as gap_unit,
     valued.rolling_years,
     cast(valued.rolling_disadvantaged_numerator as {{ type_double() }}) as rolling_disadvantaged_numerator,
@@ -97,20 +96,16 @@ select
     cast(valued.rolling_other_numerator as {{ type_double() }}) as rolling_other_numerator,
     cast(valued.rolling_other_denominator as {{ type_double() }}) as rolling_other_denominator, cast(valued.rolling_other_pupils as {{ dbt.type_bigint() }}) as rolling_other_pupils,
     {{ round_half_up("valued.rolling_other_value", "valued.decimals") }} as rolling_other_value,
-    {{ round_half_up("case when valued.higher_is_better then valued.rolling_other_value - valued.rolling_disadvantaged_value
-        else valued.rolling_disadvantaged_value - valued.rolling_other_value
-    end", "valued.decimals") }} as rolling_gap,
+    {{ round_half_up(disadvantage_gap("valued.higher_is_better", "valued.rolling_disadvantaged_value",
+        "valued.rolling_other_value"), "valued.decimals") }} as rolling_gap,
     national.national_disadvantaged_value,
     national.national_other_value,
-    {{ round_half_up("case when valued.higher_is_better then national.national_other_value - national.national_disadvantaged_value
-        else national.national_disadvantaged_value - national.national_other_value
-    end", "valued.decimals") }} as national_gap,
-    {{ round_half_up("case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
-            else valued.disadvantaged_value - valued.other_value
-        end
-        - case when valued.higher_is_better then national.national_other_value - national.national_disadvantaged_value
-            else national.national_disadvantaged_value - national.national_other_value
-        end", "valued.decimals") }} as gap_against_national
+    {{ round_half_up(disadvantage_gap("valued.higher_is_better", "national.national_disadvantaged_value",
+        "national.national_other_value"), "valued.decimals") }} as national_gap,
+    {{ round_half_up(
+        disadvantage_gap("valued.higher_is_better", "valued.disadvantaged_value", "valued.other_value") ~ " - "
+        ~ disadvantage_gap("valued.higher_is_better", "national.national_disadvantaged_value", "national.national_other_value"),
+        "valued.decimals") }} as gap_against_national
 from valued
 left join national
     on valued.time_period = national.time_period and valued.measure = national.measure
