@@ -158,14 +158,19 @@ class Settings(BaseSettings):
 
     # --- retention (docs/data-protection.md#retention: the reasons for each default) ---------
     retention_census_years: int = Field(
-        default=12, ge=0, description="Years after the end of the academic year (31 August) that census rows and "
-        "uploads are kept: a Reception cohort's records are needed until its KS4 results, 11 years on, are final.")
+        default=14, ge=0, description="Years after the end of the academic year (31 August) that census rows and "
+        "uploads are kept: a Reception cohort's records are needed until its journey's last stage, at 17 (13 years "
+        "on), is final.")
     retention_attainment_years: int = Field(
-        default=12, ge=0, description="Years after the end of the academic year that attainment rows and uploads "
-        "are kept: EYFSP results start the cohort journey that ends at KS4 11 years later.")
+        default=14, ge=0, description="Years after the end of the academic year that attainment rows and uploads "
+        "are kept: EYFSP results start the cohort journey that ends at 17, 13 years later.")
     retention_pupil_premium_years: int = Field(
-        default=12, ge=0, description="Years after the end of the academic year that pupil premium rows and uploads "
+        default=14, ge=0, description="Years after the end of the academic year that pupil premium rows and uploads "
         "are kept: each stage of the cohort journey is split by that year's disadvantage.")
+    retention_post16_years: int = Field(
+        default=6, ge=0, description="Years after the end of the academic year that post-16 activity tracking rows "
+        "and uploads are kept: they feed each year's NEET and participation figures, their 5-year trends and the "
+        "journey's last stage (at 17) of that year, not any later link.")
     retention_attendance_years: int = Field(
         default=6, ge=0, description="Years after the end of the academic year that attendance rows and uploads are "
         "kept: absence feeds each year's figures and the 5-year gap trends, not the cohort journey.")

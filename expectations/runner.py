@@ -102,8 +102,29 @@ def _prepare(table: CanonicalTable, upload: int, today: date) -> pl.DataFrame:
     if source == "post16_activity":
         f = f.with_columns(snapshot_days_after_today=(pl.col("snapshot_date") - pl.lit(today)).dt.total_days(),
                            activity_starts_after_snapshot=pl.col("activity_start_date") > pl.col("snapshot_date"))
+    if source in ("early_years_census", "eligible_two_year_olds"):
+        f = _prepare_early_years(f, today)
     if source == "attendance":
         f = f.with_columns(absence_sessions=pl.col("authorised_absence_sessions") + pl.col("unauthorised_absence_sessions"))
+    return f
+
+
+def _prepare_early_years(f: pl.DataFrame, today: date) -> pl.DataFrame:
+    """docs/methodology.md#funded-early-education: the postcode placed in a sector, each basis of a
+    two-year-old's funding one of the census's, the census or list date against today."""
+    from ingest.early_years import TWO_YEAR_OLD_BASES
+
+    f = f.with_columns(postcode_valid=pl.col("home_postcode").is_null() | pl.col("postcode_sector").is_not_null())
+    for day in ("census_date", "list_date"):
+        if day in f.columns:
+            # a date in a year not yet begun is that year's finding (academic_year_in_future), not a second one
+            ahead = pl.col("academic_years_ahead") > 0 if "academic_years_ahead" in f.columns else pl.lit(False)
+            f = f.with_columns(pl.when(~ahead).then((pl.col(day) - pl.lit(today)).dt.total_days())
+                               .alias(f"{day}_days_after_today"))
+    if "two_year_old_basis" in f.columns:
+        parts = pl.col("two_year_old_basis").str.split(";").list.eval(pl.element().str.strip_chars())
+        f = f.with_columns(basis_valid=pl.col("two_year_old_basis").is_null()
+                           | parts.list.eval(pl.element().is_in(list(TWO_YEAR_OLD_BASES))).list.all())
     return f
 
 

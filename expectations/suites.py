@@ -39,7 +39,9 @@ MAX_SESSIONS_PER_TERM = 160
 AGE_GAP_WARNING, AGE_GAP_ERROR = 2, 3
 # ages at 31 August a pupil on a file without a stage can have (docs/methodology.md#impossible-values)
 SCHOOL_AGE_RANGE = {"census": (1, 25), "attendance": (1, 25), "pupil_premium": (2, 17), "exclusions": (3, 20),
-                    "post16_activity": (15, 25)}
+                    "post16_activity": (15, 25),
+                    # funded early education: 9 months (expanded hours) to 4 at 31 August; lists of two-year-olds
+                    "early_years_census": (0, 4), "eligible_two_year_olds": (0, 3)}
 
 
 def _impossible_value_rules(source: str) -> list:
@@ -483,6 +485,129 @@ def post16_activity_rules(known_laestabs: list[int] | None) -> list:
     return rules
 
 
+# --- funded early education (docs/methodology.md#funded-early-education) -----------------------------------
+
+def _postcode_rule() -> list:
+    return [gx.expectations.ExpectColumnValuesToBeInSet(
+        column="postcode_valid", value_set=[True],
+        meta=_meta("postcode", "error", "not a UK postcode (the home postcode places the child in a learning community)",
+                   "give the full postcode of the child's home, as S60 1AB", blame="home_postcode"))]
+
+
+def early_years_census_rules() -> list:
+    """Each child once per setting, at a setting with an authority-issued URN, funded hours of the
+    entitlements (at most 15 a week each), bases for funding a two-year-old and SEN provision of the census
+    code sets, and a home postcode."""
+    from ingest.early_years import SETTING_URN_RANGE, TWO_YEAR_OLD_BASES
+
+    lo, hi = SETTING_URN_RANGE
+    hours = "funded hours are weekly hours of a 15-hour entitlement (570 a year over 38 weeks)"
+    return [
+        *_upn_rules(["setting_urn"]),
+        *_impossible_value_rules("early_years_census"),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="census_date", meta=_meta("census_date_missing", "error", "the census date is missing",
+                                             "give the January census date on every row (DD/MM/YYYY)")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="census_date_days_after_today", max_value=0,
+            meta=_meta("census_date_in_future", "error", "the census date is in the future", "correct the census date",
+                       blame="census_date")),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="setting_urn", meta=_meta("setting_urn_missing", "error", "the setting URN is missing",
+                                             "give the URN the authority issued to the setting")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="setting_urn", min_value=lo, max_value=hi,
+            meta=_meta("setting_urn_range", "error", f"an early years setting's URN is in the range {lo} to {hi}",
+                       "give the URN the authority issued to the setting (not its Ofsted EY URN)")),
+        *[gx.expectations.ExpectColumnValuesToBeBetween(
+            column=c, min_value=0, max_value=15,
+            meta=_meta("funded_hours_range", "error", f"{hours}: 0 to 15", "correct the weekly funded hours"))
+          for c in ("funded_hours", "extended_hours")],
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="basis_valid", value_set=[True],
+            meta=_meta("two_year_old_basis", "error", "not a basis for funding a two-year-old",
+                       "use ECO (economic criteria), HSD (high-level SEN or disability) or LAA (looked after or "
+                       f"adopted from care), several separated by ';' ({', '.join(TWO_YEAR_OLD_BASES)})",
+                       blame="two_year_old_basis")),
+        _in_set("sen_provision", ["N", "K", "E"], "sen_provision", "SEN provision (N none, K SEN support, E EHC plan)"),
+        *_postcode_rule(),
+    ]
+
+
+def eligible_two_year_olds_rules() -> list:
+    """Each child once per list, with a list date not in the future, a basis of the census code set and a
+    home postcode."""
+    from ingest.early_years import TWO_YEAR_OLD_BASES
+
+    return [
+        *_upn_rules(["list_date"]),
+        *_impossible_value_rules("eligible_two_year_olds"),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="list_date", meta=_meta("list_date_missing", "error", "the date of the list is missing",
+                                           "give the date of the list on every row (DD/MM/YYYY)")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="list_date_days_after_today", max_value=0,
+            meta=_meta("list_date_in_future", "error", "the list date is in the future", "correct the list date",
+                       blame="list_date")),
+        _in_set("eligibility_basis", list(TWO_YEAR_OLD_BASES), "eligibility_basis",
+                "basis of eligibility (ECO economic criteria, HSD high-level SEN or disability, LAA looked after or "
+                "adopted from care)"),
+        *_postcode_rule(),
+    ]
+
+
+def home_areas_rules() -> list:
+    return [
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="postcode_sector", meta=_meta("postcode_sector_missing", "error", "the postcode sector is missing",
+                                                 "give every row its postcode sector (S60 1)")),
+        gx.expectations.ExpectColumnValuesToMatchRegex(
+            column="postcode_sector", regex=r"^[A-Z]{1,2}[0-9][0-9A-Z]? [0-9]$",
+            meta=_meta("postcode_sector", "error", "not a postcode sector", "write the sector as S60 1")),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["upload", "postcode_sector"],
+            meta=_meta("postcode_sector_duplicate", "error", "the same postcode sector appears twice",
+                       "keep one row per sector (a sector in two communities: give it to the one most homes are in)",
+                       blame="postcode_sector")),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="learning_community_code",
+            meta=_meta("learning_community_code_missing", "error", "the learning community code is missing",
+                       "give every sector its learning community")),
+    ]
+
+
+def population_estimates_rules() -> list:
+    from ingest.early_years import POPULATION_AGE_RANGE
+    lo, hi = POPULATION_AGE_RANGE
+    return [
+        *[gx.expectations.ExpectColumnValuesToNotBeNull(
+            column=c, meta=_meta(f"{c}_missing", "error", f"the {what} is missing", fix))
+          for c, what, fix in (("postcode_sector", "postcode sector", "give every row its postcode sector (S60 1)"),
+                               ("mid_year", "year of the mid-year estimate", "give the estimate's year (2023)"),
+                               ("age_at_mid_year", "age", "give the age in whole years (3)"),
+                               ("population", "population", "give the number of residents (0 if none)"))],
+        gx.expectations.ExpectColumnValuesToMatchRegex(
+            column="postcode_sector", regex=r"^[A-Z]{1,2}[0-9][0-9A-Z]? [0-9]$",
+            meta=_meta("postcode_sector", "error", "not a postcode sector", "write the sector as S60 1")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="age_at_mid_year", min_value=lo, max_value=hi,
+            meta=_meta("age_range", "error", f"an age in a mid-year estimate is {lo} to {hi} (90: 90 and over)",
+                       "correct the age")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="mid_year", min_value=2001, max_value=2100,
+            meta=_meta("mid_year_range", "error", "the year of a mid-year estimate is 2001 or later",
+                       "write the estimate's year in full (2023)")),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="population", min_value=0,
+            meta=_meta("population_negative", "error", "a population cannot be negative", "correct the population")),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=["upload", "postcode_sector", "mid_year", "age_at_mid_year"],
+            meta=_meta("population_duplicate", "error", "the same sector, year and age appears twice",
+                       "keep one row per sector, mid-year and age (add the parts together)",
+                       blame="population")),
+    ]
+
+
 def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None = None) -> list:
     if source == "census":
         return census_rules(known_laestabs)
@@ -506,4 +631,12 @@ def rules_for(source: str, stage: str | None, known_laestabs: list[int] | None =
         return exclusions_rules(known_laestabs)
     if source == "post16_activity":
         return post16_activity_rules(known_laestabs)
+    if source == "early_years_census":
+        return early_years_census_rules()
+    if source == "eligible_two_year_olds":
+        return eligible_two_year_olds_rules()
+    if source == "home_areas":
+        return home_areas_rules()
+    if source == "population_estimates":
+        return population_estimates_rules()
     return []

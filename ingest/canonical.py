@@ -586,6 +586,87 @@ def _post16_activity(frame, file, columns):
     return t.drop("dob"), findings
 
 
+def _postcode_sector() -> pl.Expr:
+    """The sector of a UK postcode ("S60 1AB" -> "S60 1"); null when the postcode is not one (a finding)."""
+    from ingest.early_years import POSTCODE
+
+    pc = pl.col("home_postcode").cast(pl.String).str.to_uppercase().str.replace_all(r"\s+", "")
+    pc = pl.when(pc.str.len_chars() >= 5).then(pc.str.slice(0, pc.str.len_chars() - 3) + " " + pc.str.slice(-3))
+    return pl.concat_str(pc.str.extract(POSTCODE, 1), pl.lit(" "), pc.str.extract(POSTCODE, 2))
+
+
+def _age_at_31_december() -> pl.Expr:
+    """Age on 31 December of the academic year's first calendar year: for a January census, the 31 December
+    before it (the early years census's age rule); a list is dated by the same rule."""
+    return (pl.col("academic_year") - pl.col("dob").dt.year()).cast(pl.Int32)
+
+
+def _in_academic_year(day: str) -> pl.Expr:
+    d = pl.col(day)
+    return pl.when(d.dt.month() >= 8).then(d.dt.year()).otherwise(d.dt.year() - 1)
+
+
+def _early_years_census(frame, file, columns):
+    """One row per funded child per setting, as the January early years census returns them
+    (docs/methodology.md#funded-early-education); the home postcode becomes its sector."""
+    hours = "hours are numbers (15, 7.5)"
+    spec = {
+        "census_date": (_date("census_date"), "date", DATE_FIX),
+        "dob": (_date("dob"), "date", DATE_FIX),
+        "setting_urn": (_int("setting_urn"), "setting_urn", "give the setting's URN (the 6 digits the authority issued)"),
+        "funded_hours": (pl.col("funded_hours").cast(pl.Float64, strict=False), "hours", hours),
+        "extended_hours": (pl.col("extended_hours").cast(pl.Float64, strict=False), "hours", hours),
+        "hours_at_setting": (pl.col("hours_at_setting").cast(pl.Float64, strict=False), "hours", hours),
+        "eypp": (_bool("eypp"), "yes_no", "write Y or N"),
+    }
+    t, findings = _typed(frame, file, columns, spec)
+    t = _ensure(t, ["row_number", "census_date", "setting_urn", "upn", "dob", "home_postcode", "funded_hours",
+                    "extended_hours", "hours_at_setting", "two_year_old_basis", "eypp", "sen_provision"])
+    t = t.with_columns(pl.col("census_date", "dob").cast(pl.Date), pl.col("setting_urn").cast(pl.Int64),
+                       pl.col("funded_hours", "extended_hours", "hours_at_setting").cast(pl.Float64),
+                       pl.col("eypp").cast(pl.Boolean),
+                       *[pl.col(c).cast(pl.String).str.strip_chars().str.to_uppercase().replace("", None)
+                         for c in ("two_year_old_basis", "sen_provision", "home_postcode")])
+    t = t.with_columns(academic_year=_in_academic_year("census_date"))
+    t = t.with_columns(age_months_at_31_august=_age_months(), age_at_31_december=_age_at_31_december(),
+                       postcode_sector=_postcode_sector())
+    return t.drop("dob"), findings
+
+
+def _eligible_two_year_olds(frame, file, columns):
+    """One row per child on a list of eligible two-year-olds (Pathways' own layout, ingest/early_years.py)."""
+    spec = {"list_date": (_date("list_date"), "date", DATE_FIX), "dob": (_date("dob"), "date", DATE_FIX)}
+    t, findings = _typed(frame, file, columns, spec)
+    t = _ensure(t, ["row_number", "list_date", "upn", "dob", "home_postcode", "eligibility_basis"])
+    t = t.with_columns(pl.col("list_date", "dob").cast(pl.Date),
+                       *[pl.col(c).cast(pl.String).str.strip_chars().str.to_uppercase().replace("", None)
+                         for c in ("eligibility_basis", "home_postcode")])
+    t = t.with_columns(academic_year=_in_academic_year("list_date"))
+    t = t.with_columns(age_months_at_31_august=_age_months(), age_at_31_december=_age_at_31_december(),
+                       postcode_sector=_postcode_sector())
+    return t.drop("dob"), findings
+
+
+def _home_areas(frame, file, columns):
+    t = _ensure(frame, ["row_number", "postcode_sector", "learning_community_code"])
+    sector = pl.col("postcode_sector").cast(pl.String).str.to_uppercase().str.strip_chars().str.replace_all(r"\s+", " ")
+    return t.with_columns(postcode_sector=sector), []
+
+
+def _population_estimates(frame, file, columns):
+    """Resident children by postcode sector, mid-year and single year of age (Pathways' own layout of ONS
+    mid-year estimates, ingest/early_years.py); an estimate may be fractional (apportioned from LSOAs)."""
+    spec = {"mid_year": (_int("mid_year"), "integer", "write the year of the mid-year estimate (2023)"),
+            "age_at_mid_year": (_int("age_at_mid_year"), "integer", "write the age in whole years (3)"),
+            "population": (pl.col("population").str.replace_all(",", "").cast(pl.Float64, strict=False), "number",
+                           "write the number of residents (412 or 411.6)")}
+    t, findings = _typed(frame, file, columns, spec)
+    t = _ensure(t, ["row_number", "postcode_sector", "mid_year", "age_at_mid_year", "population"])
+    sector = pl.col("postcode_sector").cast(pl.String).str.to_uppercase().str.strip_chars().str.replace_all(r"\s+", " ")
+    return t.with_columns(pl.col("mid_year", "age_at_mid_year").cast(pl.Int64), pl.col("population").cast(pl.Float64),
+                          postcode_sector=sector), findings
+
+
 def _learning_communities(frame, file, columns):
     return _ensure(frame, ["row_number", "learning_community_code", "learning_community_name", "collaborative"]), []
 
@@ -618,4 +699,8 @@ _BUILDERS = {
     "ofsted_inspections": _ofsted_inspections,
     "exclusions": _exclusions,
     "post16_activity": _post16_activity,
+    "early_years_census": _early_years_census,
+    "eligible_two_year_olds": _eligible_two_year_olds,
+    "home_areas": _home_areas,
+    "population_estimates": _population_estimates,
 }

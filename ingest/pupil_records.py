@@ -22,8 +22,8 @@ import duckdb
 import polars as pl
 
 from ingest.journal import ensure_schema
+from ingest.sources import PUPIL_SOURCES
 
-PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium", "exclusions")
 NOT_DERIVED = ("raw", "data_protection")  # schemas whose tables are handled explicitly
 
 

@@ -51,7 +51,11 @@ def periods(settings: Settings, years: int | None = None) -> dict[str, int]:
                   "attainment": settings.retention_attainment_years,
                   "pupil_premium": settings.retention_pupil_premium_years,
                   # the exclusions module is part of the school census: kept as long as the census
-                  "exclusions": settings.retention_census_years}
+                  "exclusions": settings.retention_census_years,
+                  "post16_activity": settings.retention_post16_years,
+                  # funded early education records: kept as long as the census, whose pupils they become
+                  "early_years_census": settings.retention_census_years,
+                  "eligible_two_year_olds": settings.retention_census_years}
     return {s: (years if years is not None else n) for s, n in configured.items()}
 
 

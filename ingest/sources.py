@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest import early_years
 from ingest.exclusions import ALIASES as EXCLUSION_ALIASES
 from ingest.exclusions import OPTIONAL as EXCLUSION_OPTIONAL
 from ingest.exclusions import REQUIRED as EXCLUSION_REQUIRED
@@ -88,6 +89,8 @@ ALIASES.update(OFSTED_ALIASES)
 ALIASES.update(EXCLUSION_ALIASES)
 # the authority's monthly post-16 activity tracking (ingest/nccis.py)
 ALIASES.update(NCCIS_ALIASES)
+# funded early education: the early years census, the eligible two-year-olds list, home areas (ingest/early_years.py)
+ALIASES.update(early_years.ALIASES)
 EYFSP_GOALS = [f"E{g:02d}" for g in range(1, 18)]
 for _g in EYFSP_GOALS:
     ALIASES[_g.lower()] = [_g, f"ELG{_g[1:]}", f"ELG {_g[1:]}"]
@@ -158,9 +161,19 @@ SOURCES: list[Source] = [
     Source("exclusions", None, EXCLUSION_REQUIRED, EXCLUSION_OPTIONAL),
     # the authority's monthly tracking of 16-17 year olds' activity (NCCIS codes), one row per young person per month
     Source("post16_activity", None, NCCIS_REQUIRED, NCCIS_OPTIONAL),
+    # funded early education (ingest/early_years.py): the January early years census (PVI providers' funded
+    # children), the authority's list of eligible two-year-olds, and postcode sectors -> learning communities
+    Source("early_years_census", None, early_years.CENSUS_REQUIRED, early_years.CENSUS_OPTIONAL),
+    Source("eligible_two_year_olds", None, early_years.LIST_REQUIRED, early_years.LIST_OPTIONAL),
+    Source("home_areas", None, early_years.AREAS_REQUIRED, early_years.AREAS_OPTIONAL),
+    # ONS mid-year estimates of resident children by postcode sector and age: the population denominator
+    Source("population_estimates", None, early_years.POPULATION_REQUIRED, early_years.POPULATION_OPTIONAL),
 ]
 SOURCE_NAMES = sorted({s.name for s in SOURCES})
-PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium", "exclusions")
+# the sources whose raw tables hold pupils (keyed by pupil_key): erasure, subject access, retention and key checks
+PUPIL_SOURCES = ("census", "attendance", "attainment", "pupil_premium", "exclusions", "post16_activity",
+                 # funded early education (ingest/early_years.py)
+                 "early_years_census", "eligible_two_year_olds")
 
 
 def detect_source(canonical_columns: set[str]) -> Source | None:

@@ -59,6 +59,14 @@ RAW_TABLES = {
     # the authority's monthly post-16 activity tracking (ingest/nccis.py)
     "post16_activity": """academic_year INTEGER, snapshot_date DATE, pupil_key VARCHAR, age_months_at_31_august INTEGER,
         activity_code INTEGER, activity_start_date DATE, send_status VARCHAR, y11_laestab INTEGER""",
+    # funded early education (ingest/early_years.py): the home postcode is kept as its sector only
+    "early_years_census": """academic_year INTEGER, census_date DATE, setting_urn INTEGER, pupil_key VARCHAR,
+        age_months_at_31_august INTEGER, age_at_31_december INTEGER, postcode_sector VARCHAR, funded_hours DOUBLE,
+        extended_hours DOUBLE, hours_at_setting DOUBLE, two_year_old_basis VARCHAR, eypp BOOLEAN, sen_provision VARCHAR""",
+    "eligible_two_year_olds": """academic_year INTEGER, list_date DATE, pupil_key VARCHAR, age_months_at_31_august INTEGER,
+        age_at_31_december INTEGER, postcode_sector VARCHAR, eligibility_basis VARCHAR""",
+    "home_areas": """postcode_sector VARCHAR, learning_community_code VARCHAR""",
+    "population_estimates": """postcode_sector VARCHAR, mid_year INTEGER, age_at_mid_year INTEGER, population DOUBLE""",
 }
 # what makes two uploads cover the same ground (a later one supersedes the earlier rows)
 PUPIL_TABLES = ("census", "attendance", "attainment", "pupil_premium")
@@ -79,6 +87,12 @@ SUPERSESSION_KEYS = {
     "exclusions": ("academic_year", "term", "laestab"),
     # each month's snapshot is the authority's whole cohort: a later file of the same month replaces it
     "post16_activity": ("snapshot_date",),
+    # the authority sends the whole January early years census at once: a later file of the year replaces it
+    "early_years_census": ("academic_year",),
+    # each list is the whole list of that date: a list sent again replaces it
+    "eligible_two_year_olds": ("list_date",),
+    "home_areas": (),            # reference data: a new upload replaces the whole table
+    "population_estimates": (),  # reference data: a new upload replaces the whole table
 }
 # what a reference table's rows are (removing one is removing a school or a community)
 REFERENCE_KEYS = {"schools": "urn", "learning_communities": "learning_community_code"}

@@ -29,7 +29,7 @@ def _(cohort, mo, period, picker, pub):
     mo.md(f"## Pupils who started Reception in {period(cohort * 100 + (cohort + 1) % 100)}, "
           f"{pub.communities[lc]} ({lc})\n"
           "Each stage's headline: EYFS good level of development, phonics in Year 1, KS1 and KS2 reading, "
-          "writing and maths, KS4 grade 4+ in English and maths.")
+          "writing and maths, KS4 grade 4+ in English and maths, at 17 in education, employment or training.")
     return con, lc
 
 
@@ -43,7 +43,7 @@ def _(alt, cohort, community_or_borough, con, lc, numeric, period, pl, save_char
         ORDER BY stage_order""", [cohort, *args]).pl(), "value", "denominator")
     stages = stages.with_columns(series=pl.col("area").replace({lc: "This community"}) + ": " + pl.col("subgroup"))
     step = alt.Chart(stages.drop_nulls("value").to_pandas()).mark_line(interpolate="step-after", point=True).encode(
-        x=alt.X("stage:N", sort=["eyfs", "phonics", "ks1", "ks2", "ks4"], title="Stage"),
+        x=alt.X("stage:N", sort=["eyfs", "phonics", "ks1", "ks2", "ks4", "age17"], title="Stage"),
         y=alt.Y("value:Q", title="% at the expected standard", scale=alt.Scale(domain=[0, 100])),
         color=alt.Color("series:N", title=None), strokeDash=alt.StrokeDash("area:N", title=None),
         tooltip=["series", "stage", "value", "denominator"],

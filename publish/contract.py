@@ -8,7 +8,9 @@ Every column of a published model or seed carries ``meta.disclosure``:
   figure         computed from pupil data: withheld when its row's suppression flag named by
                  ``meta.withheld_with`` is set (``cell`` unless said otherwise); ``figure_type``
                  says what it is (numerator, denominator, count, value, percentage, gap, index,
-                 interval, verdict) and ``decimals`` how it is rounded where it is shown;
+                 interval, verdict) and ``decimals`` how it is rounded where it is shown: a
+                 number of places, or ``measure`` for the places of the row's measure (the
+                 ``decimals`` of the measures seed, the one definition: an exclusion rate to 2);
   not_published  kept in the warehouse, left out of the publication.
 
 Publishing fails closed: a column in a published relation that the contract does not describe,
@@ -24,6 +26,7 @@ from pathlib import Path
 
 PUBLICATION_GROUP = "publication"
 TREATMENTS = ("classifier", "benchmark", "figure", "not_published")
+MEASURE_DECIMALS = "measure"  # meta.decimals: the row's measure's decimal places (measures.decimals)
 
 
 class ContractError(Exception):
@@ -36,7 +39,7 @@ class Column:
     disclosure: str
     figure_type: str | None = None
     withheld_with: str | None = None
-    decimals: int | None = None
+    decimals: int | str | None = None  # places, or MEASURE_DECIMALS
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,15 @@ def load_contract(manifest_path: Path) -> dict[str, PublishedTable]:
                 raise ContractError(f"{name}.{cname}: meta.disclosure is {disclosure!r}; it must be one of "
                                     f"{', '.join(TREATMENTS)} (dbt_project/models or seeds YAML)")
             withheld_with = meta.get("withheld_with", "cell") if disclosure == "figure" else None
-            columns[cname] = Column(cname, disclosure, meta.get("figure_type"), withheld_with, meta.get("decimals"))
+            decimals = meta.get("decimals")
+            if not (decimals is None or decimals == MEASURE_DECIMALS
+                    or (isinstance(decimals, int) and not isinstance(decimals, bool) and 0 <= decimals <= 4)):
+                raise ContractError(f"{name}.{cname}: meta.decimals is {decimals!r}; it must be 0 to 4 or "
+                                    f"'{MEASURE_DECIMALS}' (the row's measure's decimals, measures seed)")
+            if decimals == MEASURE_DECIMALS and "measure" not in node.get("columns", {}):
+                raise ContractError(f"{name}.{cname}: meta.decimals is '{MEASURE_DECIMALS}' but {name} has no "
+                                    f"measure column to take the decimal places from")
+            columns[cname] = Column(cname, disclosure, meta.get("figure_type"), withheld_with, decimals)
         tables[name] = PublishedTable(name, f"{node['schema']}.{node.get('alias') or node['name']}", uid, columns)
     if not tables:
         raise ContractError(f"no published models in {manifest_path} (group '{PUBLICATION_GROUP}')")

@@ -14,9 +14,10 @@ from config.labels import LOCAL_AUTHORITY
 
 
 def write_extracts(building: Path, tables: dict[str, pl.DataFrame], communities: pl.DataFrame,
-                   about: dict | None = None) -> dict[str, list[str]]:
+                   about: dict | None = None, by_measure: dict[str, set[str]] | None = None) -> dict[str, list[str]]:
     """Per learning community: its own rows plus its authority's and national benchmarks, nothing
-    of another community's (nor another authority's, where the warehouse holds several)."""
+    of another community's (nor another authority's, where the warehouse holds several).
+    ``by_measure``: per table, the figures shown to their row's measure's decimal places."""
     folder = building / "by_learning_community"
     folder.mkdir()
     # Split each table once by community, not one filter per community (England has thousands).
@@ -43,7 +44,7 @@ def write_extracts(building: Path, tables: dict[str, pl.DataFrame], communities:
                 parts[name] = mine.drop("_order")
             else:
                 parts[name] = frame
-        jobs.append((folder, lc, parts, {**about, "lc_name": lc_name}))
+        jobs.append((folder, lc, parts, {**about, "lc_name": lc_name}, by_measure or {}))
     workers = min(os.cpu_count() or 1, len(jobs))
     if workers <= 1:
         return dict(_write_extract(*job) for job in jobs)
@@ -57,7 +58,8 @@ def write_extracts(building: Path, tables: dict[str, pl.DataFrame], communities:
         return dict(f.result() for f in [pool.submit(_write_extract, *job) for job in jobs])
 
 
-def _write_extract(folder: Path, lc: str, parts: dict[str, pl.DataFrame], about: dict) -> tuple[str, list[str]]:
+def _write_extract(folder: Path, lc: str, parts: dict[str, pl.DataFrame], about: dict,
+                   by_measure: dict[str, set[str]]) -> tuple[str, list[str]]:
     """One learning community's ``.duckdb`` (every table) and ``.xlsx`` (the tables people read)."""
     from publish.workbooks import write_workbook
 
@@ -66,5 +68,5 @@ def _write_extract(folder: Path, lc: str, parts: dict[str, pl.DataFrame], about:
             con.register("frame", frame.to_arrow())
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
             con.unregister("frame")
-    write_workbook(folder / f"{lc}.xlsx", lc, parts, about)
+    write_workbook(folder / f"{lc}.xlsx", lc, parts, about, by_measure)
     return lc, [f"{lc}.duckdb", f"{lc}.xlsx"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from publish.contract import PublishedTable, check_flags
+from publish.contract import MEASURE_DECIMALS, ContractError, PublishedTable, check_flags
 
 SUPPRESSED = "c"
 NOT_APPLICABLE = "z"
@@ -26,9 +26,14 @@ def status_column(figure: str) -> str:
     return figure + STATUS_SUFFIX
 
 
-def mask(table: PublishedTable, frame: pl.DataFrame, flags: dict[str, pl.Series]) -> pl.DataFrame:
-    """The published form of one mart (``flags``: this table's suppression flags, one per row)."""
+def mask(table: PublishedTable, frame: pl.DataFrame, flags: dict[str, pl.Series],
+         measure_decimals: dict[str, int] | None = None) -> pl.DataFrame:
+    """The published form of one mart (``flags``: this table's suppression flags, one per row;
+    ``measure_decimals``: each measure's decimal places, from the measures seed, for figures the
+    contract rounds to their measure's places)."""
     check_flags(table, set(flags))
+    if any(c.decimals == MEASURE_DECIMALS for c in table.columns.values()):
+        frame = _with_measure_decimals(table, frame, measure_decimals or {})
     out = []
     for name in table.published_columns:
         spec = table.columns[name]
@@ -47,13 +52,31 @@ def mask(table: PublishedTable, frame: pl.DataFrame, flags: dict[str, pl.Series]
     return published
 
 
-def _rounded(frame: pl.DataFrame, col: str, decimals: int | None) -> pl.Expr:
-    """A figure as published: to ``decimals`` places where the contract says; other decimals to
-    2 places; counts and text as they are."""
+_PLACES = "__measure_decimals"
+
+
+def _with_measure_decimals(table: PublishedTable, frame: pl.DataFrame, places: dict[str, int]) -> pl.DataFrame:
+    """The frame with each row's measure's decimal places beside it; every measure must have them."""
+    unknown = sorted(set(frame["measure"].drop_nulls().unique().to_list()) - set(places))
+    if unknown:
+        raise ContractError(f"{table.name}: measure(s) {', '.join(unknown)} have no decimal places in the "
+                            f"measures seed (dbt_project/seeds/measures.csv), so their figures cannot be rounded")
+    return frame.with_columns(pl.col("measure").replace_strict(places, default=None, return_dtype=pl.Int64).alias(_PLACES))
+
+
+def _rounded(frame: pl.DataFrame, col: str, decimals: int | str | None) -> pl.Expr:
+    """A figure as published: to ``decimals`` places where the contract says (the row's measure's
+    places where it says ``measure``); other decimals to 2 places; counts and text as they are."""
     c = pl.col(col)
     dtype = frame.schema[col]
     if dtype == pl.String or dtype == pl.Boolean or dtype.is_integer():
         return c
+    if decimals == MEASURE_DECIMALS:
+        places = sorted(frame[_PLACES].drop_nulls().unique().to_list())
+        expr = pl.lit(None, pl.Float64)
+        for d in places:
+            expr = pl.when(pl.col(_PLACES) == d).then(c.cast(pl.Float64).round(d)).otherwise(expr)
+        return expr
     if decimals is not None:
         return c.cast(pl.Float64).round(decimals)
     if dtype.is_float() or dtype.is_decimal():

@@ -13,7 +13,10 @@ How the marts are turned into EES files:
 * **National rows where national figures are shown**: the marts keep England's figures in
   ``national_*`` columns beside each row; here they become ``National`` rows.
 * **One unit per indicator**: the outcome, gap and trend tables mix percentages, averages and
-  rates across measures, so each is split into one file per kind of measure.
+  rates across measures, so each is split into one file per kind of measure, and per decimal
+  places where a kind's measures are published to different places (the measures seed's
+  ``decimals``: exclusion rates to 2, absence rates to 1), so each indicator's ``indicator_dp`` is
+  its measures' own.
 * **Symbols**: a figure that is absent is ``c`` (withheld), ``z`` (not applicable) or ``x``
   (not available), never blank.
 * **Text**: formula-like names are neutralised (publish/safe_text.py); filter items are at most
@@ -83,7 +86,9 @@ class OpenTable:
 STAGES = {"census": "Pupils on roll (census)", "eyfs": "Early years foundation stage", "phonics": "Phonics",
           "phonics_y1": "Phonics (Year 1)", "phonics_y2": "Phonics (by the end of Year 2)", "ks1": "Key stage 1",
           "ks2": "Key stage 2", "ks4": "Key stage 4", "attendance": "Attendance",
-          "exclusions": "Suspensions and permanent exclusions", "post16": "Post-16 participation (ages 16 and 17)"}
+          "exclusions": "Suspensions and permanent exclusions", "post16": "Post-16 participation (ages 16 and 17)",
+          "age17": "Age 17: in education, employment or training",
+          "early_education": "Funded early education"}
 
 
 def _stage_words(code: pl.Expr) -> pl.Expr:
@@ -120,37 +125,37 @@ BREAKDOWN = Filter("breakdown", "Pupil characteristic")
 SUBGROUP = Filter("subgroup", "Pupil group", group="breakdown")
 
 
-def _gap_indicators(value_unit: str, gap_unit: str) -> list[Indicator]:
+def _gap_indicators(value_unit: str, gap_unit: str, _kind: str, dp: int) -> list[Indicator]:
     return [
         Indicator("disadvantaged_pupils", "disadvantaged_pupil_count", "Disadvantaged pupils"),
         Indicator("disadvantaged_numerator", "disadvantaged_numerator", "Disadvantaged pupils: numerator", dp=2),
         Indicator("disadvantaged_denominator", "disadvantaged_denominator", "Disadvantaged pupils: denominator", dp=2),
-        Indicator("disadvantaged_value", "disadvantaged_value", "Disadvantaged pupils: figure", value_unit, 1,
+        Indicator("disadvantaged_value", "disadvantaged_value", "Disadvantaged pupils: figure", value_unit, dp,
                   national="national_disadvantaged_value"),
         Indicator("other_pupils", "other_pupil_count", "Other pupils"),
         Indicator("other_numerator", "other_numerator", "Other pupils: numerator", dp=2),
         Indicator("other_denominator", "other_denominator", "Other pupils: denominator", dp=2),
-        Indicator("other_value", "other_value", "Other pupils: figure", value_unit, 1, national="national_other_value"),
-        Indicator("gap", "gap", "Disadvantage gap (other minus disadvantaged)", gap_unit, 1, national="national_gap"),
+        Indicator("other_value", "other_value", "Other pupils: figure", value_unit, dp, national="national_other_value"),
+        Indicator("gap", "gap", "Disadvantage gap (other minus disadvantaged)", gap_unit, dp, national="national_gap"),
         Indicator("rolling_years", "rolling_years", "Years pooled in the rolling figures"),
         Indicator("rolling_disadvantaged_value", "rolling_disadvantaged_value", "Disadvantaged pupils: rolling figure",
-                  value_unit, 1),
-        Indicator("rolling_other_value", "rolling_other_value", "Other pupils: rolling figure", value_unit, 1),
-        Indicator("rolling_gap", "rolling_gap", "Rolling disadvantage gap", gap_unit, 1),
-        Indicator("gap_against_national", "gap_against_national", "Gap minus the national gap", gap_unit, 1),
+                  value_unit, dp),
+        Indicator("rolling_other_value", "rolling_other_value", "Other pupils: rolling figure", value_unit, dp),
+        Indicator("rolling_gap", "rolling_gap", "Rolling disadvantage gap", gap_unit, dp),
+        Indicator("gap_against_national", "gap_against_national", "Gap minus the national gap", gap_unit, dp),
     ]
 
 
-def _trend_indicators(_value_unit: str, gap_unit: str) -> list[Indicator]:
+def _trend_indicators(value_unit: str, gap_unit: str, _kind: str, dp: int) -> list[Indicator]:
     return [
         Indicator("first_time_period", "first_year", "First year of the trend window", "numberstring", 0),
         Indicator("years_in_window", "years_in_window", "Years with results in the window"),
-        Indicator("first_gap", "first_gap", "Gap in the first year", gap_unit, 1),
-        Indicator("last_gap", "last_gap", "Gap in the last year", gap_unit, 1),
-        Indicator("gap_change", "gap_change", "Change in the gap (negative: narrowing)", gap_unit, 1,
+        Indicator("first_gap", "first_gap", "Gap in the first year", gap_unit, dp),
+        Indicator("last_gap", "last_gap", "Gap in the last year", gap_unit, dp),
+        Indicator("gap_change", "gap_change", "Change in the gap (negative: narrowing)", gap_unit, dp,
                   national="national_gap_change"),
-        Indicator("gap_change_lower_95", "gap_change_lower_95", "Change in the gap: lower 95% bound", gap_unit, 1),
-        Indicator("gap_change_upper_95", "gap_change_upper_95", "Change in the gap: upper 95% bound", gap_unit, 1),
+        Indicator("gap_change_lower_95", "gap_change_lower_95", "Change in the gap: lower 95% bound", gap_unit, dp),
+        Indicator("gap_change_upper_95", "gap_change_upper_95", "Change in the gap: upper 95% bound", gap_unit, dp),
         Indicator("gap_change_per_year", "gap_change_per_year", "Trend in the gap per year", gap_unit, 2,
                   national="national_gap_change_per_year"),
         Indicator("gap_change_per_year_lower_95", "gap_change_per_year_lower_95", "Trend per year: lower 95% bound",
@@ -160,21 +165,34 @@ def _trend_indicators(_value_unit: str, gap_unit: str) -> list[Indicator]:
         Indicator("trend", "trend", "Trend verdict", dp=0),
         Indicator("interval_basis", "interval_basis", "Interval deciding the verdict", dp=0),
         Indicator("compared_with_national", "compared_with_national", "Trend against the national trend", dp=0),
+        # the figure's own trend over every pupil (an exclusion or NEET rate rising or falling)
+        Indicator("first_value", "first_value", "Figure in the first year (every pupil)", value_unit, dp),
+        Indicator("last_value", "last_value", "Figure in the last year (every pupil)", value_unit, dp),
+        Indicator("value_change_per_year", "value_change_per_year", "Trend in the figure per year", gap_unit, 2),
+        Indicator("value_change_per_year_lower_95", "value_change_per_year_lower_95",
+                  "Trend in the figure: lower 95% bound", gap_unit, 2),
+        Indicator("value_change_per_year_upper_95", "value_change_per_year_upper_95",
+                  "Trend in the figure: upper 95% bound", gap_unit, 2),
+        Indicator("value_trend", "value_trend", "Figure's trend verdict", dp=0),
+        Indicator("value_interval_basis", "value_interval_basis", "Interval deciding the figure's verdict", dp=0),
     ]
 
 
-def _outcome_indicators(value_unit: str, _gap_unit: str, kind: str = "percentage") -> list[Indicator]:
-    value = {"percentage": ("percentage", "Percentage of pupils"), "rate": ("absence_rate", "Rate (% of sessions)"),
+def _outcome_indicators(value_unit: str, _gap_unit: str, kind: str, dp: int) -> list[Indicator]:
+    value = {"percentage": ("percentage", "Percentage of pupils"), "rate": ("rate", "Rate (unit as the measure says)"),
              "average": ("average", "Average per pupil"), "count": ("number", "Number")}[kind]
-    numerator = {"percentage": "Pupils meeting the measure", "rate": "Sessions missed",
+    # one rates file holds absence, exclusion and post-16 rates: the labels name what each counts
+    numerator = {"percentage": "Pupils meeting the measure",
+                 "rate": "Events counted (sessions missed, exclusions or suspensions, months NEET or not known)",
                  "average": "Sum of pupils' results", "count": "Count"}[kind]
-    denominator = {"percentage": "Pupils in the measure's population", "rate": "Possible sessions",
+    denominator = {"percentage": "Pupils in the measure's population",
+                   "rate": "Base of the rate (possible sessions, pupils on roll, months tracked)",
                    "average": "Pupils with a result", "count": "Count (denominator)"}[kind]
     return [
         Indicator("pupils", "pupil_count", "Pupils (enrolments, for attendance)"),
         Indicator("numerator", "numerator", numerator, dp=2 if kind == "average" else 0),
         Indicator("denominator", "denominator", denominator),
-        Indicator("value", value[0], value[1], value_unit, 1),
+        Indicator("value", value[0], value[1], value_unit, dp),
     ]
 
 
@@ -248,15 +266,29 @@ def write_open_data(building: Path, tables: dict[str, pl.DataFrame]) -> list[str
                 part = frame.filter(pl.col("measure_type") == kind)
                 if part.height == 0:
                     continue
-                make = spec.extra["indicators"]
-                indicators = (make(value_unit, gap_unit, kind) if make is _outcome_indicators
-                              else make(value_unit, gap_unit))
-                written += _write_pair(folder, f"{spec.file}_{suffix}", _measure_filters(part, measures),
-                                       spec.filters, indicators)
+                # one file per decimal places too (each indicator has one dp in the .meta.csv): the
+                # measures' own places, from the measures seed (an exclusion rate to 2, absence to 1)
+                places = _places(measures, kind)
+                for dp in places:
+                    name = f"{spec.file}_{suffix}" if len(places) == 1 else f"{spec.file}_{suffix}_{dp}dp"
+                    at = part.filter(pl.col("measure").is_in(_measures_at(measures, kind, dp)))
+                    if at.height == 0:
+                        continue
+                    indicators = spec.extra["indicators"](value_unit, gap_unit, kind, dp)
+                    written += _write_pair(folder, name, _measure_filters(at, measures), spec.filters, indicators)
         else:
             shaped = spec.shape(frame, measures) if spec.shape else frame
             written += _write_pair(folder, spec.file, shaped, spec.filters, spec.indicators)
     return written
+
+
+def _places(measures: pl.DataFrame, kind: str) -> list[int]:
+    """The decimal places the measures of one kind are published to (measures seed), fewest first."""
+    return sorted(measures.filter(pl.col("measure_type") == kind)["decimals"].unique().to_list())
+
+
+def _measures_at(measures: pl.DataFrame, kind: str, dp: int) -> list[str]:
+    return measures.filter((pl.col("measure_type") == kind) & (pl.col("decimals") == dp))["measure"].to_list()
 
 
 def ees_frame(frame: pl.DataFrame, filters: list[Filter], indicators: list[Indicator]) -> pl.DataFrame:

@@ -27,7 +27,7 @@ from config.settings import PROJECT_ROOT, Settings
 from engine.reader import open_reader
 from ingest.retention import publication_record
 from publish.audit import audit
-from publish.contract import ContractError, check_columns, load_contract
+from publish.contract import MEASURE_DECIMALS, ContractError, check_columns, load_contract
 from publish.extracts import write_extracts
 from publish.masking import SUPPRESSED, mask
 from publish.open_data import write_open_data
@@ -98,7 +98,9 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
         rules = Rules.from_settings(settings)
         decision = decide(marts, rules)
         flags = decision.flags
-        tables = {name: mask(contract[name], frame, flags.get(name, {})) for name, frame in marts.items()}
+        # each measure's decimal places, from the one definition (the measures seed)
+        places = dict(marts["measures"].select("measure", "decimals").iter_rows()) if "measures" in marts else {}
+        tables = {name: mask(contract[name], frame, flags.get(name, {}), places) for name, frame in marts.items()}
         withheld = sum(int(f.sum()) for table in flags.values() for f in table.values())
         progress(f"suppression: {withheld:,} figures withheld ({int(decision.hidden.sum()):,} counts, threshold "
                  f"{settings.suppression_threshold}, {decision.rounds} rounds)")
@@ -124,7 +126,10 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
                  "contact": settings.publication_contact or f"The {settings.la_name} education data team.",
                  "methodology_url": (f"{settings.scorecard_public_url.rstrip('/')}/methodology"
                                      if settings.scorecard_public_url else METHODOLOGY_URL)}
-        extracts = write_extracts(building, tables, marts["dim_learning_communities"], about)
+        # the figures shown to their measure's decimal places (contract meta.decimals: measure)
+        by_measure = {name: {c.name for c in t.columns.values() if c.decimals == MEASURE_DECIMALS}
+                      for name, t in contract.items()}
+        extracts = write_extracts(building, tables, marts["dim_learning_communities"], about, by_measure)
         progress(f"wrote {len(extracts)} learning community extracts")
 
         manifest = {
@@ -140,6 +145,8 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
             "tables": {n: t.height for n, t in tables.items()},
             "extracts": extracts,
             "open_data": open_data,
+            # per table, the figures shown to their measure's decimal places (the scorecard reads it)
+            "measure_decimals": {n: sorted(cols) for n, cols in by_measure.items() if cols},
             "source_uploads": uploads.with_columns(pl.col("loaded_at").cast(pl.String)).to_dicts(),
             "checks": checks,
             "pseudonymisation_key_fingerprint": settings.key_fingerprint(),

@@ -38,6 +38,7 @@ from scipy.sparse.csgraph import connected_components
 from publish.relations import System
 
 CERTIFICATE_OBJECTIVES = 12
+MAX_CERTIFICATE_OBJECTIVES = 200
 INF = highspy.kHighsInf
 
 
@@ -227,8 +228,15 @@ def _solve_block(vs, eq, eq_rhs, le, le_rhs, lo_b, hi_b, x0, is_count, texpr, t_
     a = sparse.vstack([eq, le]).tocsc()
     lp.num_row_ = a.shape[0]
     lp.col_cost_ = np.zeros(nv)
-    lp.col_lower_ = np.where(np.isfinite(lo_b), lo_b, -INF)
-    lp.col_upper_ = np.where(np.isfinite(hi_b), hi_b, INF)
+    # a box around the true values keeps every programme bounded: a point inside it is a point of
+    # the real system, and an optimum that touches no side of the box is the real optimum (a range
+    # found narrow with the box touched is solved again without it)
+    reach = np.maximum(1000.0, 10.0 * np.abs(x0))
+    box_lo = np.where(np.isfinite(lo_b), lo_b, x0 - reach)
+    box_hi = np.where(np.isfinite(hi_b), hi_b, x0 + reach)
+    boxed = ~np.isfinite(lo_b) | ~np.isfinite(hi_b)
+    lp.col_lower_ = box_lo
+    lp.col_upper_ = box_hi
     lp.row_lower_ = np.concatenate([eq_rhs, np.full(le.shape[0], -INF)])
     lp.row_upper_ = np.concatenate([eq_rhs, le_rhs])
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -240,6 +248,9 @@ def _solve_block(vs, eq, eq_rhs, le, le_rhs, lo_b, hi_b, x0, is_count, texpr, t_
     solves = 0
     seen_lo, seen_hi = t0.copy(), t0.copy()
     wide = protection + 1
+
+    def on_box(x: np.ndarray | None) -> bool:
+        return x is not None and bool(np.any(boxed & ((np.abs(x - box_lo) < 1e-7) | (np.abs(x - box_hi) < 1e-7))))
 
     def optimum(cost: np.ndarray) -> tuple[float, np.ndarray | None]:
         nonlocal solves, seen_lo, seen_hi
@@ -259,11 +270,16 @@ def _solve_block(vs, eq, eq_rhs, le, le_rhs, lo_b, hi_b, x0, is_count, texpr, t_
 
     # 1. feasible points: the true values, and vertices for random directions over the narrow targets
     rng = np.random.default_rng(int(vs[0]))
-    for _ in range(CERTIFICATE_OBJECTIVES):
-        narrow = seen_hi - seen_lo < wide
+    narrow = seen_hi - seen_lo < wide
+    for k in range(MAX_CERTIFICATE_OBJECTIVES):
         if not narrow.any():
             break
         optimum(np.asarray(texpr.T @ (rng.choice([-1.0, 1.0], nt) * narrow)).ravel())
+        before, narrow = int(narrow.sum()), seen_hi - seen_lo < wide
+        # more directions while each still shows a good share of the rest wide (a vertex costs
+        # one solve, an exact range two per target)
+        if k >= CERTIFICATE_OBJECTIVES and before - int(narrow.sum()) < max(2, before // 50):
+            break
     lo, hi = np.full(nt, np.nan), np.full(nt, np.nan)
     exact = np.zeros(nt, bool)
     whole = np.zeros(nt, bool)  # both ends reached at points whole in every count
@@ -275,9 +291,18 @@ def _solve_block(vs, eq, eq_rhs, le, le_rhs, lo_b, hi_b, x0, is_count, texpr, t_
         c = texpr[i].toarray().ravel()
         v, x = optimum(c)
         lo[i] = v
-        ok = integral(x)
+        ok, touched = integral(x), on_box(x)
         v, x = optimum(-c)
         hi[i] = -v
+        touched |= on_box(x)
+        if touched and hi[i] - lo[i] < wide and boxed.any():   # the box may have cut the range short
+            h.changeColsBounds(nv, cols, np.where(np.isfinite(lo_b), lo_b, -INF), np.where(np.isfinite(hi_b), hi_b, INF))
+            v, x = optimum(c)
+            lo[i] = v
+            ok = integral(x)
+            v, x = optimum(-c)
+            hi[i] = -v
+            h.changeColsBounds(nv, cols, box_lo, box_hi)
         exact[i] = True
         whole[i] = ok and integral(x)
 

@@ -214,7 +214,12 @@ def build_system(marts: dict[str, pl.DataFrame], rules: Rules) -> System:
     """The whole published system for these marts (one or several authorities)."""
     b = _Builder()
     cells = _outcomes(b, marts["learning_community_outcomes"], marts["measures"], rules)
-    _transitions(b, marts["learning_community_cohort_transitions"], cells, rules)
+    if "learning_community_cohort_stages" in marts:
+        own, own_head = _own_stages(b, marts["learning_community_cohort_stages"], rules)
+        cells = pl.concat([cells, own.select(cells.columns).cast(cells.schema)])
+    else:
+        own_head = []
+    _transitions(b, marts["learning_community_cohort_transitions"], cells, rules, own_head)
     _row_counts(b, "gap_index", marts["learning_community_gap_index"], ["time_period", "old_la_code", "stage"],
                 {"disadvantaged_pupils": None, "other_pupils": None}, rules)
     if "learning_community_data_quality" in marts:
@@ -314,7 +319,8 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
         "key", table=pl.lit("outcomes"), family="den:" + pl.col("den_group"), value="value",
         kind=pl.when(pl.col("den_is_pupils")).then(pl.lit("count")).otherwise(pl.lit("sum")),
         lo=pl.lit(0.0), hi=pl.lit(float("inf")), sensitive="small", publishable=~pl.col("is_rest"), unit="key",
-        region=region, priority=priority + 1, size=pl.col("pupils") * pl.col("measures"), pop=pl.col("den_group").str.split("|").list.first()))
+        region=region, priority=priority + 1, size=pl.col("pupils") * pl.col("measures"),
+        pop=pl.col("den_group").str.split("|").list.first()))
 
     # numerators: one per measure and cell, unless fixed by definition or equal to the denominator
     structural = pl.DataFrame([{"measure": k[0], "breakdown": k[1], "subgroup": k[2], "structural": v}
@@ -462,6 +468,43 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
                                                (pl.col("cell_key") + "|den:" + pl.col("pup_group")).alias("pup_key"))
 
 
+OWN_STAGE = "stage:"  # the measure name a stage with its own counts goes by in the stage cells
+
+
+def own_stage_rows(stages: pl.DataFrame) -> pl.Series:
+    """Cohort-stage rows whose headline is no outcome measure (age 17: in education, employment or
+    training at the end of March): their counts are variables of their own."""
+    return ~stages["stage"].is_in(list(STAGE_HEADLINES))
+
+
+def _own_stages(b: _Builder, stages: pl.DataFrame, rules: Rules) -> tuple[pl.DataFrame, list[dict]]:
+    """A stage whose headline no outcome cell repeats: numerator and pupils per cohort, geography
+    and group, communities adding up to the authority and the two groups to the Total; returned
+    as stage cells (measure stage:<stage>) for the transitions' relations, with each stage's year
+    group (its year minus the Reception year)."""
+    own = stages.filter(own_stage_rows(stages))
+    keys = ["time_period", "old_la_code", "reception_year", "stage", "subgroup"]
+    _row_counts(b, "stages", own, keys, {"numerator": "denominator"}, rules)
+    f = _with_rest(own.with_columns(breakdown=pl.lit("stages")), [*keys, "breakdown"], ["numerator", "denominator"])
+    f = f.with_columns(geo=_geo(f))
+
+    def key_of(col: str) -> pl.Expr:
+        return pl.concat_str([pl.lit("stages"), *[pl.col(k).cast(pl.String).fill_null("") for k in keys], "geo",
+                              pl.lit(col)], separator="|")
+    for col in ("numerator", "denominator"):
+        cells = f.select("time_period", "old_la_code", "reception_year", "stage", "geo", family=pl.lit(col), key=key_of(col),
+                         const=pl.lit(None, pl.Float64), _part=pl.col("subgroup") != TOTAL,
+                         _whole=pl.col("subgroup") == TOTAL)
+        _additive(b, cells, ["family", "time_period", "old_la_code", "reception_year", "stage", "geo"], [], "_part", "_whole",
+                  "stagesub")
+    head = own.select("stage", _yg=pl.col("time_period").cast(pl.String).str.slice(0, 4).cast(pl.Int64)
+                      - pl.col("reception_year")).unique().sort("stage")
+    return f.filter(pl.col("geographic_level") != REST).select(
+        "time_period", "old_la_code", "geo", "subgroup", "breakdown", measure=OWN_STAGE + pl.col("stage"),
+        num_var=key_of("numerator"), num_const=pl.lit(None, pl.Float64), den_key=key_of("denominator"),
+        pup_key=key_of("denominator")), [{"stage": st, "_measure": OWN_STAGE + st, "_yg": y} for st, y in head.iter_rows()]
+
+
 def _term(key_col: str, const_col: str, coef: float) -> pl.Expr:
     """A term of a relation: the variable, or (where the cell is fixed) its constant."""
     return pl.struct(key=pl.col(key_col), coef=pl.when(pl.col(key_col).is_null()).then(pl.col(const_col) * coef)
@@ -472,7 +515,8 @@ def _explode(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.explode("pairs").unnest("pairs").select("con", "key", "coef").filter(pl.col("coef").is_not_null())
 
 
-def _transitions(b: _Builder, moves: pl.DataFrame, outcome_cells: pl.DataFrame, rules: Rules) -> None:
+def _transitions(b: _Builder, moves: pl.DataFrame, outcome_cells: pl.DataFrame, rules: Rules,
+                 own_head: list[dict] = ()) -> None:
     """Cohort transitions: six counts per row, withheld together (docs/methodology.md#transitions-relations)."""
     counts = list(TRANSITION_COUNTS)
     published = moves.with_row_index("_row")
@@ -518,7 +562,8 @@ def _transitions(b: _Builder, moves: pl.DataFrame, outcome_cells: pl.DataFrame, 
                   "_whole", "tgeo")
     # against the cohort's stages (outcome cells): the earlier stage, same geography and group;
     # the later stage for the authority's Total (pupils stay in the authority's schools)
-    head = pl.DataFrame([{"stage": s_, "_measure": mm, "_yg": y} for s_, (mm, y) in STAGE_HEADLINES.items()])
+    # (stages with counts of their own, such as age 17, come as cells of measure stage:<stage>)
+    head = pl.DataFrame([*({"stage": s_, "_measure": mm, "_yg": y} for s_, (mm, y) in STAGE_HEADLINES.items()), *own_head])
     stage = outcome_cells.select("time_period", "old_la_code", "geo", "subgroup", pl.col("measure").alias("_measure"),
                                  "num_var", "num_const", "den_key")
     def at_stage(frame: pl.DataFrame, which: str, geo: pl.Expr, subgroup: pl.Expr) -> pl.DataFrame:

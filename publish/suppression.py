@@ -27,11 +27,12 @@ import numpy as np
 import polars as pl
 
 from config.labels import DISADVANTAGE_BREAKDOWN, DISADVANTAGED, NOT_DISADVANTAGED, TOTAL
-from publish.relations import COMBINED, ORDERED, STAGE_HEADLINES, Rules, System, build_system
+from publish.relations import COMBINED, ORDERED, STAGE_HEADLINES, Rules, System, build_system, own_stage_rows
 
 GEO = ["time_period", "measure", "geographic_level", "old_la_code", "learning_community_code"]
 MAX_ROUNDS = 20
 REPAIR_TRIES = 60
+COARSEN_AFTER = 5   # repair rounds of finer choices before a still-narrow figure's table is withheld
 _debug = False
 
 
@@ -78,11 +79,11 @@ def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rul
     from publish.ranges import block_signatures, target_ranges
 
     t_var = system.target["var"].to_numpy()
-    link, eq_link = _neighbours(system), _neighbours(system, equalities_only=True)
     primary = system.var["sensitive"].to_numpy() | ~system.var["publishable"].to_numpy()
     passed: set[bytes] = set()   # blocks (as their variables) already shown wide enough
     is_outcome = system.var["key"].str.starts_with("o|").to_numpy()
-    is_transition = system.var["key"].str.starts_with("t|").to_numpy()
+    coarse = np.zeros(system.n, bool)   # withheld by coarsening: never shown again
+    level: dict[int, int] = {}          # how far each still-narrow figure's coarsening has gone
     for rounds in range(1, MAX_ROUNDS + 1):
         r = target_ranges(system, hidden, rules.protection, skip=passed)
         signatures = block_signatures(r.block)
@@ -95,19 +96,23 @@ def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rul
             return hidden, rounds
         need = np.unique(t_var[narrow_t])
         hidden = hidden.copy()
+        if rounds > COARSEN_AFTER:
+            # finer choices have had their rounds: publish less where a figure is still narrow
+            hidden, coarse = _coarsen(system, hidden, lockable, need, level, coarse)
+            hidden = expand(hidden)
+            continue
         # a complement the published figures pin down protects little and is itself nearly
         # public: it is shown (an outcome complement at no rectangle's corner, or any complement
         # fixed exactly), and what it protected gets another complement or rectangle next round
         pinned = narrow_t & ((r.width < 0.5) | is_outcome[t_var])
         fixed = np.unique(t_var[pinned])
-        fixed = fixed[~primary[fixed] & lockable[fixed] & ~certified[fixed]]
+        fixed = fixed[~primary[fixed] & lockable[fixed] & ~certified[fixed] & ~coarse[fixed]]
         hidden[fixed] = False
         # first a rectangle of its own for each figure still too narrow (more candidates than
         # the first pass tries); a figure no rectangle can protect takes a neighbour instead
         need = need[hidden[need]]
         mask = np.zeros(system.n, bool)
         mask[need] = True
-        before = hidden.copy()
         hidden = expand(_rectangles(system, hidden, lockable, rules, rank, only=mask, tries=REPAIR_TRIES, certified=certified))
         hidden = expand(_transition_rectangles(system, hidden, lockable, rules, rank, only=mask, tries=REPAIR_TRIES))
         hidden = expand(_stage_switches(system, hidden, lockable, rules, rank, mask, certified, tries=REPAIR_TRIES))
@@ -116,11 +121,48 @@ def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rul
         # the programmes that bound it (their dual values), best-ranked first
         still = np.flatnonzero(narrow_t & np.isin(t_var, need))
         cols = _binding_published(system, hidden, still, lockable)
-        if len(cols) == 0 and len(fixed) == 0:
-            break
+        if len(cols) == 0 and len(fixed) == 0:   # stalled: coarsen now
+            hidden, coarse = _coarsen(system, hidden, lockable, need, level, coarse)
         hidden[cols] = True
         hidden = expand(hidden)
     return hidden, MAX_ROUNDS
+
+
+def _coarsen(system: System, hidden: np.ndarray, lockable: np.ndarray, need: np.ndarray, level: dict[int, int],
+             coarse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The last resort (docs/methodology.md#publishing-less): a figure no choice of complements
+    protects takes down the whole table it belongs to, one step at a time. Outcomes: first that
+    breakdown of its pupil model in that year (every geography, subgroup and measure), then every
+    breakdown of the model that year; a transition, its stage pair for that cohort; any other
+    count, its table for that year. Only published figures that may be withheld are taken."""
+    v = system.var
+    key = v["key"]
+    parts = key.str.splitn("|", 7).struct.unnest()
+    is_o = key.str.starts_with("o|")
+    # the table each variable belongs to, at both levels
+    pop = v["pop"].fill_null("")
+    table1 = pl.when(is_o).then(pl.concat_str([parts["field_1"], parts["field_2"], pop, parts["field_4"]], separator="|")
+                                ).otherwise(v["region"])
+    table2 = pl.when(is_o).then(pl.concat_str([parts["field_1"], parts["field_2"], pop], separator="|")).otherwise(v["region"])
+    frame = pl.select(t1=table1, t2=table2, total=is_o & (parts["field_4"] == TOTAL))
+    t1, t2 = frame["t1"].to_numpy(), frame["t2"].to_numpy()
+    total = frame["total"].to_numpy()
+    hidden, coarse = hidden.copy(), coarse.copy()
+    take1, take2 = set(), set()
+    for i in need.tolist():
+        lv = level.get(i, 0) + 1
+        if lv == 1 and total[i]:
+            lv = 2  # a Total cell has no breakdown table of its own
+        level[i] = lv
+        (take1 if lv == 1 else take2).add(t1[i] if lv == 1 else t2[i])
+    sel = (np.isin(t1, list(take1)) | np.isin(t2, list(take2))) & lockable
+    if _debug:
+        for i in need.tolist():
+            print("    narrow:", key[i], "level", level[i])
+        print(f"  coarsen: {len(take1)} breakdown tables, {len(take2)} whole tables, {int((sel & ~hidden).sum())} more withheld")
+    hidden[sel] = True
+    coarse[sel] = True
+    return hidden, coarse
 
 
 def _binding_published(system: System, hidden: np.ndarray, targets: np.ndarray, lockable: np.ndarray,
@@ -381,10 +423,15 @@ def table_flags(marts: dict[str, pl.DataFrame], system: System, hidden: np.ndarr
           .join(om, on=["academic_year", "geographic_level", "old_la_code", "learning_community_code", "measure", "subgroup"],
                 how="left", nulls_equal=True).sort("_row"))
     same = ((st["_n"] == st["numerator"].cast(pl.Float64)) & (st["_d"] == st["denominator"].cast(pl.Float64))).fill_null(False)
-    # a stage cell that is not the outcome cell it should be is withheld
-    flags["learning_community_cohort_stages"] = {
-        "numerator": st["_num_h"].fill_null(True) | ~same, "denominator": st["_den_h"].fill_null(True) | ~same,
-        "cell": st["_num_h"].fill_null(True) | st["_den_h"].fill_null(True) | ~same}
+    # a stage cell that is not the outcome cell it should be is withheld; a stage with counts of its
+    # own (age 17) by its own variables
+    num_f = (st["_num_h"].fill_null(True) | ~same).to_numpy().copy()
+    den_f = (st["_den_h"].fill_null(True) | ~same).to_numpy().copy()
+    if "stages" in system.rows:
+        at = np.flatnonzero(own_stage_rows(stages).to_numpy())
+        num_f[at] = var_hidden(system.rows["stages"]["numerator"])
+        den_f[at] = var_hidden(system.rows["stages"]["denominator"])
+    flags["learning_community_cohort_stages"] = {"numerator": s(num_f), "denominator": s(den_f), "cell": s(num_f | den_f)}
 
     tr = system.rows["learning_community_cohort_transitions"]
     flags["learning_community_cohort_transitions"] = {"cell": s(var_hidden(tr["pupils_tracked"]))}
@@ -486,7 +533,8 @@ def _rectangles(system: System, hidden: np.ndarray, lockable: np.ndarray, rules:
                 # with its population (a pupil meeting just this measure joins or leaves the cell)
                 dens = np.flatnonzero(exists[r0, c0] & hidden[g0[r0, c0]] & is_den)
                 for k in joint:
-                    one = _best_rectangle(grid, g0, exists, r0, c0, np.array([k]), s_row, s_col, up, down, free, hidden, cost, p, mover, tries)
+                    one = _best_rectangle(grid, g0, exists, r0, c0, np.array([k]), s_row, s_col, up, down, free, hidden,
+                                          cost, p, mover, tries)
                     if one is not None:
                         _take(grid, hidden, protected, r0, c0, *one, np.array([k]), certified)
                         continue
@@ -589,7 +637,6 @@ def _stage_switches(system: System, hidden: np.ndarray, lockable: np.ndarray, ru
     below the standard to meeting it: the outcome count rises, the row's 'below' falls and its
     'at expected' rises. Such switches along a rectangle of rows (two geographies by two groups),
     checked exactly, protect the outcome cells in ``only``."""
-    from publish.relations import TRANSITION_COUNTS
 
     if system.le_names is None:
         return hidden

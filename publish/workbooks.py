@@ -83,6 +83,11 @@ HEADERS = {
     "urn": "URN", "laestab": "LAESTAB", "school_name": "School", "phase": "Phase", "category": "Category",
     "red_signals": "Red signals", "amber_signals": "Amber signals", "reasons": "Why", "higher_is_better": "Higher is better",
     "unit": "Unit", "decimals": "Decimal places", "stage_order": "Stage order", "source": "Source",
+    # the figure's own trend beside the gap's (learning_community_gap_trends)
+    "first_value": "Figure in the first year", "last_value": "Figure in the last year",
+    "value_change_per_year": "Figure: trend per year", "value_change_per_year_lower_95": "Figure trend: lower 95% bound",
+    "value_change_per_year_upper_95": "Figure trend: upper 95% bound", "value_trend": "Figure: trend",
+    "value_interval_basis": "Figure: interval deciding the verdict",
 }
 YEARS = {"time_period", "first_time_period", "last_time_period", "reception_cohort"}  # 202324 -> 2023/24
 START_YEARS = {"academic_year", "reception_year"}                                  # 2023 -> 2023/24
@@ -90,7 +95,7 @@ IDENTIFIERS = {"urn", "laestab", "school_urn", "school_laestab", "predecessor_ur
 # codes and workings people do not need in a workbook (the DuckDB extract and the open data hold them)
 DROP = {"country_code", "country_name", "new_la_code", "old_la_code", "la_name", "suppressed", "learning_community_code",
         "stage_order", "from_stage_order", "to_stage_order", "numerator", "denominator", "measure_type", "collaborative",
-        "rolling_disadvantaged_pupils", "rolling_other_pupils", "interval_basis"}
+        "rolling_disadvantaged_pupils", "rolling_other_pupils", "interval_basis", "value_interval_basis"}
 WORKINGS = re.compile(r"(numerator|denominator)$")
 MAX_WIDTH = 40   # characters; longer text wraps
 HEADER_WIDTH = 13  # a header longer than this wraps rather than widening its column
@@ -125,9 +130,11 @@ SHEETS = [
 ]
 
 
-def write_workbook(path: Path, lc: str, parts: dict[str, pl.DataFrame], about: dict) -> None:
+def write_workbook(path: Path, lc: str, parts: dict[str, pl.DataFrame], about: dict,
+                   by_measure: dict[str, set[str]] | None = None) -> None:
     """One learning community's workbook at ``path``; ``about``: lc_name, la_name, publication_id,
-    published (a datetime), contact, methodology_url."""
+    published (a datetime), contact, methodology_url; ``by_measure``: per table, the figures shown
+    to their row's measure's decimal places (the measures table's ``decimals``)."""
     import xlsxwriter
 
     # strings stay strings: no text is ever turned into a formula, a link or a number
@@ -146,10 +153,22 @@ def write_workbook(path: Path, lc: str, parts: dict[str, pl.DataFrame], about: d
             frame = parts[sheet.table]
             if sheet.table == "learning_community_outcomes":  # the headline breakdowns; the .duckdb has all
                 frame = frame.filter(pl.col("breakdown").is_in([TOTAL, DISADVANTAGE_BREAKDOWN]))
+            frame = _with_places(frame, parts.get("measures"), (by_measure or {}).get(sheet.table, set()))
             _table(wb.add_worksheet(sheet.name), f, sheet, _in_words(frame, parts.get("measures")),
-                   f"table_{i}_{sheet.name.lower()}")
+                   f"table_{i}_{sheet.name.lower()}", (by_measure or {}).get(sheet.table, set()))
             listed.append(sheet)
         _contents(contents, f, listed)
+
+
+PLACES = "__places"  # each row's measure's decimal places, beside the figures shown to them
+
+
+def _with_places(frame: pl.DataFrame, measures: pl.DataFrame | None, columns: set[str]) -> pl.DataFrame:
+    """The frame with its measure's decimal places on each row, where figures are shown to them."""
+    if not columns or measures is None or "measure" not in frame.columns:
+        return frame
+    places = dict(zip(measures["measure"], measures["decimals"], strict=True))
+    return frame.with_columns(pl.col("measure").replace_strict(places, default=None, return_dtype=pl.Int64).alias(PLACES))
 
 
 def _in_words(frame: pl.DataFrame, measures: pl.DataFrame | None) -> pl.DataFrame:
@@ -307,9 +326,10 @@ def _year(v: int, six_digit: bool) -> str:
     return f"{start}/{(start + 1) % 100:02d}"
 
 
-def _table(ws, f, sheet: Sheet, frame: pl.DataFrame, name: str) -> None:
+def _table(ws, f, sheet: Sheet, frame: pl.DataFrame, name: str, measure_columns: set[str] = frozenset()) -> None:
     figures = [c for c in frame.columns if status_column(c) in frame.columns]
-    columns = [c for c in frame.columns if c not in DROP and not c.endswith("_status") and not WORKINGS.search(c)]
+    columns = [c for c in frame.columns
+               if c not in DROP and c != PLACES and not c.endswith("_status") and not WORKINGS.search(c)]
     _text(ws, 0, 0, sheet.title, f["title"])
     _text(ws, 1, 0, sheet.about + " Symbols ([c], [z], [x]) are explained on the Notes sheet.")
     top = 3
@@ -318,13 +338,17 @@ def _table(ws, f, sheet: Sheet, frame: pl.DataFrame, name: str) -> None:
     # one number format per column: the most decimal places its figures are published with
     places = {c: max([_decimals(v) for v in frame[c].drop_nulls().head(2000).to_list()], default=0)
               for c in columns if frame.schema[c].is_float()}
-    rows = frame.select(columns + [status_column(c) for c in figures if c in columns]).iter_rows(named=True)
+    # figures shown to their measure's places (an exclusion rate to 2, a percentage to 1) each row
+    by_measure = set(measure_columns) & set(columns) if PLACES in frame.columns else set()
+    extra = [PLACES] if by_measure else []
+    rows = frame.select(columns + [status_column(c) for c in figures if c in columns] + extra).iter_rows(named=True)
     r = top
     for r, row in enumerate(rows, start=top + 1):
         tall = 1
         for c, col in enumerate(columns):
             shown = _cell(ws, f, r, c, col, row[col], row.get(status_column(col)) if col in figures else None,
-                          frame.schema[col], places.get(col, 0))
+                          frame.schema[col],
+                          row[PLACES] if col in by_measure and row[PLACES] is not None else places.get(col, 0))
             widths[c] = max(widths[c], len(shown))
             if len(shown) > MAX_WIDTH:  # long text wraps in its column
                 tall = max(tall, _lines(shown, MAX_WIDTH + 2))

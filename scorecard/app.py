@@ -95,6 +95,7 @@ def fig(f: Figure | None, decimals: int = 1, notes: Notes | None = None, suffix:
         return Markup('<span class="app-none">none</span>')
     if f.status == SHOWN and f.value is not None:
         if isinstance(f.value, float):
+            decimals = f.decimals if f.decimals is not None else decimals  # its measure's own places
             text = f"{f.value:+,.{decimals}f}" if signed else f"{f.value:,.{decimals}f}"
             return Markup(escape(text.replace("-", "\u2212") + suffix))
         return Markup(escape(str(f.value)))

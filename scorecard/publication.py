@@ -79,6 +79,7 @@ class Figure:
     value: float | str | None
     status: str = SHOWN
     reason: str | None = None
+    decimals: int | None = None  # the measure's decimal places, for a figure shown to them
 
     @property
     def shown(self) -> bool:
@@ -148,6 +149,7 @@ class Measure:
     measure_type: str
     higher_is_better: bool | None
     unit: str
+    decimals: int | None = None  # places its values are published to (measures.decimals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,11 +321,12 @@ class Source:
     """One read-only DuckDB file of the publication: the whole publication, or one community's
     extract. Results are cached: a publication never changes once published."""
 
-    def __init__(self, path: Path, withheld_reason: str):
+    def __init__(self, path: Path, withheld_reason: str, by_measure: frozenset[str] = frozenset()):
         if not path.is_file():
             raise NoPublication(f"{path.name} is missing from the publication")
         self.path = path
         self._withheld = withheld_reason
+        self._by_measure = by_measure  # figures shown to their row's measure's decimal places
         self._con = duckdb.connect(str(path), read_only=True, config={"threads": 1})
         self._lock = threading.Lock()
         self._cache: dict[tuple, Any] = {}
@@ -381,6 +384,10 @@ class Source:
         f = figure(row[col], _companion(row, col), withheld_reason=self._withheld)
         if f.status == NOT_APPLICABLE and col in _AGAINST_NATIONAL:  # 'z' here: no England figure to compare with
             return Figure(None, NOT_APPLICABLE, "No England figures are held for this measure and these years.")
+        if col in self._by_measure and row.get("measure") is not None:
+            measure = self.measures().get(row["measure"])
+            if measure is not None and measure.decimals is not None:
+                return Figure(f.value, f.status, f.reason, measure.decimals)
         return f
 
     def _group(self, row: dict, prefix: str) -> Group:
@@ -391,10 +398,10 @@ class Source:
     def measures(self) -> dict[str, Measure]:
         def build():
             rows = self._fetch("measures", ["measure", "measure_label", "stage", "stage_order", "measure_type",
-                                            "higher_is_better", "unit"], order="stage_order, measure")
+                                            "higher_is_better", "unit", "decimals"], order="stage_order, measure")
             return {r["measure"]: Measure(r["measure"], r.get("measure_label") or r["measure"], r.get("stage") or "",
                                           r.get("stage_order") or 0, r.get("measure_type") or "", r.get("higher_is_better"),
-                                          r.get("unit") or "") for r in rows}
+                                          r.get("unit") or "", r.get("decimals")) for r in rows}
         return self._cached(("measures",), build)
 
     def years(self) -> list[Year]:
@@ -648,6 +655,11 @@ class Publication:
     def withheld_reason(self) -> str:
         return _withheld_reason(self.manifest)
 
+    @property
+    def by_measure(self) -> frozenset[str]:
+        """The figures shown to their measure's decimal places (the contract's, in the manifest)."""
+        return frozenset(c for cols in (self.manifest.get("measure_decimals") or {}).values() for c in cols)
+
     def whole(self, reader: Reader) -> Source:
         """Every community: authority analysts only."""
         if not reader.is_analyst:
@@ -685,7 +697,7 @@ class Publication:
         with self._lock:
             src = self._sources.pop(key, None)
             if src is None:
-                src = Source(path, self.withheld_reason)
+                src = Source(path, self.withheld_reason, self.by_measure)
             self._sources[key] = src  # most recently used last
             while len(self._sources) > MAX_OPEN_SOURCES:  # a regional warehouse has thousands of communities
                 self._sources.pop(next(iter(self._sources)))  # closed once no request holds it

@@ -43,8 +43,8 @@ SEN_NEEDS = {  # DfE school census primary need codes
     "SEMH": "Social, emotional and mental health", "SLCN": "Speech, language and communication needs",
     "SLD": "Severe learning difficulty", "SPLD": "Specific learning difficulty", "VI": "Visual impairment",
 }
-STAGE_LABELS = {"eyfs": "EYFS", "phonics": "Phonics", "ks1": "KS1", "ks2": "KS2", "ks4": "KS4", "attendance": "Attendance",
-                "census": "Context"}
+STAGE_LABELS = {"eyfs": "EYFS", "phonics": "Phonics", "ks1": "KS1", "ks2": "KS2", "ks4": "KS4", "age17": "Age 17 (EET)",
+                "attendance": "Attendance", "census": "Context"}
 ENGLAND = "England"
 
 

@@ -55,6 +55,12 @@ def generate_authorities(n_authorities: int, template: BoroughSpec, out_dir: Pat
                     # Ofsted's file names each borough's own URNs, which are renumbered above: not sent
                     (folder / name).unlink()
                     continue
+                if name.startswith(("early_years_census", "eligible_two_year_olds", "home_areas",
+                                     "population_estimates")):
+                    # funded early education is counted by home area for the deploying authority only (each
+                    # borough's postcode sectors and setting URNs are its own): not sent to a national inbox
+                    (folder / name).unlink()
+                    continue
                 if name not in ("schools.csv", "learning_communities.csv"):
                     src = folder / name
                     src.rename(out_dir / f"{src.stem}_la{spec.la_code}{src.suffix}")

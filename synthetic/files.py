@@ -156,6 +156,11 @@ def _write_all(spec, borough, pop, outcomes: Outcomes, out: Path, progress) -> l
 
     files += write_post16(spec, borough, pop, out, _identity)
 
+    # ---- funded early education: home areas, eligible two-year-olds lists, January early years census -------
+    from synthetic.early_years import write_early_years
+
+    files += write_early_years(spec, borough, pop, out, _identity)
+
     # ---- attainment, one file per stage per year ------------------------------------------------------
     stages = [("eyfsp", outcomes.eyfsp), ("phonics", outcomes.phonics), ("ks1", outcomes.ks1),
               ("ks2", outcomes.ks2), ("ks4", outcomes.ks4)]

@@ -125,6 +125,7 @@ class Borough:
     exclusions: pl.DataFrame | None = None     # the census exclusions returns, as written
     school_types: pl.DataFrame | None = None   # LAESTAB -> school type (docs/methodology.md#exclusions)
     post16: pl.DataFrame | None = None         # the monthly post-16 activity snapshots, as written
+    early_years: dict | None = None            # funded early education files, as written (early_years_files)
 
 
 def load(folder: Path) -> Borough:
@@ -177,7 +178,100 @@ def load(folder: Path) -> Borough:
     p16 = (census(folder, "post16_activity_*.csv") if any(folder.glob("post16_activity_*.csv"))
            else pl.DataFrame(schema={c: pl.String for c in ("UPN", "DOB", "SnapshotDate", "ActivityCode", "Y11LAESTAB")}))
     return Borough(c, results("eyfsp"), results("phonics"), results("ks1"), results("ks2"), results("ks4"), att, pp, s, lcs,
-                   ex, _school_types(folder), p16)
+                   ex, _school_types(folder), p16, early_years_files(folder))
+
+
+# --- funded early education (docs/methodology.md#funded-early-education) ---------------------------------
+
+def early_years_files(folder: Path) -> dict | None:
+    """The January early years censuses, the eligible two-year-olds lists and the home areas, as written."""
+    if not any(folder.glob("eligible_two_year_olds_*.csv")):
+        return None
+    return {"census": census(folder, "early_years_census_*.csv"), "lists": census(folder, "eligible_two_year_olds_*.csv"),
+            "areas": pl.read_csv(folder / "home_areas.csv", infer_schema_length=0),
+            "population": (pl.read_csv(folder / "population_estimates.csv", infer_schema_length=0)
+                           if (folder / "population_estimates.csv").exists() else None)}
+
+
+def _sector(col: str) -> pl.Expr:
+    """A postcode's sector: outward code, a space, the inward code's digit ("S60 1AB" -> "S60 1")."""
+    pc = pl.col(col).str.to_uppercase().str.replace_all(" ", "")
+    return pc.str.slice(0, pc.str.len_chars() - 3) + " " + pc.str.slice(-3, 1)
+
+
+def two_year_olds(b: Borough) -> pl.DataFrame:
+    """Per eligible two-year-old and academic year: the home community and whether they were in a place.
+    Eligible: on a list of the academic year dated by its January early years census, aged 2 on the
+    31 December before it; in a place: funded hours in that census, or on a school's January census."""
+    ey, la = b.early_years, b.census["laestab"].drop_nulls()[0] // 10000
+    year_of = lambda d: pl.when(d.dt.month() >= 8).then(d.dt.year()).otherwise(d.dt.year() - 1).cast(pl.Int64)  # noqa: E731
+    places = ey["census"].with_columns(day=_date("CensusDate")).with_columns(
+        year=year_of(pl.col("day")), hours=pl.col("FundedHours").cast(pl.Float64))
+    census_day = places.group_by("year").agg(census_day=pl.col("day").max())
+    funded = places.filter(pl.col("hours") > 0).select(upn="UPN", year="year").unique()
+    at_school = b.census.filter(pl.col("term") == "spring").select("upn", "year").unique()
+    taken = pl.concat([funded, at_school.cast({"year": pl.Int64})]).unique().with_columns(took_up=pl.lit(True))
+    lists = ey["lists"].with_columns(day=_date("ListDate"), born=_date("DOB")).with_columns(year=year_of(pl.col("day")))
+    lists = lists.filter(pl.col("year") - pl.col("born").dt.year() == 2).join(census_day, on="year", how="left")
+    lists = lists.filter(pl.col("census_day").is_null() | (pl.col("day") <= pl.col("census_day")))
+    lists = (lists.sort("day").group_by("UPN", "year", maintain_order=True).last()
+             .with_columns(sector=_sector("HomePostcode")))
+    areas = ey["areas"].select(sector="PostcodeSector", home_lc="LearningCommunityCode")
+    return (lists.select(upn="UPN", year="year", sector="sector").join(areas, on="sector", how="left")
+            .join(taken, on=["upn", "year"], how="left")
+            .with_columns(took_up=pl.col("took_up").fill_null(False), laestab=pl.lit(la * 10000, pl.Int64)))
+
+
+def three_four_year_olds(b: Borough) -> pl.DataFrame | None:
+    """docs/methodology.md#three_four_year_old_take_up, per learning community (None: the authority only) and
+    year, at Total only: children aged 3 or 4 on 31 December before the January census, funded in that
+    early years census or on that January's school census, counted once, by the community of their home
+    postcode sector (this year's census, else the nearest year's record: earlier first) or, with no
+    postcode held, of their school; over the ONS estimate of residents aged 3 and 4 at the mid-year of that
+    31 December, by the community of each sector. Only years with all three sources."""
+    ey = b.early_years
+    if ey is None or ey.get("population") is None:
+        return None
+    year_of = lambda d: pl.when(d.dt.month() >= 8).then(d.dt.year()).otherwise(d.dt.year() - 1).cast(pl.Int64)  # noqa: E731
+    areas = ey["areas"].select(sector="PostcodeSector", area_lc="LearningCommunityCode")
+    places = ey["census"].with_columns(day=_date("CensusDate"), born=_date("DOB")).with_columns(year=year_of(pl.col("day")))
+    lists = ey["lists"].with_columns(day=_date("ListDate")).with_columns(year=year_of(pl.col("day")))
+    homes = pl.concat([places.select(upn="UPN", home_year="year", sector=_sector("HomePostcode")),
+                       lists.select(upn="UPN", home_year="year", sector=_sector("HomePostcode"))]).drop_nulls("sector")
+    funded = places.filter((pl.col("FundedHours").cast(pl.Float64) > 0)
+                           & (pl.col("year") - pl.col("born").dt.year()).is_in([3, 4])).select(upn="UPN", year="year")
+    spring = b.census.filter(pl.col("term") == "spring").with_columns(born=_date("DOB"))
+    school = (spring.filter((pl.col("year") - pl.col("born").dt.year()).is_in([3, 4]))
+              .group_by("upn", "year").agg(laestab=pl.col("laestab").min()))
+    pop = ey["population"].select(sector="PostcodeSector", year=pl.col("MidYear").cast(pl.Int64),
+                                  age=pl.col("Age").cast(pl.Int64), population=pl.col("Population").cast(pl.Float64))
+    pop = pop.filter(pl.col("age").is_in([3, 4]))
+    years = (set(places["year"].to_list()) & set(spring["year"].to_list()) & set(pop["year"].to_list()))
+    kids = pl.concat([funded, school.select("upn", "year")]).unique().filter(pl.col("year").is_in(years))
+    nearest = (kids.join(homes, on="upn", how="inner")
+               .with_columns(later=pl.col("home_year") > pl.col("year"), gap=(pl.col("home_year") - pl.col("year")).abs())
+               .sort("later", "gap", "sector").group_by("upn", "year", maintain_order=True).first())
+    kids = (kids.join(nearest.select("upn", "year", "sector"), on=["upn", "year"], how="left")
+            .join(areas, on="sector", how="left").join(school, on=["upn", "year"], how="left")
+            .join(b.schools.select("laestab", school_lc="lc"), on="laestab", how="left")
+            .with_columns(lc=pl.when(pl.col("sector").is_null()).then(pl.col("school_lc")).otherwise(pl.col("area_lc"))))
+    res = (pop.filter(pl.col("year").is_in(years)).join(areas, on="sector", how="left")
+           .select("year", lc="area_lc", population="population"))
+    la = str(b.census["laestab"].drop_nulls()[0] // 10000)
+    # a sector (or school) in no community counts in the authority only
+    num = pl.concat([kids.drop_nulls("lc").group_by("year", "lc").agg(numerator=pl.len().cast(pl.Float64)),
+                     kids.group_by("year").agg(numerator=pl.len().cast(pl.Float64)).with_columns(lc=pl.lit(None, pl.String))],
+                    how="diagonal")
+    den = pl.concat([res.drop_nulls("lc").group_by("year", "lc").agg(denominator=pl.col("population").sum()),
+                     res.group_by("year").agg(denominator=pl.col("population").sum()).with_columns(lc=pl.lit(None, pl.String))],
+                    how="diagonal")
+    out = num.join(den, on=["year", "lc"], how="full", coalesce=True, nulls_equal=True).with_columns(
+        pl.col("numerator", "denominator").fill_null(0.0))
+    return out.with_columns(
+        geographic_level=pl.when(pl.col("lc").is_null()).then(pl.lit(LA_LEVEL)).otherwise(pl.lit(LC_LEVEL)),
+        old_la_code=pl.lit(la), stage=pl.lit("early_education"), measure=pl.lit("three_four_year_old_take_up"),
+        measure_type=pl.lit("percentage"), breakdown=pl.lit(TOTAL), subgroup=pl.lit(TOTAL),
+        pupils=pl.col("numerator").cast(pl.Int64))
 
 
 def post16_pupils(b: Borough) -> pl.DataFrame:
@@ -193,14 +287,16 @@ def post16_pupils(b: Borough) -> pl.DataFrame:
         .otherwise(pl.col("snapshot").dt.year() - 1).cast(pl.Int64), month=pl.col("snapshot").dt.month())
     # academic age: age on 31 August at the start of the academic year
     age = pl.col("year") - pl.col("born").dt.year() - (pl.col("born").dt.month() >= 9).cast(pl.Int64)
-    p = p.filter(age.is_between(16, 17))
+    p = p.filter(age.is_between(16, 17)).with_columns(age=age)
     djf, cohort = pl.col("month").is_in([12, 1, 2]), pl.col("kind") != "custody"
     per = p.group_by("upn", "year").agg(
         cohort_months=(djf & cohort).sum(), neet_months=(djf & (pl.col("kind") == "neet")).sum(),
         nk_months=(djf & (pl.col("kind") == "not_known")).sum(),
         march=((pl.col("month") == 3) & cohort).any(),
         participating=((pl.col("month") == 3) & (pl.col("kind") == "participating")).any(),
-        file_y11=pl.col("file_y11").max())
+        # docs/methodology.md#cohort-stage-age-17: neither NEET nor not known (nor custody) at the end of March
+        eet=((pl.col("month") == 3) & pl.col("kind").is_in(["participating", "other"])).any(),
+        age=pl.col("age").max(), file_y11=pl.col("file_y11").max())
     # where they finished Year 11: the last main enrolment in Year 11 on the census, else the file's
     y11 = (b.census.filter(pl.col("enrol").is_in(["C", "M", "F"]) & (pl.col("nc") == "11"))
            .sort(["census_date", "laestab"], descending=[True, False]).group_by("upn", maintain_order=True).first()
@@ -457,9 +553,12 @@ def pupil_rows(b: Borough) -> tuple[pl.DataFrame, dict]:
     rows = []
 
     def add(frame, measure, stage, mtype, num, den=pl.lit(1.0), where=pl.lit(True)):
+        # home_lc: a measure counted by the community of the child's home, not of a school
+        home = pl.col("home_lc") if "home_lc" in frame.columns else pl.lit(None, pl.String)
         rows.append(frame.filter(where).select(
-            "upn", "year", "laestab", measure=pl.lit(measure), stage=pl.lit(stage), measure_type=pl.lit(mtype),
-            numerator=(num.cast(pl.Float64)), denominator=den.cast(pl.Float64)))
+            "upn", pl.col("year").cast(pl.Int64), pl.col("laestab").cast(pl.Int64), measure=pl.lit(measure),
+            stage=pl.lit(stage), measure_type=pl.lit(mtype), numerator=(num.cast(pl.Float64)),
+            denominator=den.cast(pl.Float64), home_lc=home))
 
     r_to_11 = pl.col("nc_num").is_between(0, 11).fill_null(False)
     add(spine_d, "pupils_on_roll", "census", "count", pl.lit(1))
@@ -505,6 +604,7 @@ def pupil_rows(b: Borough) -> tuple[pl.DataFrame, dict]:
             add(ex, f"suspension_rate{suffix}", "exclusions", "rate", pl.col("suspensions"), pl.col("headcount"), where)
             add(ex, f"one_plus_suspension_rate{suffix}", "exclusions", "rate", pl.col("suspensions") > 0,
                 pl.col("headcount"), where)
+    y = None
     if b.post16 is not None and b.post16.height:
         y = post16_pupils(b)
         in_djf = pl.col("cohort_months") > 0
@@ -513,8 +613,18 @@ def pupil_rows(b: Borough) -> tuple[pl.DataFrame, dict]:
         add(y, "neet_16_17", "post16", "rate", pl.col("neet_months"), pl.col("cohort_months"), in_djf)
         add(y, "activity_not_known_16_17", "post16", "rate", pl.col("nk_months"), pl.col("cohort_months"), in_djf)
         add(y, "participation_16_17", "post16", "percentage", pl.col("participating"), where=pl.col("march"))
-    parts = dict(spine=spine, dis=dis, eyfs=e, phonics=p, phonics_y2=p2, ks1=k1, ks2=k2, ks4=k4, attendance=att)
-    return pl.concat(rows), parts
+    if b.early_years is not None:
+        two = two_year_olds(b)
+        add(two, "two_year_old_take_up", "early_education", "percentage", pl.col("took_up"))
+        # EYFS outcomes of the eligible: matched on the UPN, counted where the EYFSP is (as every EYFS measure)
+        ever = two.group_by("upn").agg(took_up_at_two=pl.col("took_up").any())
+        followed = e.join(ever, on="upn", how="inner")
+        add(followed, "eyfs_gld_took_up_two_year_place", "early_education", "percentage", pl.col("gld"),
+            where=pl.col("took_up_at_two"))
+        add(followed, "eyfs_gld_eligible_not_taken_up", "early_education", "percentage", pl.col("gld"),
+            where=~pl.col("took_up_at_two"))
+    parts = dict(spine=spine, dis=dis, eyfs=e, phonics=p, phonics_y2=p2, ks1=k1, ks2=k2, ks4=k4, attendance=att, post16=y)
+    return pl.concat(rows, how="diagonal"), parts
 
 
 def subgroups(spine: pl.DataFrame, dis: pl.DataFrame, pupil_year_keys: pl.DataFrame) -> pl.DataFrame:
@@ -545,14 +655,18 @@ def subgroups(spine: pl.DataFrame, dis: pl.DataFrame, pupil_year_keys: pl.DataFr
     return pl.concat([t.select("upn", "year", breakdown=pl.lit(k), subgroup=v) for k, v in cols.items()])
 
 
-def _geographies(rows: pl.DataFrame, schools: pl.DataFrame, keys: list[str], aggs: list[pl.Expr],
+def _geographies(rows: pl.DataFrame | pl.LazyFrame, schools: pl.DataFrame, keys: list[str], aggs: list[pl.Expr],
                  school: str = "laestab") -> pl.DataFrame:
     """Each learning community (pupils at its schools) and each authority (all its pupils)."""
-    r = rows.join(schools.rename({"laestab": school}), on=school, how="left").with_columns(
+    # lazily, so only the grouped figures are ever held (the pupil rows can be millions)
+    r = rows.lazy().join(schools.rename({"laestab": school}).lazy(), on=school, how="left").with_columns(
         old_la_code=(pl.col(school) // 10000).cast(pl.String))
+    if "home_lc" in r.columns:  # docs/methodology.md#funded-early-education: counted where the child lives
+        r = r.with_columns(lc=pl.coalesce("home_lc", "lc")).drop("home_lc")
     lc = r.filter(pl.col("lc").is_not_null()).group_by(*keys, "old_la_code", "lc").agg(aggs).with_columns(
         geographic_level=pl.lit(LC_LEVEL))
     la = r.group_by(*keys, "old_la_code").agg(aggs).with_columns(geographic_level=pl.lit(LA_LEVEL), lc=pl.lit(None, pl.String))
+    lc, la = pl.collect_all([lc, la])
     return pl.concat([lc, la.select(lc.columns)])
 
 
@@ -560,7 +674,8 @@ def measure_info() -> pl.DataFrame:
     """Type, direction and decimals of each measure, from the measures seed the methodology lists."""
     m = pl.read_csv(SEEDS / "measures.csv", infer_schema_length=0)
     return m.select("measure", "measure_type", higher_is_better=pl.col("higher_is_better").replace({"": None})
-                    .replace_strict({"true": True, "false": False, None: None}, default=None, return_dtype=pl.Boolean))
+                    .replace_strict({"true": True, "false": False, None: None}, default=None, return_dtype=pl.Boolean),
+                    decimals=pl.col("decimals").cast(pl.Int64))
 
 
 def _value(mtype: str, num: float, den: float) -> float | None:
@@ -576,9 +691,16 @@ def outcomes(b: Borough) -> tuple[pl.DataFrame, dict]:
     rows, parts = pupil_rows(b)
     keys = rows.select("upn", "year").unique()
     sub = subgroups(parts["spine"], parts["dis"], keys)
-    joined = rows.join(sub, on=["upn", "year"], how="inner")
-    out = _geographies(joined, b.schools, ["year", "stage", "measure", "measure_type", "breakdown", "subgroup"],
-                       [pl.col("numerator").sum(), pl.col("denominator").sum(), pl.len().alias("pupils")])
+    # one breakdown at a time: every pupil row joined to all nine breakdowns at once is ~90 million rows
+    # at borough size (more than the machine's memory); the figures are the same
+    out = pl.concat([
+        _geographies(rows.lazy().join(part.lazy(), on=["upn", "year"], how="inner"), b.schools,
+                     ["year", "stage", "measure", "measure_type", "breakdown", "subgroup"],
+                     [pl.col("numerator").sum(), pl.col("denominator").sum(), pl.len().alias("pupils")])
+        for _, part in sub.group_by("breakdown", maintain_order=True)])
+    tf = three_four_year_olds(b)
+    if tf is not None:  # over a resident population: Total only, not pupil rows
+        out = pl.concat([out, tf.select(out.columns).cast(dict(out.schema))])
     tid = attendance_time_identifiers(b)
     out = out.with_columns(
         time_identifier=pl.when(pl.col("stage") == "attendance")
@@ -658,9 +780,28 @@ def wilson(x: float, n: float) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def trend(series: list[dict], higher_is_better: bool) -> dict:
+def _variance(p: float, n: float, mtype: str) -> float:
+    """docs/methodology.md#trend-slope: a year's sampling variance, binomial for a percentage, Poisson for a rate."""
+    return p / n if mtype == "rate" else p * (1 - p) / n
+
+
+def _least_squares(t: list[int], g: list[float], v: list[float]) -> tuple[float, float, float, str]:
+    """docs/methodology.md#trend-slope: slope, the wider interval's bounds and which interval that was."""
+    k = len(t)
+    tm, gm = sum(t) / k, sum(g) / k
+    sxx = sum((x - tm) ** 2 for x in t)
+    slope = sum((x - tm) * (y - gm) for x, y in zip(t, g)) / sxx
+    h_s = Z * math.sqrt(sum((x - tm) ** 2 * vv for x, vv in zip(t, v))) / sxx
+    rss = sum((y - gm - slope * (x - tm)) ** 2 for x, y in zip(t, g))
+    h_r = (T975[k - 3] if k - 2 <= 30 else Z) * math.sqrt(rss / (k - 2) / sxx)
+    h = max(h_s, h_r)
+    return slope, slope - h, slope + h, "year-to-year scatter" if h_r > h_s else "sampling variation"
+
+
+def trend(series: list[dict], higher_is_better: bool, mtype: str = "percentage") -> dict:
     """docs/methodology.md#gap-trends for one geography and measure; ``series`` holds each full year's
-    year, dis_num, dis_den, oth_num, oth_den (and national_gap, optional), any order. None if under 3 years."""
+    year, dis_num, dis_den, oth_num, oth_den (and national_gap, optional), any order. None if under 3 years.
+    Also the trend of the measure's figure over both groups together (value_*)."""
     s = sorted((r for r in series if r["dis_den"] > 0 and r["oth_den"] > 0), key=lambda r: r["year"])[-TREND_YEARS:]
     k = len(s)
     if k < 3:
@@ -670,33 +811,36 @@ def trend(series: list[dict], higher_is_better: bool) -> dict:
     po = [r["oth_num"] / r["oth_den"] for r in s]
     pd = [r["dis_num"] / r["dis_den"] for r in s]
     g = [100 * sign * (o - d) for o, d in zip(po, pd)]
-    v = [1e4 * (o * (1 - o) / r["oth_den"] + d * (1 - d) / r["dis_den"]) for o, d, r in zip(po, pd, s)]
-    tm, gm = sum(t) / k, sum(g) / k
-    sxx = sum((x - tm) ** 2 for x in t)
-    slope = sum((x - tm) * (y - gm) for x, y in zip(t, g)) / sxx
-    h_s = Z * math.sqrt(sum((x - tm) ** 2 * vv for x, vv in zip(t, v))) / sxx
-    rss = sum((y - gm - slope * (x - tm)) ** 2 for x, y in zip(t, g))
-    h_r = (T975[k - 3] if k - 2 <= 30 else Z) * math.sqrt(rss / (k - 2) / sxx)
-    h = max(h_s, h_r)
-    lower, upper = slope - h, slope + h
+    v = [1e4 * (_variance(o, r["oth_den"], mtype) + _variance(d, r["dis_den"], mtype)) for o, d, r in zip(po, pd, s)]
+    slope, lower, upper, basis = _least_squares(t, g, v)
+    # the figure itself, every pupil of the two groups
+    nt = [r["oth_den"] + r["dis_den"] for r in s]
+    pt = [(r["oth_num"] + r["dis_num"]) / n for r, n in zip(s, nt)]
+    v_slope, v_lower, v_upper, v_basis = _least_squares(t, [100 * p for p in pt],
+                                                        [1e4 * _variance(p, n, mtype) for p, n in zip(pt, nt)])
     f, last = s[0], s[-1]
     # Newcombe / MOVER for the change between the end years (docs/methodology.md#trend-change-interval)
-    props = {}
-    for name, r in (("1", f), ("2", last)):
-        for grp in ("dis", "oth"):
-            x, n = r[f"{grp}_num"], r[f"{grp}_den"]
-            lo, hi = wilson(x, n)
-            props[grp + name] = (x / n, lo, hi)
     change = g[-1] / 100 - g[0] / 100
-    plus = ["oth2", "dis1"] if sign == 1 else ["dis2", "oth1"]
-    minus = ["dis2", "oth1"] if sign == 1 else ["oth2", "dis1"]
-    below = math.sqrt(sum((props[p][0] - props[p][1]) ** 2 for p in plus) + sum((props[p][2] - props[p][0]) ** 2 for p in minus))
-    above = math.sqrt(sum((props[p][2] - props[p][0]) ** 2 for p in plus) + sum((props[p][0] - props[p][1]) ** 2 for p in minus))
+    below = above = None  # Wilson's interval is for a proportion of pupils: none for an event rate
+    if mtype == "percentage":
+        props = {}
+        for name, r in (("1", f), ("2", last)):
+            for grp in ("dis", "oth"):
+                x, n = r[f"{grp}_num"], r[f"{grp}_den"]
+                lo, hi = wilson(x, n)
+                props[grp + name] = (x / n, lo, hi)
+        plus = ["oth2", "dis1"] if sign == 1 else ["dis2", "oth1"]
+        minus = ["dis2", "oth1"] if sign == 1 else ["oth2", "dis1"]
+        below = math.sqrt(sum((props[p][0] - props[p][1]) ** 2 for p in plus) + sum((props[p][2] - props[p][0]) ** 2 for p in minus))
+        above = math.sqrt(sum((props[p][2] - props[p][0]) ** 2 for p in plus) + sum((props[p][0] - props[p][1]) ** 2 for p in minus))
     out = dict(first_year=f["year"], last_year=last["year"], years=k, first_gap=g[0], last_gap=g[-1],
-               change=100 * change, change_lower=100 * (change - below), change_upper=100 * (change + above),
-               slope=slope, lower=lower, upper=upper,
-               basis="year-to-year scatter" if h_r > h_s else "sampling variation",
+               change=100 * change, change_lower=None if below is None else 100 * (change - below),
+               change_upper=None if above is None else 100 * (change + above),
+               slope=slope, lower=lower, upper=upper, basis=basis,
                trend="narrowing" if upper < 0 else "widening" if lower > 0 else "no clear change",
+               first_value=100 * pt[0], last_value=100 * pt[-1], value_slope=v_slope, value_lower=v_lower,
+               value_upper=v_upper, value_basis=v_basis,
+               value_trend="falling" if v_upper < 0 else "rising" if v_lower > 0 else "no clear change",
                national_change=None, national_per_year=None, compared=None,
                first=f, last=last)
     n1, n2 = f.get("national_gap"), last.get("national_gap")
@@ -708,14 +852,22 @@ def trend(series: list[dict], higher_is_better: bool) -> dict:
     return out
 
 
+# docs/methodology.md#gap-trends: rates counted in events or months of a person have trends; absence rates do not
+EVENT_RATE_STAGES = ("exclusions", "post16")
+
+
 def trends(g: pl.DataFrame) -> list[dict]:
-    full = g.filter((pl.col("measure_type") == "percentage") & (pl.col("time_identifier") == "Academic year"))
+    kind = pl.col("measure_type")
+    full = g.filter(((kind == "percentage") | ((kind == "rate") & pl.col("stage").is_in(EVENT_RATE_STAGES)))
+                    & (pl.col("time_identifier") == "Academic year"))
     out = []
+    # docs/methodology.md#rounding-on-publication: the national gap is published to the measure's places
+    places = dict(measure_info().select("measure", "decimals").iter_rows())
     for key, part in full.group_by(["geographic_level", "old_la_code", "lc", "measure"]):
         series = [dict(year=r["year"], dis_num=r["dis_num"], dis_den=r["dis_den"], oth_num=r["oth_num"], oth_den=r["oth_den"],
-                       national_gap=None if r["national_gap"] is None else round(r["national_gap"], 1))
+                       national_gap=None if r["national_gap"] is None else round(r["national_gap"], places[key[3]]))
                   for r in part.iter_rows(named=True)]
-        t = trend(series, part["higher_is_better"][0])
+        t = trend(series, part["higher_is_better"][0], part["measure_type"][0])
         if t is not None:
             out.append(dict(zip(["geographic_level", "old_la_code", "lc", "measure"], key)) | t)
     return out
@@ -724,7 +876,7 @@ def trends(g: pl.DataFrame) -> list[dict]:
 # ---------------------------------------------------------------------------------------------
 # cohort journeys (docs/methodology.md#cohort-journeys-and-transitions) and data-quality counts
 
-STAGES = [("eyfs", 1, 0), ("phonics", 2, 1), ("ks1", 3, 2), ("ks2", 4, 6), ("ks4", 5, 11)]
+STAGES = [("eyfs", 1, 0), ("phonics", 2, 1), ("ks1", 3, 2), ("ks2", 4, 6), ("ks4", 5, 11), ("age17", 8, 13)]
 
 
 def stage_results(parts: dict) -> pl.DataFrame:
@@ -735,6 +887,11 @@ def stage_results(parts: dict) -> pl.DataFrame:
         "ks2": parts["ks2"].select("upn", "year", "laestab", expected="rwm"),
         "ks4": parts["ks4"].select("upn", "year", "laestab", expected="basics4"),
     }
+    # docs/methodology.md#cohort-stage-age-17: academic age 17, tracked at the end of March
+    y = parts.get("post16")
+    frames["age17"] = (pl.DataFrame(schema={"upn": pl.String, "year": pl.Int64, "laestab": pl.Int64, "expected": pl.Boolean})
+                       if y is None else y.filter((pl.col("age") == 17) & pl.col("march"))
+                       .select("upn", "year", "laestab", expected="eet"))
     dis = parts["dis"].select("upn", "year", "disadvantaged")
     return pl.concat([f.with_columns(stage=pl.lit(s), stage_order=pl.lit(o), reception_year=pl.col("year") - off)
                       for (s, o, off) in STAGES for f in [frames[s]]]).join(dis, on=["upn", "year"], how="left").with_columns(
@@ -1003,6 +1160,13 @@ def compare(folder: Path, publication: Path) -> Comparison:
         cmp.close(w, "national_gap_change", p["national_gap_change"], e["national_change"])
         cmp.same(w, "trend", p["trend"], e["trend"])
         cmp.same(w, "interval_basis", p["interval_basis"], e["basis"])
+        cmp.close(w, "first_value", p["first_value"], e["first_value"])
+        cmp.close(w, "last_value", p["last_value"], e["last_value"])
+        for col, key in (("value_change_per_year", "value_slope"), ("value_change_per_year_lower_95", "value_lower"),
+                         ("value_change_per_year_upper_95", "value_upper")):
+            cmp.close(w, col, p[col], e[key], 0.0051)
+        cmp.same(w, "value_trend", p["value_trend"], e["value_trend"])
+        cmp.same(w, "value_interval_basis", p["value_interval_basis"], e["value_basis"])
         cmp.same(w, "compared_with_national", p["compared_with_national"], e["compared"])
 
     # cohort stages and transitions

@@ -11,3 +11,9 @@
 {% macro is_disadvantaged(alias='disadvantage') -%}
     coalesce({{ alias }}.is_disadvantaged, false)
 {%- endmacro %}
+
+{# The disadvantage gap, positive when disadvantaged pupils do worse: other - disadvantaged where a
+   higher figure is better, disadvantaged - other where lower is better (docs/methodology.md#disadvantage-gap). #}
+{% macro disadvantage_gap(higher_is_better, disadvantaged, other) -%}
+    (case when {{ higher_is_better }} then {{ other }} - {{ disadvantaged }} else {{ disadvantaged }} - {{ other }} end)
+{%- endmacro %}

@@ -33,10 +33,14 @@ RAW_SOURCES = {
     "pupil_premium": "Pupil premium eligibility: Ever 6 FSM, looked after, previously looked after, service child.",
     "exclusions": "School census exclusions module, pupil level, termly: suspensions and permanent exclusions.",
     "post16_activity": "The authority's monthly tracking of 16-17 year olds' activity (NCCIS codes), pupil level.",
+    "early_years_census": "The January early years census: PVI providers' funded children, child level.",
+    "eligible_two_year_olds": "The authority's list of two-year-olds eligible for funded early education (from DWP).",
+    "home_areas": "Which learning community each postcode sector of the authority is in (reference).",
+    "population_estimates": "ONS mid-year estimates of resident children by postcode sector and age (reference).",
     "ofsted_inspections": "Ofsted's management information on state-funded school inspections: each inspection's "
                           "grades by URN, EIF or report card (reference).",
 }
-REFERENCE = ("learning_communities", "schools", "school_links", "community_membership")
+REFERENCE = ("learning_communities", "schools", "school_links", "community_membership", "home_areas", "population_estimates")
 ACCEPTED = "uploads_accepted"
 
 

@@ -41,10 +41,18 @@ from ingest.readers import read_table
 from ingest.warehouse import connect, load_upload
 from tests.conftest import TEST_KEY, copy_into_inbox, make_settings
 
+# a Year 6 pupil is in every source but the post-16 tracking (the young person below is in that)
+SCHOOL_AGE_SOURCES = [t for t in PUPIL_SOURCES if t != "post16_activity"]
 AS_OF = "2026-01-01"   # fixed, so the test means the same every year: a two-year period has passed for
 YEARS = 2              # 2022/23 (ended 31 August 2023), the small borough's first year, and no other
 SOURCE_ORDER = ["learning_communities", "schools", "ofsted_inspections", "census", "attendance", "attainment",
-                "pupil_premium", "exclusions", "post16_activity", None]
+                "pupil_premium", "exclusions", "post16_activity", "home_areas", "population_estimates",
+                "early_years_census", "eligible_two_year_olds", None]
+
+
+def _expired(by_year: dict[int, int]) -> int:
+    """Rows of 2022/23 and earlier (the early years files of the small borough start two years before its schools')."""
+    return sum(n for y, n in by_year.items() if y <= 2022)
 
 
 def _ingest(settings: Settings, progress=lambda m: None) -> None:
@@ -96,16 +104,32 @@ def pupil(small_borough_dir) -> str:
 
 
 @pytest.fixture(scope="module")
+def young_person(small_borough_dir) -> str:
+    """A young person in every month of the post-16 tracking (16 in 2023/24, 17 in 2024/25) who left school
+    after Year 11 (on no 2024/25 census): the pupil above is a child, so this one follows raw.post16_activity."""
+    d = small_borough_dir
+    tracked = set.intersection(*(_upns(p) for p in sorted(d.glob("post16_activity_*.csv"))))
+    at_school = set().union(*(_upns(p) for p in d.glob("school_census_2024-25_*.csv")))
+    return sorted(tracked - at_school)[0]
+
+
+@pytest.fixture(scope="module")
 def template(small_borough_dir, pupil, tmp_path_factory) -> Path:
     """The small borough ingested (no dbt), plus: one school's attendance for 2022/23 summer and
     2023/24 autumn resent in one file (two academic years in one upload), and a census resend
     with an impossible date, quarantined 100 days ago (the pupil is in it), and a census resend
-    that would halve one school's term, held for confirmation 100 days ago and never confirmed."""
+    that would halve one school's term, held for confirmation 100 days ago and never confirmed;
+    and the post-16 tracking's March 2023 snapshot of the young people then in Year 11 (the
+    generated tracking starts in December 2023), so that 2022/23 has post-16 rows to expire."""
     root = tmp_path_factory.mktemp("dp_template")
     s = make_settings(root)
     s.inbox_dir.mkdir(parents=True)
     copy_into_inbox(sorted(small_borough_dir.iterdir()), s)
     d = small_borough_dir
+    # Year 11 in March 2023: NCCIS's pre-16 code 110, registered at a school in the area
+    (pl.read_csv(d / "post16_activity_2023-12.csv", infer_schema_length=0)
+     .with_columns(SnapshotDate=pl.lit("31/03/2023"), ActivityCode=pl.lit("110"), ActivityStartDate=pl.lit("01/09/2022"))
+     .write_csv(s.inbox_dir / "post16_activity_2023-03.csv"))
     summer = pl.read_csv(d / "attendance_2022-23_summer.csv", infer_schema_length=0)
     school = summer["LAESTAB"][0]
     both = pl.concat([summer, pl.read_csv(d / "attendance_2023-24_autumn.csv", infer_schema_length=0)]).filter(
@@ -179,7 +203,7 @@ def test_a_dry_run_lists_what_the_period_would_remove(purged):
     dry, years = purged["dry"], purged["before"]["years"]
     assert "academic years to 2022/23" in dry and "Dry run: nothing was deleted" in dry
     for source in PUPIL_SOURCES:
-        assert f"{years[source][2022]:,}" in dry, source
+        assert f"{_expired(years[source]):,}" in dry, source
     assert "attendance_resubmission_" in dry and "rewrite without" in dry
     assert "quarantined uploads older than 90 days: 1; uploads held for confirmation that long: 1" in dry
 
@@ -187,15 +211,17 @@ def test_a_dry_run_lists_what_the_period_would_remove(purged):
 def test_retention_purges_exactly_what_is_past_its_period(purged):
     s, before = purged["settings"], purged["before"]
     after = _rows_by_year(s)
-    for source in PUPIL_SOURCES:  # every row of 2022/23 gone; every row of a later year still there
-        assert 2022 not in after[source]
-        assert after[source] == {y: n for y, n in before["years"][source].items() if y != 2022}, source
+    for source in PUPIL_SOURCES:  # every row of 2022/23 and before gone; every row of a later year still there
+        assert not any(y <= 2022 for y in after[source])
+        assert after[source] == {y: n for y, n in before["years"][source].items() if y > 2022}, source
     uploads = before["uploads"].with_columns(archived=pl.col("archived_path").str.extract(r"([^/]+)$"))
-    whole = uploads.filter(pl.col("academic_years") == "2022")["archived"].to_list()
+    past = pl.col("academic_years").str.split(",").list.eval(pl.element().cast(pl.Int64, strict=False) <= 2022).list.all()
+    whole = uploads.filter((pl.col("academic_years").fill_null("") != "") & past)["archived"].to_list()
     both_years = uploads.filter(pl.col("academic_years") == "2022,2023")
-    # 12, and the three exclusions returns holding 2022/23 terms only; two uploads span both years: the
-    # attendance resubmission and the spring 2024 exclusions return (summer 2023 and autumn 2023 terms)
-    assert len(whole) == 15 and both_years.height == 2
+    # 12, the three exclusions returns holding 2022/23 terms only, the March 2023 post-16 snapshot and the six
+    # early years files (three January censuses, three lists, 2020/21 to 2022/23); two uploads span both years:
+    # the attendance resubmission and the spring 2024 exclusions return (summer 2023 and autumn 2023 terms)
+    assert len(whole) == 22 and both_years.height == 2
     assert sorted(both_years["source"]) == ["attendance", "exclusions"]
     mixed = both_years.filter(pl.col("source") == "attendance")
     files_before = set(before["state"]["files"])
@@ -232,9 +258,10 @@ def test_after_a_purge_the_marts_build_and_the_publication_says_what_was_purged(
     assert "Published; its manifest.json records the purge" in purged["applied"]
     manifest = json.loads((s.published_dir / "current" / "manifest.json").read_text())
     (purge,) = manifest["data_protection"]["purges_since_previous_publication"]
-    assert purge["raw_rows_deleted"] == {t: years[t][2022] for t in PUPIL_SOURCES}
-    # with three exclusions returns of 2022/23 only and one spanning both years
-    assert (purge["archived_uploads_deleted"], purge["archived_uploads_rewritten"], purge["quarantined_uploads_deleted"]) == (15, 2, 1)
+    assert purge["raw_rows_deleted"] == {t: _expired(years[t]) for t in PUPIL_SOURCES}
+    # with three exclusions returns and a post-16 snapshot of 2022/23 only, six early years files and one
+    # exclusions return spanning both years
+    assert (purge["archived_uploads_deleted"], purge["archived_uploads_rewritten"], purge["quarantined_uploads_deleted"]) == (22, 2, 1)
     assert purge["academic_years_purged_up_to"]["census"] == "2022/23"
     assert not any(isinstance(v, list) for v in purge.values()), "counts only"
     with duckdb.connect(str(s.warehouse), read_only=True) as con:
@@ -279,9 +306,10 @@ def test_a_subject_access_export_holds_all_and_only_that_pupils_records(everywhe
     written = subject_access.write_export(result, out)
     # all of the warehouse: every raw row with the pupil's key, from every source, and model rows
     with duckdb.connect(str(s.warehouse), read_only=True) as con:
-        for t in PUPIL_SOURCES:
+        for t in SCHOOL_AGE_SOURCES:
             expected = con.execute(f"SELECT upload_id, row_number FROM raw.{t} WHERE pupil_key = ? ORDER BY ALL", [_key(pupil)]).fetchall()
-            assert expected, f"the pupil should be in raw.{t}"
+            # a secondary pupil was never in the early years files (test_early_years_records_are_found_and_erased)
+            assert expected or t in EARLY_YEARS, f"the pupil should be in raw.{t}"
             assert sorted(result.raw[t].select("upload_id", "row_number").rows()) == expected
     assert any(t.endswith("int_pupil_years") for t in result.derived)
     # all of the files: every row of every archived, quarantined or waiting file holding the UPN
@@ -367,6 +395,63 @@ def test_an_erased_pupil_is_gone_everywhere_and_an_old_file_does_not_bring_them_
     assert loaded.erased_rows_refused == int((table.frame["upn"] == pupil).sum()) > 0
     again = subject_access.search(s, [pupil])
     assert again.erased and not again.found
+
+
+def test_post16_tracking_is_in_subject_access_and_erasure(everywhere, young_person, small_borough_dir, tmp_path):
+    s = _copy(everywhere.data_dir.parent, tmp_path / "root")
+    key = _key(young_person)
+    snapshots = sorted(small_borough_dir.glob("post16_activity_*.csv"))
+    # subject access: each monthly row in the warehouse, the model row, each archived snapshot file's row
+    result = subject_access.search(s, [young_person])
+    with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        expected = con.execute("SELECT upload_id, row_number FROM raw.post16_activity WHERE pupil_key = ? ORDER BY ALL",
+                               [key]).fetchall()
+        modelled = con.execute("SELECT count(*) FROM intermediate.int_post16_pupils WHERE pupil_key = ?", [key]).fetchone()[0]
+    assert len(expected) == len(snapshots) and modelled == 2  # eight month-ends; aged 16, then 17
+    assert sorted(result.raw["post16_activity"].select("upload_id", "row_number").rows()) == expected
+    assert any(t.endswith("int_post16_pupils") for t in result.derived)
+    archived = {Path(f.path).name for f in result.files if f.location == "archive"
+                and canonicalise(Path(f.path)).source.name == "post16_activity"}
+    assert len(archived) == len(snapshots)
+    # erasure: gone from the tracking's raw rows, model rows and archived files, and kept out
+    erased = erasure.erase(s, [young_person], reference="DPO-2026-015", reports=quarantine_reports)
+    assert erased.operation_id and _files_mentioning(s.data_dir, young_person) == []
+    with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        for table in ("raw.post16_activity", "intermediate.int_post16_pupils", "intermediate.int_cohort_stage_results"):
+            assert con.execute(f"SELECT count(*) FROM {table} WHERE pupil_key = ?", [key]).fetchone()[0] == 0, table
+    copy_into_inbox(snapshots, s)
+    _ingest(s)
+    assert _files_mentioning(s.data_dir, young_person) == []
+    with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw.post16_activity WHERE pupil_key = ?", [key]).fetchone()[0] == 0
+
+
+# --- funded early education records (docs/methodology.md#funded-early-education) ---------------------------
+
+EARLY_YEARS = ("early_years_census", "eligible_two_year_olds")
+
+
+def test_early_years_records_are_found_and_erased(template, small_borough_dir, tmp_path):
+    """A child on a list of eligible two-year-olds and in the January early years census: a subject access
+    search finds their rows in both raw tables, and erasure removes them from both and from the files
+    (before the purge: the small borough's early years files are all past a two-year period)."""
+    d = small_borough_dir
+    listed = set().union(*(_upns(p) for p in d.glob("eligible_two_year_olds_*.csv")))
+    funded = set().union(*(_upns(p) for p in d.glob("early_years_census_*.csv")))
+    child = sorted(listed & funded)[0]
+    s = _copy(template, tmp_path / "root")
+    found = subject_access.search(s, [child])
+    with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        for t in EARLY_YEARS:
+            expected = con.execute(f"SELECT upload_id, row_number FROM raw.{t} WHERE pupil_key = ? ORDER BY ALL",
+                                   [_key(child)]).fetchall()
+            assert expected and sorted(found.raw[t].select("upload_id", "row_number").rows()) == expected, t
+    assert {f.upload["source"] for f in found.files if f.upload} >= set(EARLY_YEARS)  # and the archived files
+    erasure.erase(s, [child], reference="DPO-2026-EY", reports=quarantine_reports)
+    assert _files_mentioning(s.data_dir, child) == []
+    with duckdb.connect(str(s.warehouse), read_only=True) as con:
+        assert sum(con.execute(f"SELECT count(*) FROM raw.{t} WHERE pupil_key = ?", [_key(child)]).fetchone()[0]
+                   for t in PUPIL_SOURCES) == 0
 
 
 # --- killed at any step ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from tests import oracle as ot
 from tests.oracle import ofsted_inspections
 
 
@@ -127,3 +128,94 @@ def test_post16_measures_are_published_for_every_community_and_the_planted_neet_
     for lc in communities - {planted}:
         other = series(lc)
         assert rising[-1] - rising[0] > other[-1] - other[0], (planted, rising, lc, other)
+
+
+# --- the cohort journey to 17 (docs/methodology.md#cohort-stage-age-17) -------------------------------------
+
+
+def test_the_cohort_journey_runs_from_reception_to_17_in_every_community(refreshed):
+    stages = _published(refreshed, "SELECT * FROM learning_community_cohort_stages WHERE subgroup = 'Total'")
+    communities = set(_published(refreshed, "SELECT learning_community_code FROM dim_learning_communities")
+                      ["learning_community_code"])
+    at_17 = stages.filter(pl.col("stage") == "age17")
+    assert set(at_17["learning_community_code"].drop_nulls()) == communities
+    # the last stage of the journey: after KS4, in the year the cohort is 17 (Reception + 13)
+    assert at_17["stage_order"].min() > stages.filter(pl.col("stage") == "ks4")["stage_order"].max()
+    assert (at_17["time_period"] // 100 == at_17["reception_year"] + 13).all()
+    authority = at_17.filter(pl.col("geographic_level") == "Local authority")
+    assert authority["denominator"].sum() > 0 and 0 < authority["numerator"].sum() <= authority["denominator"].sum()
+    # the KS4 cohort followed into post-16: a KS4 -> age 17 transition for every community
+    moves = _published(refreshed, "SELECT * FROM learning_community_cohort_transitions "
+                                  "WHERE from_stage = 'ks4' AND to_stage = 'age17' AND subgroup = 'Total'")
+    assert set(moves["learning_community_code"].drop_nulls()) == communities
+
+
+# --- funded early education (docs/methodology.md#funded-early-education) ------------------------------------
+
+EARLY_EDUCATION_MEASURES = ["two_year_old_take_up", "eyfs_gld_took_up_two_year_place", "eyfs_gld_eligible_not_taken_up",
+                            "three_four_year_old_take_up"]
+
+
+def test_two_year_old_take_up_is_published_for_every_community_and_followed_into_eyfs(refreshed, small_borough_dir):
+    out = _published(refreshed, "SELECT * FROM learning_community_outcomes WHERE stage = 'early_education'")
+    total = out.filter(pl.col("breakdown") == "Total")
+    communities = set(_published(refreshed, "SELECT learning_community_code FROM dim_learning_communities")
+                      ["learning_community_code"])
+    take_up = total.filter(pl.col("measure") == "two_year_old_take_up")
+    years = sorted(take_up["academic_year"].unique())
+    assert len(years) >= 3
+    assert {(r["learning_community_code"], r["academic_year"]) for r in take_up.iter_rows(named=True)} >= {
+        (lc, y) for lc in communities for y in years}
+    # realistic take-up (England 62-75% since 2018), and the communities add up to the authority: every
+    # listed child's home sector is in a community
+    la = take_up.filter(pl.col("learning_community_code").is_null())
+    for r in la.iter_rows(named=True):
+        assert 55 <= 100 * r["numerator"] / r["denominator"] <= 95, r
+        parts = take_up.filter((pl.col("academic_year") == r["academic_year"]) & pl.col("learning_community_code").is_not_null())
+        assert parts["denominator"].sum() == r["denominator"]
+    # the eligible children are followed into Reception: both groups are published, and together they are
+    # the EYFSP pupils who were on a list (matched by keyed hash, never by a name)
+    lists = pl.concat([pl.read_csv(p, infer_schema_length=0) for p in small_borough_dir.glob("eligible_two_year_olds_*.csv")])
+    eyfsp = pl.concat([pl.read_csv(p, infer_schema_length=0) for p in small_borough_dir.glob("eyfsp_*.csv")])
+    listed_in_reception = eyfsp.join(lists.select("UPN").unique(), on="UPN").height
+    assert set(total["measure"]) == set(EARLY_EDUCATION_MEASURES)
+    with duckdb.connect(str(refreshed.warehouse_path), read_only=True) as con:  # before suppression: whole counts
+        followed = con.sql("SELECT sum(denominator) FROM marts.learning_community_outcomes WHERE breakdown = 'Total' "
+                           "AND learning_community_code IS NULL AND measure IN ('eyfs_gld_took_up_two_year_place', "
+                           "'eyfs_gld_eligible_not_taken_up')").fetchone()[0]
+    assert followed == listed_in_reception > 0
+    # a national benchmark with its EES source
+    bench = _published(refreshed, "SELECT * FROM national_benchmarks WHERE measure = 'two_year_old_take_up'")
+    assert bench.height >= 5 and bench["source"].str.contains("explore-education-statistics").all()
+
+
+def test_three_and_four_year_old_take_up_is_over_the_resident_population_for_every_community(refreshed,
+                                                                                            small_borough_dir):
+    """docs/methodology.md#three_four_year_old_take_up: registered children over the ONS resident population,
+    for every community in every year with all three sources, at Total only (the population has no
+    subgroups), equal to the recomputation and against the national figure."""
+    with duckdb.connect(str(refreshed.warehouse_path), read_only=True) as con:  # before suppression: whole counts
+        out = con.sql("SELECT * FROM marts.learning_community_outcomes "
+                      "WHERE measure = 'three_four_year_old_take_up'").pl()
+    assert set(out["breakdown"]) == {"Total"} and set(out["subgroup"]) == {"Total"}
+    communities = set(_published(refreshed, "SELECT learning_community_code FROM dim_learning_communities")
+                      ["learning_community_code"])
+    years = sorted(out["academic_year"].unique())
+    assert years
+    assert {(r["learning_community_code"], r["academic_year"]) for r in out.iter_rows(named=True)} == {
+        (lc, y) for lc in communities for y in years} | {(None, y) for y in years}
+    # the denominator is the population file's residents aged 3 and 4 (every generated sector is placed)
+    pop = pl.read_csv(small_borough_dir / "population_estimates.csv").filter(pl.col("Age").is_in([3, 4]))
+    la = out.filter(pl.col("learning_community_code").is_null())
+    for r in la.iter_rows(named=True):
+        assert r["denominator"] == pop.filter(pl.col("MidYear") == r["academic_year"])["Population"].sum()
+        # pupils: the registered children (the population rows are no pupils); realistic take-up (England 90-95%)
+        assert r["pupils"] == r["numerator"] and 85 <= r["value"] <= 100, r
+        parts = out.filter((pl.col("academic_year") == r["academic_year"]) & pl.col("learning_community_code").is_not_null())
+        assert parts["numerator"].sum() == r["numerator"] and parts["denominator"].sum() == r["denominator"]
+    # equal to the recomputation from the methodology
+    expected = ot.three_four_year_olds(ot.load(small_borough_dir))
+    got = {(r["academic_year"], r["learning_community_code"]): (r["numerator"], r["denominator"]) for r in out.iter_rows(named=True)}
+    assert got == {(r["year"], r["lc"]): (r["numerator"], r["denominator"]) for r in expected.iter_rows(named=True)}
+    bench = _published(refreshed, "SELECT * FROM national_benchmarks WHERE measure = 'three_four_year_old_take_up'")
+    assert bench.height >= 5 and bench["source"].str.contains("explore-education-statistics").all()

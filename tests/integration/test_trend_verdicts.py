@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from orchestration.dbt_args import DBT_PROJECT_DIR, dbt_args
+from tests import oracle
 from tests.conftest import make_settings
 from tests.oracle import Z, trend
 
@@ -55,7 +56,10 @@ def _simulate(rng: np.random.Generator) -> pl.DataFrame:
     return pl.DataFrame(rows).with_columns(pl.col("time_period", "academic_year").cast(pl.Int32))
 
 
-def _run_the_model(rows: pl.DataFrame, tmp_path: Path) -> pl.DataFrame:
+def _run_the_model(rows: pl.DataFrame, tmp_path: Path, higher_is_better: dict[str, bool] | None = None) -> pl.DataFrame:
+    """learning_community_gap_trends, the real SQL, over ``rows`` (the gaps mart's columns); the measures'
+    direction from ``higher_is_better`` (default: the scenarios above)."""
+    higher_is_better = higher_is_better or {m: m != "no_trend_scatter" for m in SCENARIOS}
     settings = make_settings(tmp_path, warehouse_path=tmp_path / "simulated.duckdb")
     with duckdb.connect(str(settings.warehouse)) as con:
         con.execute("CREATE SCHEMA marts; CREATE SCHEMA reference")
@@ -63,9 +67,11 @@ def _run_the_model(rows: pl.DataFrame, tmp_path: Path) -> pl.DataFrame:
         con.execute("""CREATE TABLE marts.learning_community_disadvantage_gaps AS
                        SELECT *, CAST(NULL AS VARCHAR) AS learning_community_name, CAST(NULL AS VARCHAR) AS collaborative,
                               CAST(NULL AS DOUBLE) AS national_gap FROM rows""")
+        # decimal places: a real measure's from the measures seed; the simulated scenarios' 1
+        places = dict(oracle.measure_info().select("measure", "decimals").iter_rows())
         con.execute(f"""CREATE TABLE reference.measures AS SELECT * FROM (VALUES
-                        {", ".join(f"('{m}', {str(m != 'no_trend_scatter').lower()})" for m in SCENARIOS)})
-                        AS t(measure, higher_is_better)""")
+                        {", ".join(f"('{m}', {str(h).lower()}, {places.get(m, 1)})" for m, h in higher_is_better.items())})
+                        AS t(measure, higher_is_better, decimals)""")
     dbt = Path(sys.executable).parent / "dbt"
     run = subprocess.run([str(dbt), *dbt_args("run", settings, "--select", "learning_community_gap_trends",
                                               "--target-path", str(tmp_path / "target")), "--profiles-dir", "."],

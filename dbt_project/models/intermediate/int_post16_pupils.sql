@@ -6,6 +6,11 @@
 --     months they were NEET or not known (numerators), so the rate is the average count over the
 --     average cohort; young adult offenders in custody (710) are not in the cohort;
 --   * participation in education or training is at the end of March;
+--   * in education, employment or training (EET) at the end of March: an activity counted as
+--     participating or as neither participating nor NEET nor not known ('other': employment without
+--     regulated training, a gap year, re-engagement), i.e. neither NEET nor not known; the positive
+--     destination the cohort journey's age-17 stage counts (docs/methodology.md#cohort-stage-age-17);
+--   * academic age: whole years of age_months_at_31_august (16 or 17);
 --   * the school (and learning community) is where the young person finished Year 11: the last main
 --     enrolment in Year 11 on the census, else the Year 11 LAESTAB the tracking file gives; a young
 --     person with neither is not attributed (and not counted).
@@ -25,6 +30,9 @@ per_person as (
             as djf_not_known_months,
         max(case when snapshot_month = 3 and counted_as != 'custody' then 1 else 0 end) as in_march_cohort,
         max(case when snapshot_month = 3 and counted_as = 'participating' then 1 else 0 end) as participating_in_march,
+        max(case when snapshot_month = 3 and counted_as in ('participating', 'other') then 1 else 0 end)
+            as eet_in_march,
+        cast(floor(max(age_months_at_31_august) / 12) as {{ dbt.type_int() }}) as academic_age,
         max(y11_laestab) as file_y11_laestab
     from snapshots
     group by pupil_key, academic_year
@@ -56,7 +64,9 @@ select
     attributed.djf_neet_months,
     attributed.djf_not_known_months,
     attributed.in_march_cohort,
-    attributed.participating_in_march
+    attributed.participating_in_march,
+    attributed.eet_in_march,
+    attributed.academic_age
 from attributed
 left join {{ ref('int_establishments') }} as est on attributed.laestab = est.laestab
 where attributed.laestab is not null

@@ -6,6 +6,8 @@
 with pupil_years as (
     select distinct outcomes.pupil_key, outcomes.academic_year
     from {{ ref('int_pupil_outcomes') }} as outcomes
+    -- a population row (three- and four-year-olds' take-up) is no pupil and has no subgroups
+    where outcomes.pupil_key is not null
 ),
 
 traits as (

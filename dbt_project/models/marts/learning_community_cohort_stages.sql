@@ -1,7 +1,8 @@
 -- Grain: cohort (year of Reception entry) x geography x stage x disadvantage subgroup.
--- Each cohort followed through EYFS, phonics, KS1, KS2 and KS4, attributed to the learning
--- community of the pupil's school at each stage: pupils assessed and pupils at the stage's
--- headline expected standard (see int_cohort_stage_results).
+-- Each cohort followed through EYFS, phonics, KS1, KS2, KS4 and to age 17 (in education,
+-- employment or training), attributed to the learning community of the pupil's school at each
+-- stage (at 17: where the young person finished Year 11): pupils at the stage and pupils at its
+-- headline (see int_cohort_stage_results).
 with results as (
     select *, {{ authority_code('laestab') }} as old_la_code from {{ ref('int_cohort_stage_results') }}
 ),

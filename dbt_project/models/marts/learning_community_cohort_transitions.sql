@@ -1,9 +1,12 @@
 -- Grain: cohort x geography x (from stage -> to stage) x disadvantage subgroup. "No one left
 -- behind": of the pupils below the expected standard at one stage, how many reached it at a
 -- later one; of those at it, how many fell behind; and how many stayed in the learning
--- community. Business rules: pupils are tracked when assessed at both stages; they belong to
--- the learning community (and disadvantage group) of the earlier stage; every later stage is a
--- pair, so cohorts that had no KS1 (2023/24 on) still link phonics to KS2.
+-- community. Business rules: pupils are tracked when assessed at both stages (at 17: tracked in
+-- the post-16 activity at the end of March); they belong to the learning community (and
+-- disadvantage group) of the earlier stage; every later stage is a pair, so cohorts that had no
+-- KS1 (2023/24 on) still link phonics to KS2, and KS4 leads to age 17 (the KS4 cohort followed
+-- into post-16: caught up = below grade 4 in English and maths, yet in education, employment or
+-- training at 17).
 with pairs as (
     select
         a.pupil_key,

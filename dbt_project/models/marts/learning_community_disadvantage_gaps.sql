@@ -5,12 +5,14 @@
 --     value is better, disadvantaged minus other where lower is better (absence), so a positive
 --     gap always means disadvantaged pupils are behind; percentage points for % and rates;
 --     taken from the unrounded group values and rounded only when published (as DfE does);
+--   * group values and gaps are rounded to the measure's own decimal places (measures seed), as
+--     its outcome value is (docs/methodology.md#rounding-on-publication);
 --   * rolling figures pool numerators and denominators over this and the previous years with
 --     results, `rolling_window_years` in all (default 3; years without assessments are skipped,
 --     not counted as zero);
 --   * context measures (census shares) have no gap.
 with groups as (
-    select outcomes.*, m.higher_is_better
+    select outcomes.*, m.higher_is_better, m.decimals
     from {{ ref('learning_community_outcomes') }} as outcomes
     inner join {{ ref('measures') }} as m on outcomes.measure = m.measure
     where outcomes.breakdown = {{ label('disadvantage_breakdown') }} and m.higher_is_better is not null
@@ -20,7 +22,7 @@ pivoted as (
     select
         time_period, time_identifier, geographic_level, country_code, country_name, new_la_code, old_la_code, la_name,
         learning_community_code, learning_community_name, collaborative, academic_year, stage, measure, measure_type,
-        higher_is_better,
+        higher_is_better, decimals,
         sum(case when subgroup = {{ label('disadvantaged') }} then cast(numerator as {{ type_exact_sum() }}) else 0 end) as disadvantaged_numerator,
         sum(case when subgroup = {{ label('disadvantaged') }} then cast(denominator as {{ type_exact_sum() }}) else 0 end) as disadvantaged_denominator,
         sum(case when subgroup = {{ label('disadvantaged') }} then pupils else 0 end) as disadvantaged_pupils,
@@ -31,7 +33,7 @@ pivoted as (
     group by
         time_period, time_identifier, geographic_level, country_code, country_name, new_la_code, old_la_code, la_name,
         learning_community_code, learning_community_name, collaborative, academic_year, stage, measure, measure_type,
-        higher_is_better
+        higher_is_better, decimals
 ),
 
 rolling as (
@@ -80,35 +82,30 @@ select
     valued.measure_type,
     cast(valued.disadvantaged_numerator as {{ type_double() }}) as disadvantaged_numerator,
     cast(valued.disadvantaged_denominator as {{ type_double() }}) as disadvantaged_denominator, cast(valued.disadvantaged_pupils as {{ dbt.type_bigint() }}) as disadvantaged_pupils,
-    {{ round_half_up("valued.disadvantaged_value", 1) }} as disadvantaged_value,
+    {{ round_half_up("valued.disadvantaged_value", "valued.decimals") }} as disadvantaged_value,
     cast(valued.other_numerator as {{ type_double() }}) as other_numerator,
     cast(valued.other_denominator as {{ type_double() }}) as other_denominator, cast(valued.other_pupils as {{ dbt.type_bigint() }}) as other_pupils,
-    {{ round_half_up("valued.other_value", 1) }} as other_value,
-    {{ round_half_up("case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
-        else valued.disadvantaged_value - valued.other_value
-    end", 1) }} as gap,
+    {{ round_half_up("valued.other_value", "valued.decimals") }} as other_value,
+    {{ round_half_up(disadvantage_gap("valued.higher_is_better", "valued.disadvantaged_value", "valued.other_value"),
+        "valued.decimals") }} as gap,
     case when valued.measure_type = 'average' then 'points' else 'percentage points' end as gap_unit,
     valued.rolling_years,
     cast(valued.rolling_disadvantaged_numerator as {{ type_double() }}) as rolling_disadvantaged_numerator,
     cast(valued.rolling_disadvantaged_denominator as {{ type_double() }}) as rolling_disadvantaged_denominator, cast(valued.rolling_disadvantaged_pupils as {{ dbt.type_bigint() }}) as rolling_disadvantaged_pupils,
-    {{ round_half_up("valued.rolling_disadvantaged_value", 1) }} as rolling_disadvantaged_value,
+    {{ round_half_up("valued.rolling_disadvantaged_value", "valued.decimals") }} as rolling_disadvantaged_value,
     cast(valued.rolling_other_numerator as {{ type_double() }}) as rolling_other_numerator,
     cast(valued.rolling_other_denominator as {{ type_double() }}) as rolling_other_denominator, cast(valued.rolling_other_pupils as {{ dbt.type_bigint() }}) as rolling_other_pupils,
-    {{ round_half_up("valued.rolling_other_value", 1) }} as rolling_other_value,
-    {{ round_half_up("case when valued.higher_is_better then valued.rolling_other_value - valued.rolling_disadvantaged_value
-        else valued.rolling_disadvantaged_value - valued.rolling_other_value
-    end", 1) }} as rolling_gap,
+    {{ round_half_up("valued.rolling_other_value", "valued.decimals") }} as rolling_other_value,
+    {{ round_half_up(disadvantage_gap("valued.higher_is_better", "valued.rolling_disadvantaged_value",
+        "valued.rolling_other_value"), "valued.decimals") }} as rolling_gap,
     national.national_disadvantaged_value,
     national.national_other_value,
-    {{ round_half_up("case when valued.higher_is_better then national.national_other_value - national.national_disadvantaged_value
-        else national.national_disadvantaged_value - national.national_other_value
-    end", 1) }} as national_gap,
-    {{ round_half_up("case when valued.higher_is_better then valued.other_value - valued.disadvantaged_value
-            else valued.disadvantaged_value - valued.other_value
-        end
-        - case when valued.higher_is_better then national.national_other_value - national.national_disadvantaged_value
-            else national.national_disadvantaged_value - national.national_other_value
-        end", 1) }} as gap_against_national
+    {{ round_half_up(disadvantage_gap("valued.higher_is_better", "national.national_disadvantaged_value",
+        "national.national_other_value"), "valued.decimals") }} as national_gap,
+    {{ round_half_up(
+        disadvantage_gap("valued.higher_is_better", "valued.disadvantaged_value", "valued.other_value") ~ " - "
+        ~ disadvantage_gap("valued.higher_is_better", "national.national_disadvantaged_value", "national.national_other_value"),
+        "valued.decimals") }} as gap_against_national
 from valued
 left join national
     on valued.time_period = national.time_period and valued.measure = national.measure

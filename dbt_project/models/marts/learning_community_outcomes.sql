@@ -13,10 +13,18 @@
     var('pathways:labels')['disadvantage_breakdown'], 'SEN provision', 'SEN primary need', 'First language', 'Sex',
     'Ethnicity major group', 'Gypsy, Roma and Traveller', 'Mobility',
 ] %}
+-- A measure over a resident population (three- and four-year-olds' take-up) carries the population on
+-- rows with no pupil: they count in numerator and denominator but not as pupils, and as the population
+-- has no characteristics the measure is published at Total only (docs/methodology.md#three_four_year_old_take_up).
 {% set keys = 'outcomes.academic_year, outcomes.old_la_code, outcomes.stage, outcomes.measure, outcomes.measure_type' %}
 
 with outcomes as (
     select *, {{ authority_code('laestab') }} as old_la_code from {{ ref('int_pupil_outcomes') }}
+),
+
+population_measures as (
+    select distinct measure from outcomes
+    where pupil_key is null
 ),
 
 traits as (
@@ -44,9 +52,9 @@ aggregated as (
         coalesce({% for b in breakdowns %}traits.trait_{{ loop.index }}, {% endfor %}{{ label('total') }}) as subgroup,
         sum(outcomes.numerator) as numerator,
         sum(outcomes.denominator) as denominator,
-        count(*) as pupils
+        count(outcomes.pupil_key) as pupils
     from outcomes
-    inner join traits
+    left join traits
         on outcomes.pupil_key = traits.pupil_key and outcomes.academic_year = traits.academic_year
     group by grouping sets (
         ({{ keys }}, outcomes.learning_community_code),
@@ -69,13 +77,25 @@ unioned as (
     from aggregated
     -- pupils at a school with no learning community count in the authority only; measures too
     -- rare to break down for a community are published for its pupils as a whole
-    where is_authority = 1 or (
+    where (is_authority = 1 or (
         learning_community_code is not null
         {% if var('pathways:community_totals_only') %}
             and (breakdown = {{ label('total') }} or measure not in (
-                {% for m in var('pathways:community_totals_only') %}'{{ m }}'{% if not loop.last %}, {% endif %}{% endfor %}))
+                {% for m in var('pathways:community_totals_only') %}'{{ m }}'{% if not loop.last %}, {% endif %}{% endfor %}
+            ))
         {% endif %}
-    )
+    ))
+    and (breakdown = {{ label('total') }} or measure not in (select population_measures.measure from population_measures))
+),
+
+-- a breakdown in which the authority's pupils all fall in one subgroup (two-year-olds have no census
+-- characteristics: all 'Unclassified') only repeats the Total, and is not published
+informative as (
+    select academic_year, old_la_code, measure, breakdown
+    from unioned
+    where geographic_level = {{ label('local_authority') }}
+    group by academic_year, old_la_code, measure, breakdown
+    having count(distinct subgroup) > 1 or breakdown = {{ label('total') }}
 )
 
 select
@@ -95,6 +115,9 @@ select
     unioned.pupils,
     {{ ratio_value('unioned.measure_type', 'unioned.numerator', 'unioned.denominator', 'm.decimals') }} as value
 from unioned
+inner join informative
+    on unioned.academic_year = informative.academic_year and unioned.old_la_code = informative.old_la_code
+        and unioned.measure = informative.measure and unioned.breakdown = informative.breakdown
 inner join {{ ref('measures') }} as m on unioned.measure = m.measure
 -- attendance summed over only some terms says which, in its time identifier (docs/methodology.md#attendance-terms)
 left join {{ ref('dim_academic_years') }} as years on unioned.academic_year = years.academic_year

@@ -39,6 +39,9 @@ BASES = {
     "ofsted": "Management_information_-_state-funded_schools_-_latest_inspections_as_at_31_Mar_2026.csv",
     "exclusions": "census_exclusions_2023-24_spring.csv",
     "post16": "post16_activity_2024-12.csv",
+    "early_years": "early_years_census_2022-01.csv",
+    "eligible": "eligible_two_year_olds_2021-12.csv",
+    "population": "population_estimates.csv",
 }
 KEEP = object()  # the expected value is the cell as the generated file has it (the rule blames an unchanged cell)
 
@@ -187,6 +190,27 @@ CASES = {
     "post16-duplicate": Case("post16", _duplicate_row(3), "upn_duplicate", 3, "UPN", KEEP),
     "post16-impossible-date": Case("post16", _set(4, "SnapshotDate", "31/02/2024"), "date", 4, "SnapshotDate",
                                    "31/02/2024"),
+    # funded early education: the January early years census and the eligible two-year-olds list
+    "ey-setting-urn": Case("early_years", _set(0, "SettingURN", "123456"), "setting_urn_range", 0, "SettingURN", "123456"),
+    "ey-funded-hours": Case("early_years", _set(1, "FundedHours", "40"), "funded_hours_range", 1, "FundedHours", "40"),
+    "ey-basis": Case("early_years", _set(2, "TwoYearOldBasis", "ECO;XYZ"), "two_year_old_basis", 2, "TwoYearOldBasis",
+                     "ECO;XYZ"),
+    "ey-postcode": Case("early_years", _set(3, "HomePostcode", "NOT A POSTCODE"), "postcode", 3, "HomePostcode",
+                        "NOT A POSTCODE"),
+    "ey-duplicate": Case("early_years", _duplicate_row(4), "upn_duplicate", 4, "UPN", KEEP),
+    "ey-impossible-date": Case("early_years", _set(5, "CensusDate", "31/02/2022"), "date", 5, "CensusDate", "31/02/2022"),
+    "eligible-postcode": Case("eligible", _set(0, "HomePostcode", "S20"), "postcode", 0, "HomePostcode", "S20"),
+    "eligible-basis": Case("eligible", _set(1, "EligibilityBasis", "FSM"), "eligibility_basis", 1, "EligibilityBasis", "FSM"),
+    "eligible-duplicate": Case("eligible", _duplicate_row(2), "upn_duplicate", 2, "UPN", KEEP),
+    "eligible-upn": Case("eligible", _set(3, "UPN", "A12345678901Z"), "upn_check_letter", 3, "UPN", "A12345678901Z"),
+    # the authority's ONS population estimates by postcode sector and age (reference)
+    "population-negative": Case("population", _set(0, "Population", "-3"), "population_negative", 0, "Population", "-3"),
+    "population-not-a-number": Case("population", _set(1, "Population", "many"), "number", 1, "Population", "many"),
+    "population-age": Case("population", _set(2, "Age", "120"), "age_range", 2, "Age", "120"),
+    "population-sector": Case("population", _set(3, "PostcodeSector", "S20"), "postcode_sector", 3, "PostcodeSector", "S20"),
+    "population-year": Case("population", _set(0, "MidYear", "23"), "mid_year_range", 0, "MidYear", "23"),
+    "population-duplicate": Case("population", _duplicate_row(1), "population_duplicate", 1, "Population", KEEP),
+    "population-missing": Case("population", _set(2, "Population", None), "population_missing", 2, "Population", None),
     # warnings: the file loads, but a data lead should look
     "census-unknown-column": Case("census", _add_column("HouseColour", "Red"), "unknown_column", None, "HouseColour", "Red",
                                   severity="warning"),

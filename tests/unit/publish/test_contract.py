@@ -62,7 +62,7 @@ def test_figures_are_withheld_by_their_flag_and_classifiers_are_not(contract):
                           {**row, "time_period": 202324, "measure": "m", "numerator": 50.0, "denominator": 100.0,
                            "pupils": 100, "value": 50.0}])
     flag = pl.Series([True, False])  # each figure withheld by its own flag (docs/methodology.md)
-    out = mask(outcomes, frame, {"cell": flag, "numerator": flag, "denominator": flag, "pupils": flag})
+    out = mask(outcomes, frame, {"cell": flag, "numerator": flag, "denominator": flag, "pupils": flag}, {"m": 1})
     withheld, shown = out.row(0, named=True), out.row(1, named=True)
     # a withheld figure is NULL with its reason (the EES symbol) beside it; a shown one is a number
     assert withheld["numerator"] is None and withheld["value"] is None
@@ -82,7 +82,8 @@ def test_a_figure_with_no_result_is_null_and_marked_not_applicable(contract):
     frame = pl.DataFrame([{**row, "time_period": 202324, "measure": "m", "numerator": 50.0, "denominator": 100.0,
                            "pupils": 100, "value": None}], schema_overrides={"value": pl.Float64})
     flag = pl.Series([False])
-    out = mask(outcomes, frame, {"cell": flag, "numerator": flag, "denominator": flag, "pupils": flag}).row(0, named=True)
+    out = mask(outcomes, frame, {"cell": flag, "numerator": flag, "denominator": flag, "pupils": flag},
+               {"m": 1}).row(0, named=True)
     assert out["value"] is None and out["value_status"] == NOT_APPLICABLE and out["numerator_status"] is None
 
 
@@ -91,3 +92,36 @@ def test_a_figure_whose_flag_is_not_computed_is_refused(contract):
     frame = pl.DataFrame({c: [None] for c in outcomes.columns})
     with pytest.raises(ContractError, match="withheld with '(cell|numerator)'"):
         mask(outcomes, frame, {})
+
+
+def test_a_value_is_published_to_its_own_measures_decimal_places(contract):
+    # an exclusion rate per 100 pupils to 2 dp (DfE's 0.13), an attainment percentage to 1 dp: the
+    # places come from the measures seed, never a fixed number in the contract
+    assert contract["learning_community_outcomes"].columns["value"].decimals == "measure"
+    assert contract["learning_community_disadvantage_gaps"].columns["gap"].decimals == "measure"
+    assert contract["learning_community_gap_trends"].columns["last_value"].decimals == "measure"
+    # England's figures beside them too (published as DfE gives them, shown to the same places)
+    assert contract["learning_community_disadvantage_gaps"].columns["national_gap"].decimals == "measure"
+    assert contract["national_benchmarks"].columns["value"].decimals == "measure"
+    outcomes = contract["learning_community_outcomes"]
+    row = {c: None for c in outcomes.columns}
+    frame = pl.DataFrame([{**row, "measure": "permanent_exclusion_rate", "numerator": 13.0, "denominator": 9876.0,
+                           "pupils": 9876, "value": 100 * 13 / 9876},
+                          {**row, "measure": "ks2_rwm_expected", "numerator": 613.0, "denominator": 1000.0,
+                           "pupils": 1000, "value": 61.3}])
+    out = mask(outcomes, frame, {"cell": pl.Series([False, False])},
+               {"permanent_exclusion_rate": 2, "ks2_rwm_expected": 1})
+    assert out["value"].to_list() == [0.13, 61.3]
+    # a measure the seed does not define cannot be rounded: publication stops, naming it
+    with pytest.raises(ContractError, match="permanent_exclusion_rate"):
+        mask(outcomes, frame, {"cell": pl.Series([False, False])}, {"ks2_rwm_expected": 1})
+
+
+def test_decimals_other_than_places_or_measure_are_refused(tmp_path):
+    manifest = {"nodes": {"model.pathways.m": {
+        "resource_type": "model", "name": "m", "alias": "m", "schema": "marts", "config": {"group": "publication"},
+        "columns": {"measure": {"meta": {"disclosure": "classifier"}},
+                    "value": {"meta": {"disclosure": "figure", "decimals": "one"}}}}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ContractError, match=r"m\.value"):
+        load_contract(tmp_path / "manifest.json")

@@ -162,3 +162,28 @@ def test_a_community_missing_from_the_manifest_is_not_opened_even_if_its_file_ex
     pub = Publications(published).current()
     with pytest.raises(NotPermitted):
         pub.community(Reader(analyst=True), "LC09")
+
+
+def test_a_figure_is_shown_to_its_measures_decimal_places(tmp_path):
+    # an exclusion rate per 100 pupils to 2 dp (0.13, not 0.1), a percentage to 1: the places are the
+    # published measures table's, for the figures the publication's manifest says follow them
+    from scorecard.app import fig
+    from scorecard.publication import Source
+
+    db = tmp_path / "pub.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE measures (measure VARCHAR, measure_label VARCHAR, stage VARCHAR, stage_order INTEGER, "
+                    "measure_type VARCHAR, higher_is_better BOOLEAN, unit VARCHAR, decimals INTEGER)")
+        con.execute("INSERT INTO measures VALUES ('permanent_exclusion_rate', 'PEX', 'exclusions', 7, 'rate', false, "
+                    "'per 100 pupils', 2), ('ks2_rwm_expected', 'RWM', 'ks2', 4, 'percentage', true, '%', 1)")
+        con.execute(f"CREATE TABLE learning_community_disadvantage_gaps ({GAP_COLUMNS})")
+        con.execute("INSERT INTO learning_community_disadvantage_gaps VALUES "
+                    "(202425, 'Learning community', '372', 'R', 'LC01', 'One', 'permanent_exclusion_rate', '0.2', '0.1', '0.1', NULL), "
+                    "(202425, 'Learning community', '372', 'R', 'LC01', 'One', 'ks2_rwm_expected', '50.2', '60', '9.8', NULL)")
+    rows = {r.measure: r for r in Source(db, "withheld", frozenset({"disadvantaged_value", "other_value", "gap"})).gaps()}
+    pex, rwm = rows["permanent_exclusion_rate"], rows["ks2_rwm_expected"]
+    assert str(fig(pex.disadvantaged.value, 1)) == "0.20" and str(fig(pex.gap, 1)) == "0.10"
+    assert str(fig(rwm.other.value, 1)) == "60.0" and str(fig(rwm.gap, 1)) == "9.8"
+    # a figure the manifest does not name keeps the page's places
+    plain = {r.measure: r for r in Source(db, "withheld").gaps()}
+    assert str(fig(plain["permanent_exclusion_rate"].gap, 1)) == "0.1"
