@@ -35,6 +35,8 @@ def main() -> int:
           f"{system.le.shape[0]:,} inequalities, {system.target.height:,} targets", flush=True)
     print(f"suppression {t2 - t1:8.1f} s  {int(decision.primary.sum()):,} primary, {int(decision.hidden.sum()):,} withheld",
           flush=True)
+    print(f"            {decision.rounds} repair rounds; tables withheld whole (publishing less): "
+          f"{', '.join(decision.coarsened) or 'none'}", flush=True)
     result = audit(system, decision.hidden, rules.protection)
     print(f"audit       {result.seconds:8.1f} s  {result.as_manifest()}", flush=True)
     for t in result.too_narrow[:10]:

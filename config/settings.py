@@ -104,9 +104,9 @@ class Settings(BaseSettings):
         default=3, description="The disclosure audit refuses to publish if the published figures, combined, narrow a "
                                "withheld count to fewer than this many values wide (docs/methodology.md#protection-level).")
     disclosure_audit: bool = Field(
-        default=False, description="Run the blocking disclosure audit (LP bounds of every withheld count) before the "
-                                   "swap. Off by default for now: at borough size it takes minutes and secondary "
-                                   "suppression does not yet pass it (docs/methodology.md#disclosure-audit).")
+        default=True, description="Run the blocking disclosure audit before the swap: every withheld count's range, "
+                                  "given everything published, must be at least the protection level wide, or nothing "
+                                  "is published (docs/methodology.md#disclosure-audit). Turn off only to investigate.")
     @field_validator("community_breakdowns")
     @classmethod
     def _gaps_need_disadvantage(cls, value: list[str]) -> list[str]:

@@ -104,6 +104,9 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
         withheld = sum(int(f.sum()) for table in flags.values() for f in table.values())
         progress(f"suppression: {withheld:,} figures withheld ({int(decision.hidden.sum()):,} counts, threshold "
                  f"{settings.suppression_threshold}, {decision.rounds} rounds)")
+        if decision.coarsened:
+            progress(f"suppression: published less (tables withheld whole, docs/methodology.md#publishing-less): "
+                     f"{', '.join(decision.coarsened)}")
         # the disclosure audit blocks the swap (docs/methodology.md#disclosure-audit)
         audit_figures = None
         if settings.disclosure_audit:
@@ -140,7 +143,8 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
             "la": {"old_la_code": settings.la_code, "new_la_code": settings.new_la_code, "la_name": settings.la_name},
             "suppression": {"threshold": settings.suppression_threshold, "min_count": settings.suppression_min_count,
                             "suppressed_cells": withheld, "symbol": SUPPRESSED,
-                            "group_disclosure_pupils": settings.suppression_group_disclosure_pupils},
+                            "group_disclosure_pupils": settings.suppression_group_disclosure_pupils,
+                            "tables_withheld_whole": decision.coarsened},
             "disclosure_audit": audit_figures,
             "tables": {n: t.height for n, t in tables.items()},
             "extracts": extracts,

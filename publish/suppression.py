@@ -21,7 +21,7 @@ when every year it pools is ("all or none").
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -45,6 +45,7 @@ class Disclosure:
     primary: np.ndarray
     flags: dict[str, dict[str, pl.Series]]
     rounds: int = 0
+    coarsened: list[str] = field(default_factory=list)  # tables withheld whole (docs/methodology.md#publishing-less)
 
 
 def decide(marts: dict[str, pl.DataFrame], rules: Rules, known: np.ndarray | None = None,
@@ -67,12 +68,13 @@ def decide(marts: dict[str, pl.DataFrame], rules: Rules, known: np.ndarray | Non
     hidden = expand(_rectangles(system, hidden, lockable, rules, rank, certified=certified))
     hidden = expand(_transition_rectangles(system, hidden, lockable, rules, rank))
     hidden = expand(_capacity_pass(system, hidden, lockable, rules, rank, expand))
-    hidden, rounds = _repair(system, hidden, lockable, rules, rank, expand, certified)
-    return Disclosure(system, hidden, primary, table_flags(marts, system, hidden, rules), rounds)
+    coarsened: list[str] = []
+    hidden, rounds = _repair(system, hidden, lockable, rules, rank, expand, certified, coarsened)
+    return Disclosure(system, hidden, primary, table_flags(marts, system, hidden, rules), rounds, coarsened)
 
 
 def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rules, rank: np.ndarray,
-            expand, certified: np.ndarray) -> tuple[np.ndarray, int]:
+            expand, certified: np.ndarray, coarsened: list[str]) -> tuple[np.ndarray, int]:
     """Rounds of the audit's own exact ranges (publish/ranges.py): for each withheld figure a
     reader could still narrow below the protection level, the best-ranked published figure sharing
     a relation with it is withheld too; only the blocks that changed are solved again."""
@@ -98,7 +100,7 @@ def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rul
         hidden = hidden.copy()
         if rounds > COARSEN_AFTER:
             # finer choices have had their rounds: publish less where a figure is still narrow
-            hidden, coarse = _coarsen(system, hidden, lockable, need, level, coarse)
+            hidden, coarse = _coarsen(system, hidden, lockable, need, level, coarse, coarsened)
             hidden = expand(hidden)
             continue
         # a complement the published figures pin down protects little and is itself nearly
@@ -122,14 +124,14 @@ def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rul
         still = np.flatnonzero(narrow_t & np.isin(t_var, need))
         cols = _binding_published(system, hidden, still, lockable)
         if len(cols) == 0 and len(fixed) == 0:   # stalled: coarsen now
-            hidden, coarse = _coarsen(system, hidden, lockable, need, level, coarse)
+            hidden, coarse = _coarsen(system, hidden, lockable, need, level, coarse, coarsened)
         hidden[cols] = True
         hidden = expand(hidden)
     return hidden, MAX_ROUNDS
 
 
 def _coarsen(system: System, hidden: np.ndarray, lockable: np.ndarray, need: np.ndarray, level: dict[int, int],
-             coarse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+             coarse: np.ndarray, coarsened: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The last resort (docs/methodology.md#publishing-less): a figure no choice of complements
     protects takes down the whole table it belongs to, one step at a time. Outcomes: first that
     breakdown of its pupil model in that year (every geography, subgroup and measure), then every
@@ -155,6 +157,7 @@ def _coarsen(system: System, hidden: np.ndarray, lockable: np.ndarray, need: np.
             lv = 2  # a Total cell has no breakdown table of its own
         level[i] = lv
         (take1 if lv == 1 else take2).add(t1[i] if lv == 1 else t2[i])
+    coarsened.extend(sorted(take1 | take2))
     sel = (np.isin(t1, list(take1)) | np.isin(t2, list(take2))) & lockable
     if _debug:
         for i in need.tolist():
