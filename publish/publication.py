@@ -49,6 +49,17 @@ class PublicationBlocked(Exception):
     """Publishing refused (for example, a blocking check failed); nothing was changed."""
 
 
+def audit_or_block(decision, settings: Settings, progress=print) -> dict:
+    """The disclosure audit, a blocking step of write-audit-publish (docs/methodology.md#disclosure-audit):
+    its figures for the manifest, or PublicationBlocked naming the counts a reader could narrow."""
+    result = audit(decision.system, decision.hidden, settings.disclosure_protection_level)
+    progress(f"disclosure audit: {result.cells_withheld:,} counts withheld, {result.cells_audited:,} audited, "
+             f"narrowest range {result.narrowest_range} ({result.narrowest_cell}), {result.seconds:.1f} s")
+    if not result.passed:
+        raise PublicationBlocked(result.message())
+    return result.as_manifest()
+
+
 def code_version() -> str:
     try:
         out = subprocess.run(["git", "-C", str(PROJECT_ROOT), "describe", "--always", "--dirty"],
@@ -107,15 +118,7 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
         if decision.coarsened:
             progress(f"suppression: published less (tables withheld whole, docs/methodology.md#publishing-less): "
                      f"{', '.join(decision.coarsened)}")
-        # the disclosure audit blocks the swap (docs/methodology.md#disclosure-audit)
-        audit_figures = None
-        if settings.disclosure_audit:
-            result = audit(decision.system, decision.hidden, settings.disclosure_protection_level)
-            audit_figures = result.as_manifest()
-            progress(f"disclosure audit: {result.cells_withheld:,} counts withheld, {result.cells_audited:,} audited, "
-                     f"narrowest range {result.narrowest_range} ({result.narrowest_cell}), {result.seconds:.1f} s")
-            if not result.passed:
-                raise PublicationBlocked(result.message())
+        audit_figures = audit_or_block(decision, settings, progress) if settings.disclosure_audit else None
         db = building / "pathways.duckdb"
         with duckdb.connect(str(db)) as pub:
             for name, frame in tables.items():

@@ -68,12 +68,16 @@ ORDERED = [
     ("severe_absence", "persistent_absence"),
     ("eyfs_good_level_of_development", "eyfs_communication_language_expected"),
     ("eyfs_good_level_of_development", "eyfs_literacy_expected"),
+    # pupils suspended at least once never outnumber suspensions; current FSM is within Ever 6
+    ("one_plus_suspension_rate", "suspension_rate"), ("one_plus_suspension_rate_primary", "suspension_rate_primary"),
+    ("one_plus_suspension_rate_secondary", "suspension_rate_secondary"), ("fsm_eligible_pupils", "disadvantaged_pupils"),
 ]
 # All three at once: at least reading + writing + maths - 2 x pupils meet all three.
 COMBINED = [("ks2_rwm_expected", ("ks2_reading_expected", "ks2_writing_expected", "ks2_maths_expected")),
             ("ks1_rwm_expected", ("ks1_reading_expected", "ks1_writing_expected", "ks1_maths_expected"))]
 # A measure whose numerator is the sum of others' (sessions): overall = authorised + unauthorised.
-COMPONENTS = [("overall_absence_rate", ("authorised_absence_rate", "unauthorised_absence_rate"))]
+COMPONENTS = [("overall_absence_rate", ("authorised_absence_rate", "unauthorised_absence_rate")),
+              ("neet_or_not_known_16_17", ("neet_16_17", "activity_not_known_16_17"))]
 # Averages whose pupil values can be negative (every other sum is at least 0).
 SIGNED = {"ks4_local_progress_8"}
 # Cohort stages re-publish these outcome cells (docs/methodology.md#cohort-stages): stage ->
@@ -239,11 +243,15 @@ def _with_rest(frame: pl.DataFrame, keys: list[str], figures: list[str]) -> pl.D
     """Add the 'rest of authority' rows (authority minus its learning communities: pupils at a
     school with no learning community) where an authority has any; they are never published,
     but a reader can compute them, so they are cells of the system like any other."""
-    # only breakdowns published for learning communities: the others have no community rows to subtract
-    at_lc = frame.filter(pl.col("geographic_level") != LOCAL_AUTHORITY)["breakdown"].unique() if "breakdown" in keys else None
+    # only what is published for learning communities (a breakdown, a measure's breakdown): the rest
+    # has no community rows to subtract. A measure published for communities at Total only (rare
+    # exclusions) has no rest in its breakdowns: one there would be the authority's whole figure,
+    # and stand in (wrongly) for the rest of the measures sharing its denominator
+    shown_at_lc = [k for k in ("measure", "breakdown") if k in keys]
     la = frame.filter(pl.col("geographic_level") == LOCAL_AUTHORITY)
-    if at_lc is not None:
-        la = la.filter(pl.col("breakdown").is_in(at_lc.implode()))
+    if shown_at_lc:
+        la = la.join(frame.filter(pl.col("geographic_level") != LOCAL_AUTHORITY).select(shown_at_lc).unique(),
+                     on=shown_at_lc, how="semi", nulls_equal=True)
     lcs = (frame.filter(pl.col("geographic_level") != LOCAL_AUTHORITY).group_by(keys)
            .agg([pl.col(c).sum().alias(f"_{c}") for c in figures]))
     rest = la.join(lcs, on=keys, how="left", nulls_equal=True).with_columns(
@@ -393,9 +401,10 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
         _additive(b, pl.concat([sub, whole.select(sub.columns)]), ["family", "time_period", "old_la_code", "geo", "breakdown"],
                   [], "_part", "_whole", "sub")
         # learning communities (and the rest of the authority) add up to the authority, in the
-        # breakdowns published for learning communities (a missing community row is a 0)
-        at_lc = cells.filter(~pl.col("is_la")).select("time_period", "old_la_code", "breakdown").unique()
-        geo = cells.join(at_lc, on=["time_period", "old_la_code", "breakdown"], how="semi").with_columns(
+        # breakdowns of each measure published for learning communities (there, a missing community
+        # row is a 0; a measure published for communities at Total only has no such relation)
+        at_lc = cells.filter(~pl.col("is_la")).select("family", "time_period", "old_la_code", "breakdown").unique()
+        geo = cells.join(at_lc, on=["family", "time_period", "old_la_code", "breakdown"], how="semi").with_columns(
             _part=~pl.col("is_la"), _whole=pl.col("is_la"))
         _additive(b, geo, ["family", "time_period", "old_la_code", "breakdown", "subgroup"], [], "_part", "_whole", "geo")
 
@@ -427,6 +436,15 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
         terms = [_term(f"num_var_{i}", f"num_const_{i}", -1.0) for i in range(len(parts_m))]
         eqs.append(f.select(con="eq:parts|" + pl.col("cell_key") + "|" + pl.lit(whole_m),
                             pairs=pl.concat_list([_term("num_var", "num_const", 1.0), *terms])))
+    # a count that is its cell's pupils wherever published (three- and four-year-olds' take-up: the
+    # pupils are the registered children, the denominator the ONS population): numerator = pupils
+    same = o.group_by("measure").agg(((pl.col("numerator") - pl.col("pupils")).abs() <= TOL).all().alias("_same"),
+                                     pl.col("den_is_pupils").first().alias("_dp"))
+    counted = same.filter(pl.col("_same") & ~pl.col("_dp"))["measure"]
+    eqs.append(o.filter(pl.col("measure").is_in(counted.implode()) & pl.col("num_var").is_not_null()).select(
+        con="eq:counted|" + pl.col("num_var"), pairs=pl.concat_list([
+            pl.struct(key="num_var", coef=pl.lit(1.0)),
+            pl.struct(key=pl.col("cell_key") + "|den:" + pl.col("pup_group"), coef=pl.lit(-1.0))])))
     # a population is part of the whole cohort of its model: den(population) <= den(everyone)
     groups = dens.select("cell_key", "den_group", "key", "den_is_pupils").with_columns(
         model=pl.col("den_group").str.split("|").list.first(), pop=pl.col("den_group").str.split("|").list.get(1))

@@ -143,9 +143,13 @@ def _coarsen(system: System, hidden: np.ndarray, lockable: np.ndarray, need: np.
     is_o = key.str.starts_with("o|")
     # the table each variable belongs to, at both levels
     pop = v["pop"].fill_null("")
+    # other tables: a transition's cohort and pair of stages; any other count's table and year
+    other = pl.when(key.str.starts_with("t|")).then(
+        pl.concat_str([parts["field_0"], parts["field_1"], parts["field_2"], parts["field_4"]], separator="|")
+    ).otherwise(pl.concat_str([parts["field_0"], parts["field_1"], parts["field_2"]], separator="|"))
     table1 = pl.when(is_o).then(pl.concat_str([parts["field_1"], parts["field_2"], pop, parts["field_4"]], separator="|")
-                                ).otherwise(v["region"])
-    table2 = pl.when(is_o).then(pl.concat_str([parts["field_1"], parts["field_2"], pop], separator="|")).otherwise(v["region"])
+                                ).otherwise(other)
+    table2 = pl.when(is_o).then(pl.concat_str([parts["field_1"], parts["field_2"], pop], separator="|")).otherwise(other)
     frame = pl.select(t1=table1, t2=table2, total=is_o & (parts["field_4"] == TOTAL))
     t1, t2 = frame["t1"].to_numpy(), frame["t2"].to_numpy()
     total = frame["total"].to_numpy()

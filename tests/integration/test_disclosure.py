@@ -2,6 +2,9 @@
 warehouse): the same marts give the same withheld figures whatever the row order, the primary
 rules hold, and a count withheld in one row is never shown in another (docs/methodology.md#what-a-reader-can-combine)."""
 
+import dataclasses
+import json
+
 import duckdb
 import numpy as np
 import polars as pl
@@ -70,3 +73,23 @@ def test_an_attack_on_every_published_relation_narrows_no_withheld_count(decisio
     result = audit(decision.system, decision.hidden, Rules().protection)
     assert result.cells_audited > 1000
     assert result.passed, (len(result.too_narrow), sorted({c["cell"] for c in result.too_narrow})[:40])
+
+
+def test_the_refresh_published_only_after_the_audit_passed(refreshed):
+    # the audit ran inside the refresh (on by default) and its figures are in the manifest
+    manifest = json.loads((refreshed.published_dir / "current" / "manifest.json").read_text())
+    figures = manifest["disclosure_audit"]
+    assert figures["too_narrow"] == 0 and figures["cells_audited"] > 1000
+    assert figures["narrowest_range"] >= figures["protection_level"] == refreshed.disclosure_protection_level
+
+
+def test_the_audit_blocks_a_publication_a_reader_could_narrow(decision, refreshed):
+    """Show every complement again (only the primary figures withheld, as table-by-table
+    suppression without complements would): the reader's sums give them back, and the audit
+    refuses to publish, naming the counts."""
+    from publish.publication import PublicationBlocked, audit_or_block
+
+    assert audit_or_block(decision, refreshed, progress=lambda _: None)["too_narrow"] == 0
+    primary_only = dataclasses.replace(decision, hidden=decision.hidden & decision.primary)
+    with pytest.raises(PublicationBlocked, match=r"can be narrowed by a reader .* narrower than the protection level \(3\)"):
+        audit_or_block(primary_only, refreshed, progress=lambda _: None)

@@ -109,12 +109,13 @@ def test_a_value_is_published_to_its_own_measures_decimal_places(contract):
                            "pupils": 9876, "value": 100 * 13 / 9876},
                           {**row, "measure": "ks2_rwm_expected", "numerator": 613.0, "denominator": 1000.0,
                            "pupils": 1000, "value": 61.3}])
-    out = mask(outcomes, frame, {"cell": pl.Series([False, False])},
-               {"permanent_exclusion_rate": 2, "ks2_rwm_expected": 1})
+    shown = pl.Series([False, False])
+    flags = {"cell": shown, "numerator": shown, "denominator": shown, "pupils": shown}
+    out = mask(outcomes, frame, flags, {"permanent_exclusion_rate": 2, "ks2_rwm_expected": 1})
     assert out["value"].to_list() == [0.13, 61.3]
     # a measure the seed does not define cannot be rounded: publication stops, naming it
     with pytest.raises(ContractError, match="permanent_exclusion_rate"):
-        mask(outcomes, frame, {"cell": pl.Series([False, False])}, {"ks2_rwm_expected": 1})
+        mask(outcomes, frame, flags, {"ks2_rwm_expected": 1})
 
 
 def test_decimals_other_than_places_or_measure_are_refused(tmp_path):
