@@ -39,6 +39,7 @@ REST = "rest of authority"  # pupils at a school with no learning community: in 
 STRUCTURAL = {
     ("disadvantaged_pupils", DISADVANTAGE_BREAKDOWN, DISADVANTAGED): "all",
     ("disadvantaged_pupils", DISADVANTAGE_BREAKDOWN, NOT_DISADVANTAGED): "none",
+    ("fsm_eligible_pupils", DISADVANTAGE_BREAKDOWN, NOT_DISADVANTAGED): "none",  # current FSM is within Ever 6
     ("sen_support_pupils", "SEN provision", "SEN support"): "all",
     ("sen_support_pupils", "SEN provision", "EHC plan"): "none",
     ("sen_support_pupils", "SEN provision", "No SEN"): "none",
