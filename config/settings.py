@@ -15,8 +15,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.labels import DISADVANTAGE_BREAKDOWN
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,6 +86,34 @@ class Settings(BaseSettings):
     suppression_min_count: int = Field(
         default=3, description="Withhold any count of pupils below this (1 and 2), and its complement."
     )
+    suppression_group_disclosure_pupils: int = Field(
+        default=10, description="Withhold a count that is 0% or 100% of a group of this many pupils or fewer: it would "
+                                "tell something about every child in the group (group disclosure).")
+    community_breakdowns: list[str] = Field(
+        default=[DISADVANTAGE_BREAKDOWN, "SEN provision", "Sex", "First language"],
+        description="Breakdowns published for each learning community; every other breakdown (SEN primary need, "
+                    "ethnicity, Gypsy, Roma and Traveller, mobility) for the authority only. At community level most "
+                    "of their cells are too small to publish and each one withheld needs others withheld beside it "
+                    "(docs/methodology.md#breakdowns-published-for-learning-communities).")
+    community_totals_only: list[str] = Field(
+        default=["permanent_exclusion_rate", "permanent_exclusion_rate_primary", "permanent_exclusion_rate_secondary"],
+        description="Measures published for each learning community without breakdowns (all pupils only; the authority "
+                    "keeps every breakdown): events so rare that a community's subgroups hold 0, 1 or 2 of them, which "
+                    "no combination of withheld cells can protect (docs/methodology.md#breakdowns-published-for-learning-communities).")
+    disclosure_protection_level: int = Field(
+        default=3, description="The disclosure audit refuses to publish if the published figures, combined, narrow a "
+                               "withheld count to fewer than this many values wide (docs/methodology.md#protection-level).")
+    disclosure_audit: bool = Field(
+        default=True, description="Run the blocking disclosure audit before the swap: every withheld count's range, "
+                                  "given everything published, must be at least the protection level wide, or nothing "
+                                  "is published (docs/methodology.md#disclosure-audit). Turn off only to investigate.")
+    @field_validator("community_breakdowns")
+    @classmethod
+    def _gaps_need_disadvantage(cls, value: list[str]) -> list[str]:
+        if DISADVANTAGE_BREAKDOWN not in value:  # every community's gap is read from these rows
+            raise ValueError(f"community_breakdowns must include {DISADVANTAGE_BREAKDOWN!r}: the gaps are built from it")
+        return value
+
     publications_kept: int = Field(default=5, description="How many past publications to keep on disk.")
     validation_batch_rows: int = Field(
         default=2_000_000, description="Uploads of one source are validated together up to this many rows "

@@ -48,6 +48,8 @@ def dbt_vars(settings: Settings) -> dict:
         "pathways:rolling_window_years": settings.rolling_window_years,
         "pathways:categorisation_rules": settings.categorisation_rules,
         "pathways:labels": LABELS,
+        "pathways:community_breakdowns": list(settings.community_breakdowns),
+        "pathways:community_totals_only": list(settings.community_totals_only),
         "pathways:measures": measure_definitions(),
     }
 

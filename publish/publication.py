@@ -26,11 +26,13 @@ import polars as pl
 from config.settings import PROJECT_ROOT, Settings
 from engine.reader import open_reader
 from ingest.retention import publication_record
+from publish.audit import audit
 from publish.contract import MEASURE_DECIMALS, ContractError, check_columns, load_contract
 from publish.extracts import write_extracts
 from publish.masking import SUPPRESSED, mask
 from publish.open_data import write_open_data
-from publish.suppression import withheld_cells
+from publish.relations import Rules
+from publish.suppression import decide
 
 # where the definitions are public when the scorecard (which serves docs/methodology.md) is not
 METHODOLOGY_URL = "docs/methodology.md in the Pathways release (every definition, with its public DfE source)"
@@ -45,6 +47,17 @@ class Publication:
 
 class PublicationBlocked(Exception):
     """Publishing refused (for example, a blocking check failed); nothing was changed."""
+
+
+def audit_or_block(decision, settings: Settings, progress=print) -> dict:
+    """The disclosure audit, a blocking step of write-audit-publish (docs/methodology.md#disclosure-audit):
+    its figures for the manifest, or PublicationBlocked naming the counts a reader could narrow."""
+    result = audit(decision.system, decision.hidden, settings.disclosure_protection_level)
+    progress(f"disclosure audit: {result.cells_withheld:,} counts withheld, {result.cells_audited:,} audited, "
+             f"narrowest range {result.narrowest_range} ({result.narrowest_cell}), {result.seconds:.1f} s")
+    if not result.passed:
+        raise PublicationBlocked(result.message())
+    return result.as_manifest()
 
 
 def code_version() -> str:
@@ -93,13 +106,19 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
         progress(f"read {len(marts)} marts ({sum(t.height for t in marts.values()):,} rows)")
         for name, frame in marts.items():
             check_columns(contract[name], frame.columns)
-        flags = withheld_cells(marts, settings.suppression_threshold, settings.suppression_min_count,
-                               settings.rolling_window_years)
+        rules = Rules.from_settings(settings)
+        decision = decide(marts, rules)
+        flags = decision.flags
         # each measure's decimal places, from the one definition (the measures seed)
         places = dict(marts["measures"].select("measure", "decimals").iter_rows()) if "measures" in marts else {}
         tables = {name: mask(contract[name], frame, flags.get(name, {}), places) for name, frame in marts.items()}
         withheld = sum(int(f.sum()) for table in flags.values() for f in table.values())
-        progress(f"suppression: {withheld:,} cells withheld (threshold {settings.suppression_threshold})")
+        progress(f"suppression: {withheld:,} figures withheld ({int(decision.hidden.sum()):,} counts, threshold "
+                 f"{settings.suppression_threshold}, {decision.rounds} rounds)")
+        if decision.coarsened:
+            progress(f"suppression: published less (tables withheld whole, docs/methodology.md#publishing-less): "
+                     f"{', '.join(decision.coarsened)}")
+        audit_figures = audit_or_block(decision, settings, progress) if settings.disclosure_audit else None
         db = building / "pathways.duckdb"
         with duckdb.connect(str(db)) as pub:
             for name, frame in tables.items():
@@ -126,7 +145,10 @@ def publish(settings: Settings, manifest_path: Path, checks: list[dict] | None =
             "engine": settings.engine,  # which engine built the marts (engine/reader.py read them)
             "la": {"old_la_code": settings.la_code, "new_la_code": settings.new_la_code, "la_name": settings.la_name},
             "suppression": {"threshold": settings.suppression_threshold, "min_count": settings.suppression_min_count,
-                            "suppressed_cells": withheld, "symbol": SUPPRESSED},
+                            "suppressed_cells": withheld, "symbol": SUPPRESSED,
+                            "group_disclosure_pupils": settings.suppression_group_disclosure_pupils,
+                            "tables_withheld_whole": decision.coarsened},
+            "disclosure_audit": audit_figures,
             "tables": {n: t.height for n, t in tables.items()},
             "extracts": extracts,
             "open_data": open_data,

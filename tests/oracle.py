@@ -686,6 +686,24 @@ def _value(mtype: str, num: float, den: float) -> float | None:
     return num / den if den else None
 
 
+# docs/methodology.md#breakdowns-published-for-learning-communities (the defaults)
+COMMUNITY_BREAKDOWNS = ("Disadvantage", "SEN provision", "Sex", "First language")
+COMMUNITY_TOTALS_ONLY = ("permanent_exclusion_rate", "permanent_exclusion_rate_primary", "permanent_exclusion_rate_secondary")
+
+
+def published_breakdowns(out: pl.DataFrame) -> pl.DataFrame:
+    """docs/methodology.md#breakdowns: learning communities get the community breakdowns (and only
+    the Total of the totals-only measures); a breakdown in which all the authority's pupils fall in
+    one subgroup repeats the Total and is not published."""
+    lc, total = pl.col("geographic_level") == LC_LEVEL, pl.col("breakdown") == TOTAL
+    out = out.filter(~lc | total | (pl.col("breakdown").is_in(COMMUNITY_BREAKDOWNS)
+                                    & ~pl.col("measure").is_in(COMMUNITY_TOTALS_ONLY)))
+    one = (out.filter((pl.col("geographic_level") == LA_LEVEL) & ~total)
+           .group_by("year", "old_la_code", "measure", "breakdown").agg(pl.col("subgroup").n_unique().alias("_n"))
+           .filter(pl.col("_n") == 1))
+    return out.join(one, on=["year", "old_la_code", "measure", "breakdown"], how="anti")
+
+
 def outcomes(b: Borough) -> tuple[pl.DataFrame, dict]:
     """learning_community_outcomes, recomputed."""
     rows, parts = pupil_rows(b)
@@ -701,6 +719,7 @@ def outcomes(b: Borough) -> tuple[pl.DataFrame, dict]:
     tf = three_four_year_olds(b)
     if tf is not None:  # over a resident population: Total only, not pupil rows
         out = pl.concat([out, tf.select(out.columns).cast(dict(out.schema))])
+    out = published_breakdowns(out)
     tid = attendance_time_identifiers(b)
     out = out.with_columns(
         time_identifier=pl.when(pl.col("stage") == "attendance")

@@ -6,7 +6,9 @@
 -- How: each pupil-year's subgroups (int_pupil_subgroups, long) are set side by side, joined once
 -- to the outcomes, and aggregated with GROUPING SETS - one set per breakdown, per geography -
 -- so the pupil rows are read once rather than once per breakdown. The breakdowns listed here
--- must be those int_pupil_subgroups produces (a data test checks the two agree).
+-- must be those int_pupil_subgroups produces (a data test checks the two agree). Learning
+-- communities get only the breakdowns in pathways:community_breakdowns; the others are for the
+-- authority only (docs/methodology.md#breakdowns-published-for-learning-communities).
 {% set breakdowns = [
     var('pathways:labels')['disadvantage_breakdown'], 'SEN provision', 'SEN primary need', 'First language', 'Sex',
     'Ethnicity major group', 'Gypsy, Roma and Traveller', 'Mobility',
@@ -58,7 +60,9 @@ aggregated as (
         ({{ keys }}, outcomes.learning_community_code),
         ({{ keys }}),
         {% for b in breakdowns %}
-            ({{ keys }}, outcomes.learning_community_code, traits.trait_{{ loop.index }}),
+            {% if b in var('pathways:community_breakdowns') %}
+                ({{ keys }}, outcomes.learning_community_code, traits.trait_{{ loop.index }}),
+            {% endif %}
             ({{ keys }}, traits.trait_{{ loop.index }}){% if not loop.last %},{% endif %}
         {% endfor %}
     )
@@ -71,10 +75,27 @@ unioned as (
             as geographic_level,
         old_la_code, learning_community_code, stage, measure, measure_type, breakdown, subgroup, numerator, denominator, pupils
     from aggregated
-    -- pupils at a school with no learning community count in the authority only
-    where
-        (is_authority = 1 or learning_community_code is not null)
-        and (breakdown = {{ label('total') }} or measure not in (select population_measures.measure from population_measures))
+    -- pupils at a school with no learning community count in the authority only; measures too
+    -- rare to break down for a community are published for its pupils as a whole
+    where (is_authority = 1 or (
+        learning_community_code is not null
+        {% if var('pathways:community_totals_only') %}
+            and (breakdown = {{ label('total') }} or measure not in (
+                {% for m in var('pathways:community_totals_only') %}'{{ m }}'{% if not loop.last %}, {% endif %}{% endfor %}
+            ))
+        {% endif %}
+    ))
+    and (breakdown = {{ label('total') }} or measure not in (select population_measures.measure from population_measures))
+),
+
+-- a breakdown in which the authority's pupils all fall in one subgroup (two-year-olds have no census
+-- characteristics: all 'Unclassified') only repeats the Total, and is not published
+informative as (
+    select academic_year, old_la_code, measure, breakdown
+    from unioned
+    where geographic_level = {{ label('local_authority') }}
+    group by academic_year, old_la_code, measure, breakdown
+    having count(distinct subgroup) > 1 or breakdown = {{ label('total') }}
 )
 
 select
@@ -94,6 +115,9 @@ select
     unioned.pupils,
     {{ ratio_value('unioned.measure_type', 'unioned.numerator', 'unioned.denominator', 'm.decimals') }} as value
 from unioned
+inner join informative
+    on unioned.academic_year = informative.academic_year and unioned.old_la_code = informative.old_la_code
+        and unioned.measure = informative.measure and unioned.breakdown = informative.breakdown
 inner join {{ ref('measures') }} as m on unioned.measure = m.measure
 -- attendance summed over only some terms says which, in its time identifier (docs/methodology.md#attendance-terms)
 left join {{ ref('dim_academic_years') }} as years on unioned.academic_year = years.academic_year
