@@ -79,6 +79,10 @@ COMBINED = [("ks2_rwm_expected", ("ks2_reading_expected", "ks2_writing_expected"
 # A measure whose numerator is the sum of others' (sessions): overall = authorised + unauthorised.
 COMPONENTS = [("overall_absence_rate", ("authorised_absence_rate", "unauthorised_absence_rate")),
               ("neet_or_not_known_16_17", ("neet_16_17", "activity_not_known_16_17"))]
+# Disjoint parts of a whole (its numerator, denominator and pupils alike): pupils at primary and at
+# secondary schools are among all pupils (special schools are the rest, unpublished).
+PARTS = [(f"{m}", (f"{m}_primary", f"{m}_secondary"))
+         for m in ("permanent_exclusion_rate", "suspension_rate", "one_plus_suspension_rate")]
 # Averages whose pupil values can be negative (every other sum is at least 0).
 SIGNED = {"ks4_local_progress_8"}
 # Cohort stages re-publish these outcome cells (docs/methodology.md#cohort-stages): stage ->
@@ -139,6 +143,12 @@ class _Builder:
         self.le: list[pl.DataFrame] = []      # con, key, coef, with rhs rows (key null)
         self.targets: list[pl.DataFrame] = []  # target, key, coef, var_key, kind
         self.row_maps: dict[str, dict[str, pl.DataFrame]] = {}
+        self.aliases: list[pl.DataFrame] = []   # key, to: a count another table shows under its own key
+
+    def alias(self, frame: pl.DataFrame) -> None:
+        """The same count published in two tables: relations, targets and rows naming ``key`` name
+        the variable ``to`` instead (one count, one variable, withheld everywhere or nowhere)."""
+        self.aliases.append(frame.select(pl.col("key").cast(pl.String), pl.col("to").cast(pl.String)))
 
     VAR_SCHEMA = {"key": pl.String, "table": pl.String, "family": pl.String, "value": pl.Float64, "kind": pl.String,
                   "lo": pl.Float64, "hi": pl.Float64, "sensitive": pl.Boolean, "publishable": pl.Boolean,
@@ -162,6 +172,17 @@ class _Builder:
                                          pl.col("kind").cast(pl.String)))
 
     def build(self) -> System:
+        if self.aliases:
+            alias = pl.concat(self.aliases).unique("key", keep="first")
+            to = dict(zip(alias["key"], alias["to"], strict=True))
+
+            def rename(f: pl.DataFrame, *cols: str) -> pl.DataFrame:
+                return f.with_columns([pl.col(c).replace(to) for c in cols])
+            self.vars = [v.filter(~pl.col("key").is_in(alias["key"].implode())) for v in self.vars]
+            self.eq = [rename(f, "key") for f in self.eq]
+            self.le = [rename(f, "key") for f in self.le]
+            self.targets = [rename(f, "key", "var_key") for f in self.targets]
+            self.row_maps = {t: {r: rename(k, "key") for r, k in roles.items()} for t, roles in self.row_maps.items()}
         # a variable several rows show: withheld in its own right if any of them says so (never
         # whichever row came first), its largest size
         var = (pl.concat(self.vars).group_by("key")
@@ -231,7 +252,26 @@ def build_system(marts: dict[str, pl.DataFrame], rules: Rules) -> System:
         _row_counts(b, "data_quality", marts["learning_community_data_quality"],
                     ["time_period", "old_la_code", "cohort", "check_code"], {"pupils": "cohort_pupils"}, rules,
                     shared={"cohort_pupils": ["time_period", "old_la_code", "cohort"]})
+        _same_cohorts(b, cells)
     return b.build()
+
+
+def _same_cohorts(b: _Builder, cells: pl.DataFrame) -> None:
+    """A data-quality cohort that is, in every geography and year, the pupils of an outcome
+    population's Total (the KS2 cohort checked = the KS2 pupils): the two are one count, one
+    variable (withheld in both tables or neither)."""
+    values = pl.concat(b.vars).select("key", "value")
+    dq = values.filter(pl.col("key").str.starts_with("data_quality|") & pl.col("key").str.ends_with("|cohort_pupils"))
+    f = dq["key"].str.split("|").list
+    dq = dq.with_columns(tp=f.get(1), la=f.get(2), cohort=f.get(3), geo=f.get(4))
+    tot = cells.filter(pl.col("breakdown") == TOTAL).select(
+        tp=pl.col("time_period").cast(pl.String), la="old_la_code", geo="geo", okey=pl.concat_list("den_key", "pup_key")
+    ).explode("okey").unique().join(values.rename({"key": "okey", "value": "ovalue"}), on="okey").with_columns(
+        group=pl.col("okey").str.split("|den:").list.get(1))
+    pairs = dq.join(tot, on=["tp", "la", "geo"])
+    same = (pairs.group_by("cohort", "group").agg(((pl.col("value") - pl.col("ovalue")).abs() <= TOL).all().alias("_all"))
+            .filter(pl.col("_all")).select("cohort", "group"))
+    b.alias(pairs.join(same, on=["cohort", "group"]).sort("key", "group").select("key", to="okey"))
 
 
 def _geo(frame: pl.DataFrame) -> pl.Expr:
@@ -454,6 +494,29 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
     subsets = groups.filter((pl.col("pop") != "true") & pl.col("den_is_pupils")).join(everyone, on=["cell_key", "model"])
     le.append(subsets.select(con="le:subset|" + pl.col("key"), pairs=pl.concat_list([
         pl.struct(key="key", coef=pl.lit(1.0)), pl.struct(key="all_key", coef=pl.lit(-1.0))])))
+    # parts of a whole (primary + secondary <= all): numerators, denominators and pupils
+    keyed_p = o.select("cell_key", "measure", "num_var", "num_const", "den_key",
+                       pup_key=pl.col("cell_key") + "|den:" + pl.col("pup_group"))
+    for whole_m, parts_m in PARTS:
+        f = keyed_p.filter(pl.col("measure") == whole_m)
+        for i, p in enumerate(parts_m):
+            f = f.join(keyed_p.filter(pl.col("measure") == p).drop("measure"), on="cell_key", suffix=f"_{i}")
+        le.append(f.select(con="le:parts|" + pl.col("cell_key") + "|" + pl.lit(whole_m), pairs=pl.concat_list([
+            *[_term(f"num_var_{i}", f"num_const_{i}", 1.0) for i in range(len(parts_m))], _term("num_var", "num_const", -1.0)])))
+        for fig in ("den_key", "pup_key"):
+            le.append(f.select(con=f"le:parts{fig}|" + pl.col("cell_key") + "|" + pl.lit(whole_m), pairs=pl.concat_list([
+                *[pl.struct(key=f"{fig}_{i}", coef=pl.lit(1.0)) for i in range(len(parts_m))],
+                pl.struct(key=fig, coef=pl.lit(-1.0))])))
+    # two populations of one pupil model with the same number of pupils in every cell (16-17 year olds
+    # tracked over the winter and in March): a reader sees the one in the other, so they are equal
+    pops = dens.select("cell_key", "den_group", "key", "value", model=pl.col("den_group").str.split("|").list.first())
+    pairs_ = pops.join(pops, on=["cell_key", "model"], suffix="_b").filter(pl.col("den_group") < pl.col("den_group_b"))
+    alike = (pairs_.group_by("den_group", "den_group_b").agg(((pl.col("value") - pl.col("value_b")).abs() <= TOL).all()
+                                                             .alias("_all"), pl.len().alias("_n"))
+             .filter(pl.col("_all")).select("den_group", "den_group_b"))
+    eqs.append(pairs_.join(alike, on=["den_group", "den_group_b"]).filter(pl.col("key") != pl.col("key_b")).select(
+        con="eq:alike|" + pl.col("key") + "|" + pl.col("den_group_b"), pairs=pl.concat_list([
+            pl.struct(key="key", coef=pl.lit(1.0)), pl.struct(key="key_b", coef=pl.lit(-1.0))])))
     # the pupils of a population are its denominator where that counts pupils
     tie = (dens.filter(pl.col("den_group").str.ends_with("|pupils"))
            .with_columns(_g=pl.col("den_group").str.replace(r"\|pupils$", "|1"))
