@@ -153,11 +153,13 @@ class _Builder:
     VAR_SCHEMA = {"key": pl.String, "table": pl.String, "family": pl.String, "value": pl.Float64, "kind": pl.String,
                   "lo": pl.Float64, "hi": pl.Float64, "sensitive": pl.Boolean, "publishable": pl.Boolean,
                   "unit": pl.String, "region": pl.String, "priority": pl.Int32, "size": pl.Float64,
-                  "pop": pl.String}
+                  "pop": pl.String, "population": pl.String}
 
     def add_vars(self, frame: pl.DataFrame) -> None:
         if "pop" not in frame.columns:  # the pupil model an outcome count belongs to (null elsewhere)
             frame = frame.with_columns(pop=pl.lit(None, pl.String))
+        if "population" not in frame.columns:  # and its population (pupil model | rule | denominator)
+            frame = frame.with_columns(population=pl.lit(None, pl.String))
         self.vars.append(frame.select([pl.col(c).cast(t) for c, t in self.VAR_SCHEMA.items()]))
 
     def add_eq(self, frame: pl.DataFrame) -> None:
@@ -369,7 +371,7 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
         kind=pl.when(pl.col("den_is_pupils")).then(pl.lit("count")).otherwise(pl.lit("sum")),
         lo=pl.lit(0.0), hi=pl.lit(float("inf")), sensitive="small", publishable=~pl.col("is_rest"), unit="key",
         region=region, priority=priority + 1, size=pl.col("pupils") * pl.col("measures"),
-        pop=pl.col("den_group").str.split("|").list.first()))
+        pop=pl.col("den_group").str.split("|").list.first(), population="den_group"))
 
     # numerators: one per measure and cell, unless fixed by definition or equal to the denominator
     structural = pl.DataFrame([{"measure": k[0], "breakdown": k[1], "subgroup": k[2], "structural": v}
@@ -422,7 +424,8 @@ def _outcomes(b: _Builder, outcomes: pl.DataFrame, measures: pl.DataFrame, rules
         lo=pl.when(pl.col("measure").is_in(list(SIGNED))).then(float("-inf")).otherwise(0.0), hi=pl.lit(float("inf")),
         sensitive=pl.col("sparse_forced") | ((pl.col("small") | (pct & sensitive_counts(n, d, rules))) & ~pl.col("sparse_implied")),
         publishable=~pl.col("is_rest"),
-        unit="num_key", region=region, priority=priority, size="denominator", pop=pl.col("den_group").str.split("|").list.first()))
+        unit="num_key", region=region, priority=priority, size="denominator", pop=pl.col("den_group").str.split("|").list.first(),
+        population="den_group"))
     o = o.with_columns(
         num_var=pl.when(pl.col("role") == "num").then(pl.col("num_key")).when(pl.col("role") == "den")
         .then(pl.col("den_key")).otherwise(None),
@@ -716,7 +719,10 @@ def _row_counts(b: _Builder, table: str, frame: pl.DataFrame, keys: list[str], c
                                                        "geo"], separator="|"))
     for col in figures:
         b.add_vars(f.select(key=key_of(col), table=pl.lit(table), family=pl.lit(f"{table}:{col}"),
-                            value=pl.col(col).cast(pl.Float64), kind=pl.lit("count"), lo=pl.lit(0.0), hi=pl.lit(float("inf")),
+                            value=pl.col(col).cast(pl.Float64), kind=pl.lit("count"),
+                            # these tables hardly ever withhold a 0 (no rule makes one sensitive), so a
+                            # reader takes a withheld count to be at least 1: so does the system
+                            lo=pl.when(pl.col(col) >= 1).then(1.0).otherwise(0.0), hi=pl.lit(float("inf")),
                             sensitive="_sens", publishable=~pl.col("is_rest"),
                             unit=pl.col("unit") if col not in shared else key_of(col),
                             region=pl.lit(table + "|") + pl.col("time_period").cast(pl.String), priority=pl.lit(2),

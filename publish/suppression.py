@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from config.labels import DISADVANTAGE_BREAKDOWN, DISADVANTAGED, NOT_DISADVANTAGED, TOTAL
-from publish.relations import COMBINED, ORDERED, STAGE_HEADLINES, Rules, System, build_system, own_stage_rows
+from publish.relations import COMBINED, ORDERED, PARTS, STAGE_HEADLINES, Rules, System, build_system, own_stage_rows
 
 GEO = ["time_period", "measure", "geographic_level", "old_la_code", "learning_community_code"]
 MAX_ROUNDS = 20
@@ -133,40 +133,63 @@ def _repair(system: System, hidden: np.ndarray, lockable: np.ndarray, rules: Rul
 def _coarsen(system: System, hidden: np.ndarray, lockable: np.ndarray, need: np.ndarray, level: dict[int, int],
              coarse: np.ndarray, coarsened: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The last resort (docs/methodology.md#publishing-less): a figure no choice of complements
-    protects takes down the whole table it belongs to, one step at a time. Outcomes: first that
-    breakdown of its pupil model in that year (every geography, subgroup and measure), then every
-    breakdown of the model that year; a transition, its stage pair for that cohort; any other
-    count, its table for that year. Only published figures that may be withheld are taken."""
+    protects takes down the table it belongs to, one step at a time. Outcomes: (1) that breakdown
+    of its pupil model in that year (every geography, subgroup and measure); (2) its measures in
+    that year, every breakdown and geography: a numerator's family (the numerators of the measures
+    bound to it), or a denominator's population and every measure over it; (3) the
+    pupil model in that year. A Total starts at (2). A transition takes its stage pair for that
+    cohort; any other count its table for that year. Only figures that may be withheld are taken."""
     v = system.var
     key = v["key"]
     parts = key.str.splitn("|", 7).struct.unnest()
     is_o = key.str.starts_with("o|")
-    # the table each variable belongs to, at both levels
     pop = v["pop"].fill_null("")
+    population = v["population"].fill_null("")
+    tp_la = pl.concat_str([parts["field_1"], parts["field_2"]], separator="|")
+    # (2): a numerator's measure family, with its population; a denominator's population
+    families = _bound_families()
+    for whole_m, parts_m in PARTS:
+        for p_ in parts_m:
+            families.setdefault(f"num:{p_}", families.get(f"num:{whole_m}", f"num:{whole_m}"))
+    measure = parts["field_6"].fill_null("")
+    fam = pl.when(measure.str.starts_with("num:")).then(measure.replace(families)).otherwise(pl.lit(None, pl.String))
     # other tables: a transition's cohort and pair of stages; any other count's table and year
     other = pl.when(key.str.starts_with("t|")).then(
         pl.concat_str([parts["field_0"], parts["field_1"], parts["field_2"], parts["field_4"]], separator="|")
     ).otherwise(pl.concat_str([parts["field_0"], parts["field_1"], parts["field_2"]], separator="|"))
-    table1 = pl.when(is_o).then(pl.concat_str([parts["field_1"], parts["field_2"], pop, parts["field_4"]], separator="|")
-                                ).otherwise(other)
-    table2 = pl.when(is_o).then(pl.concat_str([parts["field_1"], parts["field_2"], pop], separator="|")).otherwise(other)
-    frame = pl.select(t1=table1, t2=table2, total=is_o & (parts["field_4"] == TOTAL))
-    t1, t2 = frame["t1"].to_numpy(), frame["t2"].to_numpy()
-    total = frame["total"].to_numpy()
+    frame = pl.select(
+        t1=pl.when(is_o).then(pl.concat_str([tp_la, pop, parts["field_4"]], separator="|")).otherwise(other),
+        fam=pl.when(is_o).then(pl.concat_str([tp_la, fam], separator="|")),
+        popn=pl.when(is_o).then(pl.concat_str([tp_la, population], separator="|")),
+        t3=pl.when(is_o).then(pl.concat_str([tp_la, pop], separator="|")).otherwise(other),
+        total=is_o & (parts["field_4"] == TOTAL), is_num=measure.str.starts_with("num:"))
+    t1, fm, pn, t3 = (frame[c].to_numpy() for c in ("t1", "fam", "popn", "t3"))
+    total, is_num = frame["total"].to_numpy(), frame["is_num"].to_numpy()
     hidden, coarse = hidden.copy(), coarse.copy()
-    take1, take2 = set(), set()
+    take1, take_fam, take_pop, take3 = set(), set(), set(), set()
     for i in need.tolist():
         lv = level.get(i, 0) + 1
         if lv == 1 and total[i]:
             lv = 2  # a Total cell has no breakdown table of its own
         level[i] = lv
-        (take1 if lv == 1 else take2).add(t1[i] if lv == 1 else t2[i])
-    coarsened.extend(sorted(take1 | take2))
-    sel = (np.isin(t1, list(take1)) | np.isin(t2, list(take2))) & lockable
+        if lv == 1 or t3[i] == t1[i]:   # (other tables have one level)
+            take1.add(t1[i])
+        elif lv == 2:
+            if is_num[i]:
+                take_fam.add(fm[i])
+            else:
+                take_pop.add(pn[i])
+        else:
+            take3.add(t3[i])
+    # a family: its numerators (the denominators stay, shared with other measures); a population:
+    # its denominators and every measure over it
+    sel = (np.isin(t1, list(take1)) | np.isin(fm, list(take_fam)) | np.isin(pn, list(take_pop))
+           | np.isin(t3, list(take3))) & lockable
+    coarsened.extend(sorted(take1 | {f"{f} (family)" for f in take_fam} | {f"{p_} (population)" for p_ in take_pop}
+                            | take3))
     if _debug:
-        for i in need.tolist():
-            print("    narrow:", key[i], "level", level[i])
-        print(f"  coarsen: {len(take1)} breakdown tables, {len(take2)} whole tables, {int((sel & ~hidden).sum())} more withheld")
+        print(f"  coarsen: {len(take1)} breakdown tables, {len(take_fam)} families, {len(take_pop)} populations, "
+              f"{len(take3)} whole tables, {int((sel & ~hidden).sum())} more withheld")
     hidden[sel] = True
     coarse[sel] = True
     return hidden, coarse
