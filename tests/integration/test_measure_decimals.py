@@ -31,7 +31,9 @@ def test_exclusion_rates_are_published_to_two_places_and_other_rates_to_one(refr
     assert places["overall_absence_rate"] == 1 and places["neet_16_17"] == 1
     rows = _published(refreshed, "SELECT measure, numerator, denominator, value FROM learning_community_outcomes "
                                   "WHERE value IS NOT NULL AND measure_type IN ('percentage', 'rate')")
-    assert set(EXCLUSION_RATES) <= set(rows["measure"])
+    # the small borough's permanent exclusions and secondary-phase rates are withheld whole (too few
+    # events to protect: docs/methodology.md#publishing-less); the suspension rates are shown
+    assert {"suspension_rate", "one_plus_suspension_rate"} <= set(rows["measure"])
     for measure, numerator, denominator, value in rows.iter_rows():
         assert value == _half_up(numerator, denominator, places[measure]), (measure, numerator, denominator, value)
     # the second place is really there: some exclusion rate is not a whole number of tenths
